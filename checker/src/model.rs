@@ -1,0 +1,124 @@
+//! Running a model: [`model`] and its [`Builder`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use scheduler::config::{Config, LogLevel};
+use scheduler::explore::{self, Body};
+
+pub use scheduler::explore::{Limit, Outcome, UsageError, Verdict};
+pub use scheduler::report::{FailureKind, Report};
+pub use scheduler::strategy::Coverage;
+
+/// Runs `f` under every interleaving of the threads it spawns, and panics
+/// with a report if one of them fails.
+///
+/// The same as `Builder::new().check(f)`.
+#[track_caller]
+pub fn model<F>(f: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    Builder::new().check(f)
+}
+
+/// Configures a model run. Shaped like loom's `model::Builder`: set the
+/// public fields, then call [`Builder::check`].
+///
+/// Environment variables override the fields when set (`CHECKER_MAX_BRANCHES`,
+/// `CHECKER_MAX_PREEMPTIONS`, ..., with loom's `LOOM_*` names as aliases).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Builder {
+    /// The most threads one execution may have, the model body included.
+    pub max_threads: usize,
+    /// The most operations one execution may take; an execution that takes
+    /// more (a spin loop that never yields) is reported as a failure.
+    pub max_branches: usize,
+    /// Stop after this many executions (the run is then reported incomplete).
+    pub max_permutations: Option<usize>,
+    /// Stop after this much time (the run is then reported incomplete).
+    pub max_duration: Option<Duration>,
+    /// Explore only executions with at most this many preemptions.
+    pub preemption_bound: Option<usize>,
+    /// Print a summary line at the end of the run.
+    pub log: bool,
+    /// Stack size of every model thread, in bytes.
+    pub stack_size: usize,
+    /// A name for the model, shown in reports and used in the replay command
+    /// of a program that is not a test (an example takes it as its argument).
+    pub name: Option<String>,
+    /// Run only the execution of this decision path (as `CHECKER_REPLAY`).
+    pub replay: Option<String>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Builder {
+    /// A builder with the default configuration.
+    pub fn new() -> Self {
+        let c = Config::default();
+        Builder {
+            max_threads: c.max_threads,
+            max_branches: c.max_branches,
+            max_permutations: c.max_permutations,
+            max_duration: c.max_duration,
+            preemption_bound: c.preemption_bound,
+            log: false,
+            stack_size: c.stack_size,
+            name: None,
+            replay: None,
+        }
+    }
+
+    /// The configuration these fields describe, before the environment.
+    fn config(&self) -> Config {
+        Config {
+            max_branches: self.max_branches,
+            preemption_bound: self.preemption_bound,
+            max_threads: self.max_threads,
+            stack_size: self.stack_size,
+            max_permutations: self.max_permutations,
+            max_duration: self.max_duration,
+            replay: self.replay.clone(),
+            log: if self.log { LogLevel::Summary } else { LogLevel::Quiet },
+            name: self.name.clone(),
+        }
+    }
+
+    /// Explores `f` and returns how it went, without panicking on a failure.
+    ///
+    /// Environment variables override the builder's fields. An `Err` is an
+    /// input error: a bad environment value, or a replay path that does not
+    /// fit the program.
+    pub fn run<F>(&self, f: F) -> Result<Outcome, UsageError>
+    where
+        F: Fn() + Sync + Send + 'static,
+    {
+        let mut config = self.config();
+        config.apply_env().map_err(UsageError::Config)?;
+        let body: Body = Arc::new(f);
+        explore::run_model(config, body)
+    }
+
+    /// Explores `f` and panics with the report if an execution fails, or
+    /// with the error if the input is bad.
+    #[track_caller]
+    pub fn check<F>(&self, f: F)
+    where
+        F: Fn() + Sync + Send + 'static,
+    {
+        match self.run(f) {
+            Ok(outcome) => {
+                if let Some(report) = outcome.failure {
+                    panic!("{report}");
+                }
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}

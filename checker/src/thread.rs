@@ -1,0 +1,189 @@
+//! Model threads, shaped like `std::thread`.
+//!
+//! A spawned thread is a coroutine on the model's one OS thread, so
+//! [`spawn`] needs no `Send` bound (as in loom). It starts at once and runs
+//! up to its first operation on shared state; from there on the model
+//! checker decides when it runs.
+
+use std::any::Any;
+use std::fmt;
+use std::io;
+use std::marker::PhantomData;
+use std::panic::Location;
+use std::sync::Arc;
+
+use scheduler::ids;
+use scheduler::op::Op;
+use scheduler::rt;
+
+/// A model thread's identifier, unique within one execution.
+#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ThreadId(u32);
+
+impl fmt::Debug for ThreadId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ThreadId({})", self.0)
+    }
+}
+
+/// A handle to a model thread.
+#[derive(Clone)]
+pub struct Thread {
+    id: ids::ThreadId,
+    name: Option<Arc<str>>,
+}
+
+impl Thread {
+    /// The thread's identifier.
+    pub fn id(&self) -> ThreadId {
+        ThreadId(self.id.0)
+    }
+
+    /// The thread's name: `main` for the model body, the name given to
+    /// [`Builder::name`], or `None`.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Makes the thread's unpark token available (a step).
+    #[track_caller]
+    pub fn unpark(&self) {
+        rt::perform(Op::Unpark { thread: self.id }, Location::caller());
+    }
+}
+
+impl fmt::Debug for Thread {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Thread").field("id", &self.id()).field("name", &self.name()).finish()
+    }
+}
+
+/// The running model thread.
+pub fn current() -> Thread {
+    let (id, name) = rt::current();
+    Thread { id, name }
+}
+
+/// Lets the other threads run before this one goes on. Not a step itself:
+/// the thread's next step waits until another thread has taken one, if any
+/// can (so a spin loop that yields terminates under exploration).
+#[track_caller]
+pub fn yield_now() {
+    rt::yield_now(Location::caller());
+}
+
+/// Blocks until this thread's unpark token is available, and takes it.
+#[track_caller]
+pub fn park() {
+    rt::perform(Op::Park, Location::caller());
+}
+
+/// Is this model thread unwinding from a panic?
+pub fn panicking() -> bool {
+    rt::thread_panicking()
+}
+
+/// Spawns a model thread running `f`.
+#[track_caller]
+pub fn spawn<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + 'static,
+    T: 'static,
+{
+    spawn_named(None, f, Location::caller())
+}
+
+fn spawn_named<F, T>(
+    name: Option<Arc<str>>,
+    f: F,
+    location: &'static Location<'static>,
+) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + 'static,
+    T: 'static,
+{
+    let body: Box<dyn FnOnce() -> Box<dyn Any>> = Box::new(move || Box::new(f()));
+    let id = rt::spawn(name.clone(), body, location);
+    JoinHandle { thread: Thread { id, name }, joined: false, marker: PhantomData }
+}
+
+/// Owns the right to join a model thread.
+pub struct JoinHandle<T> {
+    thread: Thread,
+    joined: bool,
+    marker: PhantomData<T>,
+}
+
+impl<T: 'static> JoinHandle<T> {
+    /// Waits for the thread to finish and returns its value, or the payload
+    /// of its panic.
+    #[track_caller]
+    pub fn join(mut self) -> std::thread::Result<T> {
+        self.joined = true;
+        match rt::join(self.thread.id, Location::caller()) {
+            Ok(value) => match value.downcast::<T>() {
+                Ok(value) => Ok(*value),
+                Err(_) => {
+                    unreachable!("internal error in checker: a thread's value has another type")
+                }
+            },
+            Err(payload) => Err(payload),
+        }
+    }
+
+    /// The thread this handle joins.
+    pub fn thread(&self) -> &Thread {
+        &self.thread
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        if !self.joined {
+            // A finished thread's value is dropped here, by the detaching
+            // thread, as std does.
+            drop(rt::detach(self.thread.id));
+        }
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle").field("thread", &self.thread).finish()
+    }
+}
+
+/// Configures a thread before spawning it, as `std::thread::Builder`.
+#[derive(Debug, Default)]
+pub struct Builder {
+    name: Option<String>,
+}
+
+impl Builder {
+    /// A builder for an unnamed thread.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Names the thread; reports use the name.
+    pub fn name(mut self, name: String) -> Builder {
+        self.name = Some(name);
+        self
+    }
+
+    /// Accepted for compatibility. Every model thread gets the model's stack
+    /// size (`model::Builder::stack_size`, `CHECKER_STACK_SIZE`).
+    pub fn stack_size(self, _size: usize) -> Builder {
+        self
+    }
+
+    /// Spawns the thread.
+    #[track_caller]
+    pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + 'static,
+        T: 'static,
+    {
+        Ok(spawn_named(self.name.map(Arc::from), f, Location::caller()))
+    }
+}

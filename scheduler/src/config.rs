@@ -1,0 +1,239 @@
+//! Configuration of one model run, and the one function that reads the
+//! environment.
+//!
+//! Every knob is a field of [`Config`] (which `checker::model::Builder`
+//! fills in); an environment variable, when set, overrides the field. All
+//! variables are parsed by [`Config::apply_env`], so a bad value is always
+//! reported the same way: the variable, the value, the accepted form.
+//! Loom's `LOOM_*` names are accepted as aliases; the `CHECKER_*` name wins
+//! when both are set.
+
+use std::fmt;
+use std::time::Duration;
+
+/// How much a model run prints.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    /// Only what the user must know: failures and incomplete runs.
+    Quiet,
+    /// Also a one-line summary at the end of every model.
+    Summary,
+    /// Also the trace of every execution.
+    Trace,
+}
+
+/// Everything that shapes a model run.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The most operations one execution may take before it is reported as
+    /// stuck (loom's name). A spin loop that never yields hits this.
+    pub max_branches: usize,
+    /// Bound on preemptive context switches per execution (`None`: unbounded).
+    pub preemption_bound: Option<usize>,
+    /// The most threads one execution may have, the model body included.
+    pub max_threads: usize,
+    /// Stack size of every model thread, in bytes.
+    pub stack_size: usize,
+    /// Stop after this many executions; the run is then incomplete.
+    pub max_permutations: Option<usize>,
+    /// Stop after this much time; the run is then incomplete.
+    pub max_duration: Option<Duration>,
+    /// Run exactly one execution: the one this decision path describes.
+    pub replay: Option<String>,
+    /// What to print.
+    pub log: LogLevel,
+    /// A name for the model, used in reports and in the replay command.
+    pub name: Option<String>,
+}
+
+/// The default of [`Config::max_threads`]. Not a compile-time cap: any
+/// value can be configured.
+pub const DEFAULT_MAX_THREADS: usize = 64;
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_branches: 10_000,
+            preemption_bound: None,
+            max_threads: DEFAULT_MAX_THREADS,
+            stack_size: 1024 * 1024,
+            max_permutations: None,
+            max_duration: None,
+            replay: None,
+            log: LogLevel::Quiet,
+            name: None,
+        }
+    }
+}
+
+/// A configuration value that could not be understood.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    variable: &'static str,
+    value: String,
+    expected: &'static str,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "checker: invalid value {:?} for the environment variable {}: expected {}",
+            self.value, self.variable, self.expected
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The environment variables checker reads, with their loom aliases and
+/// the accepted form. The user guide's table is this list.
+pub const ENV_VARS: &[(&str, Option<&str>, &str)] = &[
+    ("CHECKER_MAX_BRANCHES", Some("LOOM_MAX_BRANCHES"), "a whole number of at least 1"),
+    ("CHECKER_MAX_PREEMPTIONS", Some("LOOM_MAX_PREEMPTIONS"), "a whole number, or `none`"),
+    ("CHECKER_MAX_THREADS", None, "a whole number of at least 1"),
+    ("CHECKER_STACK_SIZE", None, "a size in bytes of at least 16384, e.g. 262144 or 256k or 1m"),
+    ("CHECKER_MAX_PERMUTATIONS", Some("LOOM_MAX_PERMUTATIONS"), "a whole number of at least 1"),
+    ("CHECKER_MAX_DURATION", Some("LOOM_MAX_DURATION"), "a whole number of seconds"),
+    ("CHECKER_REPLAY", None, "a decision path printed by a failure report"),
+    ("CHECKER_LOG", Some("LOOM_LOG"), "one of 0, 1, summary, trace"),
+];
+
+fn expected_form(variable: &'static str) -> &'static str {
+    ENV_VARS.iter().find(|(name, ..)| *name == variable).map_or("", |entry| entry.2)
+}
+
+impl Config {
+    /// Overrides fields with the process environment.
+    pub fn apply_env(&mut self) -> Result<(), ConfigError> {
+        self.apply_env_from(|name| std::env::var(name).ok())
+    }
+
+    /// Overrides fields with the variables `lookup` returns. This is the one
+    /// place where configuration values are parsed.
+    pub fn apply_env_from(
+        &mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        // The CHECKER_ name wins over its loom alias; report errors under the
+        // name that was actually set.
+        let get = |name: &'static str| -> Option<(&'static str, String)> {
+            let alias = ENV_VARS.iter().find(|(n, ..)| *n == name).and_then(|e| e.1);
+            lookup(name)
+                .map(|v| (name, v))
+                .or_else(|| alias.and_then(|a| lookup(a).map(|v| (a, v))))
+        };
+        let bad = |variable: &'static str, value: &str, canonical: &'static str| ConfigError {
+            variable,
+            value: value.to_string(),
+            expected: expected_form(canonical),
+        };
+        let positive = |canonical: &'static str| -> Result<Option<usize>, ConfigError> {
+            match get(canonical) {
+                None => Ok(None),
+                Some((var, v)) => match v.trim().parse::<usize>() {
+                    Ok(n) if n >= 1 => Ok(Some(n)),
+                    _ => Err(bad(var, &v, canonical)),
+                },
+            }
+        };
+
+        if let Some(n) = positive("CHECKER_MAX_BRANCHES")? {
+            self.max_branches = n;
+        }
+        if let Some((var, v)) = get("CHECKER_MAX_PREEMPTIONS") {
+            let v_trim = v.trim();
+            self.preemption_bound = if v_trim.eq_ignore_ascii_case("none") {
+                None
+            } else {
+                Some(v_trim.parse().map_err(|_| bad(var, &v, "CHECKER_MAX_PREEMPTIONS"))?)
+            };
+        }
+        if let Some(n) = positive("CHECKER_MAX_THREADS")? {
+            self.max_threads = n;
+        }
+        if let Some((var, v)) = get("CHECKER_STACK_SIZE") {
+            self.stack_size = parse_size(&v)
+                .filter(|&n| n >= 16 * 1024)
+                .ok_or_else(|| bad(var, &v, "CHECKER_STACK_SIZE"))?;
+        }
+        if let Some(n) = positive("CHECKER_MAX_PERMUTATIONS")? {
+            self.max_permutations = Some(n);
+        }
+        if let Some((var, v)) = get("CHECKER_MAX_DURATION") {
+            let secs: u64 = v.trim().parse().map_err(|_| bad(var, &v, "CHECKER_MAX_DURATION"))?;
+            self.max_duration = Some(Duration::from_secs(secs));
+        }
+        if let Some((var, v)) = get("CHECKER_REPLAY") {
+            let v_trim = v.trim();
+            if v_trim.is_empty() {
+                return Err(bad(var, &v, "CHECKER_REPLAY"));
+            }
+            self.replay = Some(v_trim.to_string());
+        }
+        if let Some((var, v)) = get("CHECKER_LOG") {
+            self.log = match v.trim().to_ascii_lowercase().as_str() {
+                "0" | "off" | "false" | "quiet" => LogLevel::Quiet,
+                // loom's LOOM_LOG takes a tracing filter; any level means "tell me".
+                "" | "1" | "on" | "true" | "summary" | "info" | "warn" | "error" => {
+                    LogLevel::Summary
+                }
+                "trace" | "debug" | "2" => LogLevel::Trace,
+                _ => return Err(bad(var, &v, "CHECKER_LOG")),
+            };
+        }
+        Ok(())
+    }
+}
+
+/// Parses `262144`, `256k`, `1m` (binary units).
+fn parse_size(v: &str) -> Option<usize> {
+    let v = v.trim().to_ascii_lowercase();
+    let (digits, unit) = match v.strip_suffix(['k', 'm']) {
+        Some(d) => (d, if v.ends_with('k') { 1024 } else { 1024 * 1024 }),
+        None => (v.as_str(), 1),
+    };
+    digits.trim().parse::<usize>().ok()?.checked_mul(unit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn a_bad_value_names_the_variable_and_the_accepted_form() {
+        let mut c = Config::default();
+        let err = c.apply_env_from(env(&[("CHECKER_MAX_BRANCHES", "abc")])).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("CHECKER_MAX_BRANCHES"), "{text}");
+        assert!(text.contains("\"abc\""), "{text}");
+        assert!(text.contains("a whole number of at least 1"), "{text}");
+    }
+
+    #[test]
+    fn loom_aliases_apply_and_checker_names_win() {
+        let mut c = Config::default();
+        c.apply_env_from(env(&[("LOOM_MAX_PREEMPTIONS", "2")])).unwrap();
+        assert_eq!(c.preemption_bound, Some(2));
+        c.apply_env_from(env(&[("LOOM_MAX_BRANCHES", "50"), ("CHECKER_MAX_BRANCHES", "70")]))
+            .unwrap();
+        assert_eq!(c.max_branches, 70);
+        let err = c.apply_env_from(env(&[("LOOM_MAX_PREEMPTIONS", "-1")])).unwrap_err();
+        assert!(err.to_string().contains("LOOM_MAX_PREEMPTIONS"), "{err}");
+    }
+
+    #[test]
+    fn sizes_and_levels_parse() {
+        let mut c = Config::default();
+        c.apply_env_from(env(&[("CHECKER_STACK_SIZE", "1m"), ("CHECKER_LOG", "trace")])).unwrap();
+        assert_eq!(c.stack_size, 1 << 20);
+        assert_eq!(c.log, LogLevel::Trace);
+        assert!(c.apply_env_from(env(&[("CHECKER_STACK_SIZE", "12")])).is_err());
+        assert!(c.apply_env_from(env(&[("CHECKER_LOG", "loud")])).is_err());
+        assert!(c.apply_env_from(env(&[("CHECKER_MAX_THREADS", "0")])).is_err());
+    }
+}

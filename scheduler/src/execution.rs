@@ -1,0 +1,465 @@
+//! One execution's state and the semantics of every operation.
+//!
+//! [`Execution`] holds what the model threads share: threads' records,
+//! objects, the trace, the first failure. It lives in a thread-local of the
+//! engine's OS thread (see [`crate::rt`]), so that model threads reach it for
+//! invisible work (binding an object, asking their own id) without
+//! suspending, and the engine loop reaches it between resumes. Nobody holds a
+//! borrow across a coroutine switch.
+//!
+//! The semantics here are sequentially consistent: an atomic holds one
+//! value, and every operation reads and writes it in the order the engine
+//! runs them.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use smallvec::SmallVec;
+
+use crate::ids::{ObjectId, ThreadId};
+use crate::objects::{ObjectState, ObjectTable};
+use crate::op::{Op, Pending, Reply, SourceLocation};
+use crate::report::{FailureKind, PanicRecord};
+use crate::trace::{Event, EventKind};
+
+/// What a model thread's body produced: its value, or its panic payload.
+pub type ThreadResult = Result<Box<dyn Any>, Box<dyn Any + Send>>;
+
+/// The closure of a thread being spawned, in transit from the spawning
+/// thread to the engine.
+pub(crate) struct SpawnRequest {
+    pub(crate) name: Option<Arc<str>>,
+    pub(crate) body: Box<dyn FnOnce() -> Box<dyn Any>>,
+}
+
+/// What the engine knows of one model thread.
+pub(crate) struct ThreadRecord {
+    pub(crate) name: Option<Arc<str>>,
+    /// The operation it waits to run; `None` before it starts and once it
+    /// has finished.
+    pub(crate) pending: Option<Pending>,
+    pub(crate) finished: bool,
+    /// In a condvar wait: a notification has arrived.
+    pub(crate) notified: bool,
+    /// It yielded and waits for another thread to take a step.
+    pub(crate) yielded: bool,
+    pub(crate) park_token: bool,
+    /// Between a panic and the end of its unwinding.
+    pub(crate) unwinding: bool,
+    /// Every panic it raised, in order.
+    pub(crate) panics: Vec<PanicRecord>,
+    pub(crate) result: Option<ThreadResult>,
+    /// Its result was taken by `join`.
+    pub(crate) joined: bool,
+    /// Its `JoinHandle` was dropped without joining.
+    pub(crate) detached: bool,
+}
+
+impl ThreadRecord {
+    fn new(name: Option<Arc<str>>) -> Self {
+        ThreadRecord {
+            name,
+            pending: None,
+            finished: false,
+            notified: false,
+            yielded: false,
+            park_token: false,
+            unwinding: false,
+            panics: Vec::new(),
+            result: None,
+            joined: false,
+            detached: false,
+        }
+    }
+}
+
+/// What the engine loop must do after an operation was executed.
+pub(crate) enum Effect {
+    /// Resume the thread with this reply.
+    Resume(Reply),
+    /// The thread stays suspended (it sleeps in a condvar wait).
+    Block,
+    /// Start this new thread, then resume the spawner with `Spawned`.
+    Spawn(ThreadId),
+}
+
+/// A data decision the engine needs while executing an operation.
+#[derive(Copy, Clone, Debug)]
+pub struct ValuePoint {
+    /// What is being decided.
+    pub kind: ValueKind,
+    /// How many alternatives: the answer is in `0..options`.
+    pub options: u64,
+    /// The thread whose operation needs it.
+    pub thread: ThreadId,
+    /// Where in the user's source.
+    pub location: SourceLocation,
+}
+
+/// The kinds of data decision.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ValueKind {
+    /// Which of a condvar's waiters `notify_one` wakes.
+    Wake,
+}
+
+impl ValueKind {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ValueKind::Wake => "wake",
+        }
+    }
+}
+
+/// The shared state of one execution.
+pub struct Execution {
+    pub(crate) generation: u64,
+    pub(crate) threads: Vec<ThreadRecord>,
+    pub(crate) objects: ObjectTable,
+    pub(crate) trace: Vec<Event>,
+    pub(crate) spawn_request: Option<SpawnRequest>,
+    /// The thread whose step the engine is running, or that runs now.
+    pub(crate) current: ThreadId,
+    /// The execution failed: operations no longer switch threads and never
+    /// block; the engine stops at the next chance.
+    pub(crate) teardown: bool,
+    pub(crate) failure: Option<(FailureKind, String)>,
+}
+
+impl Execution {
+    pub(crate) fn new() -> Self {
+        Execution {
+            generation: 0,
+            threads: Vec::new(),
+            objects: ObjectTable::default(),
+            trace: Vec::new(),
+            spawn_request: None,
+            current: ThreadId::MAIN,
+            teardown: false,
+            failure: None,
+        }
+    }
+
+    /// Forgets the previous execution, keeping allocations.
+    pub(crate) fn reset(&mut self, generation: u64) {
+        self.generation = generation;
+        self.threads.clear();
+        self.threads.push(ThreadRecord::new(Some(Arc::from("main"))));
+        self.objects.clear();
+        self.trace.clear();
+        self.spawn_request = None;
+        self.current = ThreadId::MAIN;
+        self.teardown = false;
+        self.failure = None;
+    }
+
+    /// Records the first failure of the execution and stops it.
+    pub(crate) fn fail(&mut self, kind: FailureKind, message: String) {
+        if self.failure.is_none() {
+            self.failure = Some((kind, message));
+        }
+        self.teardown = true;
+    }
+
+    /// Can `thread`'s pending operation run now?
+    pub(crate) fn enabled(&self, thread: ThreadId) -> bool {
+        let record = &self.threads[thread.index()];
+        let Some(pending) = &record.pending else { return false };
+        match pending.op {
+            Op::Lock { object } => self.holder(object).is_none(),
+            Op::Relock { mutex, .. } => record.notified && self.holder(mutex).is_none(),
+            Op::Join { thread } => self.threads[thread.index()].finished,
+            Op::Park => record.park_token,
+            _ => true,
+        }
+    }
+
+    fn holder(&self, mutex: ObjectId) -> Option<ThreadId> {
+        match self.objects.records[mutex.index()].state {
+            ObjectState::Mutex { holder, .. } => holder,
+            _ => None,
+        }
+    }
+
+    /// The threads a strategy may pick next, the last-run thread first when
+    /// it may go on. A thread that yielded is left out while another can run.
+    pub(crate) fn eligible(&self, last: Option<ThreadId>, out: &mut SmallVec<[ThreadId; 8]>) {
+        out.clear();
+        let mut any_yielded = false;
+        for (i, record) in self.threads.iter().enumerate() {
+            let t = ThreadId(i as u32);
+            if self.enabled(t) {
+                if record.yielded {
+                    any_yielded = true;
+                } else {
+                    out.push(t);
+                }
+            }
+        }
+        if out.is_empty() && any_yielded {
+            out.extend((0..self.threads.len() as u32).map(ThreadId).filter(|&t| self.enabled(t)));
+        }
+        if let Some(last) = last
+            && let Some(pos) = out.iter().position(|&t| t == last)
+        {
+            out[..=pos].rotate_right(1);
+        }
+    }
+
+    /// A thread published the operation it wants to run next. Some misuse is
+    /// caught here, before the thread could block forever.
+    pub(crate) fn publish(&mut self, thread: ThreadId, pending: Pending) {
+        if let Op::Lock { object } = pending.op
+            && self.holder(object) == Some(thread)
+        {
+            let label = self.objects.label(object);
+            let msg = format!(
+                "{} locked {label} at {} while already holding it: this deadlocks in std \
+                 (a Mutex is not reentrant)",
+                self.thread_label(thread),
+                crate::report::location(pending.location)
+            );
+            self.fail(FailureKind::MutexRelocked, msg);
+        }
+        self.threads[thread.index()].pending = Some(pending);
+    }
+
+    /// Executes `thread`'s pending operation. `decide` answers the data
+    /// decisions the operation needs.
+    pub(crate) fn execute(
+        &mut self,
+        thread: ThreadId,
+        decide: &mut dyn FnMut(
+            &Execution,
+            ValuePoint,
+        ) -> Result<u64, crate::strategy::StrategyError>,
+    ) -> Result<Effect, crate::strategy::StrategyError> {
+        let pending = self.threads[thread.index()].pending.take().expect("a pending operation");
+        self.current = thread;
+        // Another thread's step ends every yield but its own.
+        for (i, record) in self.threads.iter_mut().enumerate() {
+            if i != thread.index() {
+                record.yielded = false;
+            }
+        }
+        self.threads[thread.index()].yielded = false;
+        let mut aux = 0;
+        let effect = match pending.op {
+            Op::Notify { condvar, all } => {
+                let waiters = match self.objects.state(condvar) {
+                    ObjectState::Condvar { waiters } => std::mem::take(waiters),
+                    _ => unreachable!("notify on a condvar"),
+                };
+                let mut rest = waiters;
+                if all {
+                    aux = rest.len() as u64;
+                    for w in rest.drain(..) {
+                        self.threads[w.index()].notified = true;
+                    }
+                } else if !rest.is_empty() {
+                    let pick = if rest.len() == 1 {
+                        0
+                    } else {
+                        let point = ValuePoint {
+                            kind: ValueKind::Wake,
+                            options: rest.len() as u64,
+                            thread,
+                            location: pending.location,
+                        };
+                        decide(self, point)? as usize
+                    };
+                    let woken = rest.remove(pick);
+                    aux = u64::from(woken.0) + 1;
+                    self.threads[woken.index()].notified = true;
+                }
+                if let ObjectState::Condvar { waiters } = self.objects.state(condvar) {
+                    *waiters = rest;
+                }
+                Effect::Resume(Reply::Done)
+            }
+            op => self.apply(thread, op, pending.location),
+        };
+        let reply = match effect {
+            Effect::Resume(reply) => reply,
+            Effect::Spawn(child) => Reply::Spawned(child),
+            Effect::Block => Reply::Done,
+        };
+        self.trace.push(Event {
+            thread,
+            kind: EventKind::Step { op: pending.op, reply, aux },
+            location: pending.location,
+        });
+        Ok(effect)
+    }
+
+    /// The effect of every operation that needs no decision. Also used
+    /// during teardown, where nothing may block: callers check first.
+    fn apply(&mut self, thread: ThreadId, op: Op, location: SourceLocation) -> Effect {
+        match op {
+            Op::Load { object, .. } => Effect::Resume(Reply::Value(self.atomic(object).0)),
+            Op::Store { object, value, .. } => {
+                *self.atomic_mut(object) = value;
+                Effect::Resume(Reply::Done)
+            }
+            Op::Rmw { object, kind, operand, .. } => {
+                let (old, ty) = self.atomic(object);
+                *self.atomic_mut(object) = ty.apply(kind, old, operand);
+                Effect::Resume(Reply::Value(old))
+            }
+            Op::CompareExchange { object, expected, new, .. } => {
+                let (old, _) = self.atomic(object);
+                let ok = old == expected;
+                if ok {
+                    *self.atomic_mut(object) = new;
+                }
+                Effect::Resume(Reply::Exchange { ok, previous: old })
+            }
+            Op::Lock { object } | Op::Relock { mutex: object, .. } => {
+                let ObjectState::Mutex { holder, poisoned } = self.objects.state(object) else {
+                    unreachable!("lock on a mutex")
+                };
+                *holder = Some(thread);
+                let poisoned = *poisoned;
+                self.threads[thread.index()].notified = false;
+                Effect::Resume(Reply::Locked { poisoned })
+            }
+            Op::TryLock { object } => {
+                let ObjectState::Mutex { holder, poisoned } = self.objects.state(object) else {
+                    unreachable!("try_lock on a mutex")
+                };
+                let acquired = holder.is_none();
+                if acquired {
+                    *holder = Some(thread);
+                }
+                Effect::Resume(Reply::TryLocked { acquired, poisoned: *poisoned })
+            }
+            Op::Unlock { object, poison } => {
+                let ObjectState::Mutex { holder, poisoned } = self.objects.state(object) else {
+                    unreachable!("unlock on a mutex")
+                };
+                debug_assert_eq!(*holder, Some(thread), "unlock by the holder");
+                *holder = None;
+                *poisoned |= poison;
+                Effect::Resume(Reply::Done)
+            }
+            Op::Wait { condvar, mutex } => {
+                if let ObjectState::Mutex { holder, .. } = self.objects.state(mutex) {
+                    *holder = None;
+                }
+                if let ObjectState::Condvar { waiters } = self.objects.state(condvar) {
+                    waiters.push(thread);
+                }
+                let record = &mut self.threads[thread.index()];
+                record.notified = false;
+                record.pending = Some(Pending { op: Op::Relock { condvar, mutex }, location });
+                Effect::Block
+            }
+            Op::Spawn => {
+                let request = self.spawn_request.as_ref().expect("a spawn request");
+                let child = ThreadId(self.threads.len() as u32);
+                self.threads.push(ThreadRecord::new(request.name.clone()));
+                Effect::Spawn(child)
+            }
+            Op::Join { thread: joined } => {
+                self.threads[joined.index()].joined = true;
+                Effect::Resume(Reply::Done)
+            }
+            Op::Park => {
+                self.threads[thread.index()].park_token = false;
+                Effect::Resume(Reply::Done)
+            }
+            Op::Unpark { thread: target } => {
+                self.threads[target.index()].park_token = true;
+                Effect::Resume(Reply::Done)
+            }
+            Op::ArcDrop { .. } => Effect::Resume(Reply::Done),
+            Op::Notify { .. } => unreachable!("notify is executed with its decision"),
+        }
+    }
+
+    /// Runs an operation during teardown, on the calling thread's stack
+    /// without a scheduling point. `None`: it would block.
+    pub(crate) fn execute_in_teardown(
+        &mut self,
+        thread: ThreadId,
+        pending: Pending,
+    ) -> Option<Reply> {
+        self.threads[thread.index()].pending = Some(pending);
+        let runnable = self.enabled(thread) && !matches!(pending.op, Op::Wait { .. } | Op::Spawn);
+        self.threads[thread.index()].pending = None;
+        if !runnable {
+            return None;
+        }
+        match pending.op {
+            // Waking nobody is always allowed: the execution is over.
+            Op::Notify { .. } => Some(Reply::Done),
+            op => match self.apply(thread, op, pending.location) {
+                Effect::Resume(reply) => Some(reply),
+                Effect::Block | Effect::Spawn(_) => None,
+            },
+        }
+    }
+
+    fn atomic(&self, object: ObjectId) -> (u64, crate::op::ValueType) {
+        match self.objects.records[object.index()].state {
+            ObjectState::Atomic { value, ty } => (value, ty),
+            ref other => unreachable!("atomic access to {other:?}"),
+        }
+    }
+
+    fn atomic_mut(&mut self, object: ObjectId) -> &mut u64 {
+        match self.objects.state(object) {
+            ObjectState::Atomic { value, .. } => value,
+            other => unreachable!("atomic access to {other:?}"),
+        }
+    }
+
+    /// The current value of an atomic, read without a step (for `get_mut`
+    /// and `into_inner`, which own the value).
+    pub(crate) fn peek(&self, object: ObjectId) -> u64 {
+        self.atomic(object).0
+    }
+
+    /// Overwrites an atomic's value without a step (after `get_mut`).
+    pub(crate) fn poke(&mut self, object: ObjectId, value: u64) {
+        *self.atomic_mut(object) = value;
+    }
+
+    /// How reports name a thread: `main`, its name, or `thread N`.
+    pub(crate) fn thread_label(&self, thread: ThreadId) -> String {
+        match &self.threads[thread.index()].name {
+            Some(name) if thread == ThreadId::MAIN => name.to_string(),
+            Some(name) => format!("'{name}'"),
+            None => format!("thread {}", thread.0),
+        }
+    }
+
+    /// What a blocked thread waits for, for deadlock reports.
+    pub(crate) fn blocked_on(&self, thread: ThreadId) -> String {
+        let Some(pending) = &self.threads[thread.index()].pending else {
+            return "nothing (it has not started)".to_string();
+        };
+        let at = crate::report::location(pending.location);
+        match pending.op {
+            Op::Lock { object } | Op::Relock { mutex: object, .. }
+                if self.holder(object).is_some() =>
+            {
+                let what = if matches!(pending.op, Op::Relock { .. }) {
+                    "to take back"
+                } else {
+                    "to lock"
+                };
+                let holder = self.holder(object).map(|h| self.thread_label(h)).unwrap_or_default();
+                format!("waits {what} {} held by {holder}, at {at}", self.objects.label(object))
+            }
+            Op::Relock { condvar, .. } => {
+                format!("waits for a notification on {}, at {at}", self.objects.label(condvar))
+            }
+            Op::Join { thread: other } => {
+                format!("waits to join {}, at {at}", self.thread_label(other))
+            }
+            Op::Park => format!("is parked with no unpark to come, at {at}"),
+            op => format!("waits to run {}, at {at}", op.kind_name()),
+        }
+    }
+}

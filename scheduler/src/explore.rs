@@ -1,0 +1,505 @@
+//! The exploration loop: run the model body again and again, one execution
+//! per strategy path, until the strategy is exhausted, a limit stops it, or
+//! an execution fails.
+//!
+//! [`run_model`] starts one engine OS thread for the whole run. Every model
+//! thread of every execution is a coroutine on that OS thread; the loop in
+//! [`Engine::run_execution`] resumes them one step at a time, on the native
+//! stack. The engine thread is dedicated to one run because a panic raised
+//! while unwinding (which checker reports instead of letting std abort)
+//! leaves std's per-OS-thread panic state unusable for any later panic: the
+//! caller's thread stays clean and fails the test with the report.
+
+use std::any::Any;
+use std::fmt;
+use std::io::Write as _;
+use std::sync::{Arc, Once};
+use std::time::{Duration, Instant};
+
+use smallvec::SmallVec;
+
+use crate::config::{Config, ConfigError, LogLevel};
+use crate::coroutine::{ModelThread, Resumed, StackPool, Suspend};
+use crate::execution::{Effect, Execution};
+use crate::ids::ThreadId;
+use crate::objects::next_generation;
+use crate::op::Reply;
+use crate::path::{self, PathSyntaxError, Recorded, Salt};
+use crate::report::{self, FailureKind, Report};
+use crate::rt;
+use crate::strategy::dfs::Dfs;
+use crate::strategy::replay::Replay;
+use crate::strategy::{Coverage, SchedulePoint, Strategy, StrategyError, StrategyErrorKind};
+
+/// The model body: run once per execution, as thread 0.
+pub type Body = Arc<dyn Fn() + Send + Sync + 'static>;
+
+/// What stopped an exploration before it was complete.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// `max_permutations` executions were run.
+    MaxPermutations(usize),
+    /// `max_duration` passed.
+    MaxDuration(Duration),
+}
+
+/// How far a model run got.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The strategy explored everything it covers and found no failure.
+    Verified(Coverage),
+    /// A limit stopped the run first: not verified.
+    Incomplete(Limit),
+    /// An execution failed; see the report.
+    Failed,
+}
+
+/// The result of a model run.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// Executions run, the failing one included.
+    pub executions: u64,
+    /// Steps of the longest execution.
+    pub max_steps: usize,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+    /// How far it got.
+    pub verdict: Verdict,
+    /// The first failure, if any.
+    pub failure: Option<Box<Report>>,
+}
+
+impl Outcome {
+    /// The one-line summary printed at the end of a run.
+    pub fn summary(&self) -> String {
+        let what = match self.verdict {
+            Verdict::Verified(Coverage::Exhaustive) => {
+                "verified: exhaustive, every execution explored".to_string()
+            }
+            Verdict::Verified(Coverage::ExhaustiveWithinBound(b)) => format!(
+                "verified within the preemption bound: every execution with at most {b} \
+                 preemption(s) explored"
+            ),
+            Verdict::Verified(Coverage::Replayed) => "replayed one execution: passed".to_string(),
+            Verdict::Incomplete(limit) => {
+                let why = match limit {
+                    Limit::MaxPermutations(n) => format!("max_permutations ({n})"),
+                    Limit::MaxDuration(d) => format!("max_duration ({} s)", d.as_secs()),
+                };
+                format!("incomplete: stopped by {why}; NOT verified")
+            }
+            Verdict::Failed => match &self.failure {
+                Some(r) => format!("failed: {}", r.kind().name()),
+                None => "failed".to_string(),
+            },
+        };
+        format!(
+            "checker: {what}; {} execution(s), longest {} steps, {:.3} s",
+            self.executions,
+            self.max_steps,
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
+/// A model run that could not start or go on because of its input, not
+/// because of a bug in the model.
+#[derive(Clone, Debug)]
+pub enum UsageError {
+    /// A configuration value is invalid.
+    Config(ConfigError),
+    /// `CHECKER_REPLAY` is not a decision path.
+    Path(PathSyntaxError),
+    /// The decision path does not fit the program.
+    Replay(String),
+    /// checker itself failed.
+    Internal(String),
+}
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UsageError::Config(e) => write!(f, "{e}"),
+            UsageError::Path(e) => write!(f, "checker: {e}"),
+            UsageError::Replay(m) => write!(f, "checker: replay refused: {m}"),
+            UsageError::Internal(m) => write!(f, "internal error in checker: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Installs checker's panic hook once per process: panics of model threads
+/// are recorded for the report instead of printed; every other panic goes to
+/// the hook that was there before.
+fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !rt::on_panic(info) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs a whole model: explores `body` under `config` on a dedicated engine
+/// thread and returns how it went. Environment variables are not read here;
+/// see [`Config::apply_env`].
+pub fn run_model(config: Config, body: Body) -> Result<Outcome, UsageError> {
+    install_panic_hook();
+    let caller = std::thread::current().name().map(str::to_string);
+    let engine = std::thread::Builder::new()
+        .name("checker-engine".to_string())
+        .spawn(move || explore(config, body, caller))
+        .map_err(|e| UsageError::Internal(format!("cannot start the engine thread: {e}")))?;
+    match engine.join() {
+        Ok(result) => result,
+        Err(payload) => Err(UsageError::Internal(rt::payload_text(payload.as_ref()))),
+    }
+}
+
+fn explore(config: Config, body: Body, caller: Option<String>) -> Result<Outcome, UsageError> {
+    let mut strategy: Box<dyn Strategy> = match &config.replay {
+        Some(text) => Box::new(Replay::new(path::decode(text).map_err(UsageError::Path)?)),
+        None => Box::new(Dfs::new(config.preemption_bound)),
+    };
+    let start = Instant::now();
+    let mut engine = Engine::new(&config);
+    rt::install(Execution::new());
+    let mut executions = 0u64;
+    let mut max_steps = 0usize;
+    let mut failure = None;
+    let verdict = loop {
+        if let Some(n) = config.max_permutations
+            && executions >= n as u64
+        {
+            break Verdict::Incomplete(Limit::MaxPermutations(n));
+        }
+        if let Some(d) = config.max_duration
+            && start.elapsed() >= d
+        {
+            break Verdict::Incomplete(Limit::MaxDuration(d));
+        }
+        if !strategy.next_execution() {
+            break Verdict::Verified(strategy.coverage());
+        }
+        executions += 1;
+        let ended = engine.run_execution(&mut *strategy, &body);
+        max_steps = max_steps.max(engine.steps);
+        let ended = match ended {
+            Ok(Ended::Passed) => {
+                rt::with(|ex| strategy.end_execution(&ex.trace)).map(|()| Ended::Passed)
+            }
+            other => other,
+        };
+        if config.log >= LogLevel::Trace {
+            let trace = rt::with(|ex| report::render_trace(ex));
+            eprintln!("checker: execution {executions}:\n{trace}");
+        }
+        match ended {
+            Ok(Ended::Passed) => {}
+            Ok(Ended::Failed) => {
+                failure = Some(Box::new(engine.report(executions, &caller, &config)));
+                break Verdict::Failed;
+            }
+            Err(e) if e.kind == StrategyErrorKind::Nondeterministic => {
+                rt::with(|ex| ex.fail(FailureKind::Nondeterminism, e.message.clone()));
+                failure = Some(Box::new(engine.report(executions, &caller, &config)));
+                break Verdict::Failed;
+            }
+            Err(e) => {
+                engine.abandon_all();
+                std::mem::forget(rt::uninstall());
+                return Err(UsageError::Replay(e.message));
+            }
+        }
+    };
+    engine.abandon_all();
+    match failure {
+        // Whatever the model left in the execution (results of threads whose
+        // handles leaked) may run checker operations when dropped; leak it.
+        Some(_) => std::mem::forget(rt::uninstall()),
+        None => drop(rt::uninstall()),
+    }
+    let outcome = Outcome { executions, max_steps, elapsed: start.elapsed(), verdict, failure };
+    let incomplete = matches!(verdict, Verdict::Incomplete(_));
+    if config.log >= LogLevel::Summary || incomplete {
+        let _ = writeln!(std::io::stderr(), "{}", outcome.summary());
+    }
+    if config.replay.is_some()
+        && let Some(report) = &outcome.failure
+        && config.log < LogLevel::Trace
+    {
+        let _ = writeln!(std::io::stderr(), "checker: replayed execution:\n{}", report.trace());
+    }
+    Ok(outcome)
+}
+
+/// How an execution ended.
+enum Ended {
+    Passed,
+    Failed,
+}
+
+/// The engine of one model run: the coroutines of the running execution,
+/// the stack pool, and the decisions recorded so far.
+struct Engine {
+    max_branches: usize,
+    max_threads: usize,
+    pool: StackPool,
+    /// Invariant: entry `i` is thread `i`'s coroutine until it finishes.
+    threads: Vec<Option<ModelThread>>,
+    eligible: SmallVec<[ThreadId; 8]>,
+    decisions: Vec<Recorded>,
+    steps: usize,
+}
+
+impl Engine {
+    fn new(config: &Config) -> Self {
+        Engine {
+            max_branches: config.max_branches,
+            max_threads: config.max_threads,
+            pool: StackPool::new(config.stack_size),
+            threads: Vec::new(),
+            eligible: SmallVec::new(),
+            decisions: Vec::new(),
+            steps: 0,
+        }
+    }
+
+    fn run_execution(
+        &mut self,
+        strategy: &mut dyn Strategy,
+        body: &Body,
+    ) -> Result<Ended, StrategyError> {
+        rt::with(|ex| ex.reset(next_generation()));
+        self.decisions.clear();
+        self.steps = 0;
+        debug_assert!(self.threads.iter().all(Option::is_none), "every thread finished");
+        self.threads.clear();
+        let body = Arc::clone(body);
+        let main: Box<dyn FnOnce() -> Box<dyn Any>> = Box::new(move || {
+            body();
+            Box::new(())
+        });
+        self.start_thread(ThreadId::MAIN, main);
+        let mut last = Some(ThreadId::MAIN);
+        let mut preemptions = 0usize;
+        loop {
+            let stop = rt::with(|ex| {
+                if ex.failure.is_some() {
+                    return true;
+                }
+                ex.eligible(last, &mut self.eligible);
+                false
+            });
+            if stop {
+                return Ok(Ended::Failed);
+            }
+            if self.eligible.is_empty() {
+                return Ok(self.finish());
+            }
+            if self.steps >= self.max_branches {
+                self.fail_step_bound();
+                return Ok(Ended::Failed);
+            }
+            let (chosen, continuing) = if self.eligible.len() == 1 {
+                let only = self.eligible[0];
+                let continuing = last.filter(|&l| l == only);
+                (only, continuing)
+            } else {
+                let decision = self.decisions.len();
+                let (eligible, steps) = (&self.eligible, self.steps);
+                let (picked, salt, continuing) = rt::with(|ex| {
+                    let point =
+                        SchedulePoint::new(ex, eligible, last, preemptions, steps, decision);
+                    let picked = strategy.pick_thread(&point)?;
+                    let pending =
+                        point.pending(picked).expect("eligible threads have an operation");
+                    let salt = Salt { kind: pending.op.kind_name(), location: pending.location };
+                    Ok::<_, StrategyError>((picked, salt, point.continuing))
+                })?;
+                self.decisions.push(Recorded { value: u64::from(picked.0), salt });
+                (picked, continuing)
+            };
+            if continuing.is_some_and(|c| c != chosen) {
+                preemptions += 1;
+            }
+            let decisions = &mut self.decisions;
+            let effect = rt::with(|ex| {
+                ex.execute(chosen, &mut |_, point| {
+                    let value = strategy.pick_value(&point, decisions.len())?;
+                    decisions.push(Recorded {
+                        value,
+                        salt: Salt { kind: point.kind.name(), location: point.location },
+                    });
+                    Ok(value)
+                })
+            })?;
+            self.steps += 1;
+            last = Some(chosen);
+            match effect {
+                Effect::Resume(reply) => self.resume(chosen, reply),
+                Effect::Block => {}
+                Effect::Spawn(child) => {
+                    let request = rt::with(|ex| ex.spawn_request.take()).expect("a spawn request");
+                    if child.index() >= self.max_threads {
+                        let max = self.max_threads;
+                        rt::with(|ex| {
+                            let msg = format!(
+                                "{} spawned thread {} but max_threads is {max}: raise it with \
+                                 CHECKER_MAX_THREADS or Builder::max_threads",
+                                ex.thread_label(chosen),
+                                child.0
+                            );
+                            ex.fail(FailureKind::TooManyThreads, msg);
+                        });
+                        std::mem::forget(request);
+                        return Ok(Ended::Failed);
+                    }
+                    self.start_thread(child, request.body);
+                    self.resume(chosen, Reply::Spawned(child));
+                }
+            }
+        }
+    }
+
+    /// Creates thread `id`'s coroutine and runs it to its first operation.
+    fn start_thread(&mut self, id: ThreadId, body: Box<dyn FnOnce() -> Box<dyn Any>>) {
+        let coroutine = ModelThread::new(&mut self.pool, move || rt::thread_main(id, body))
+            .unwrap_or_else(|e| panic!("cannot allocate a model thread's stack: {e}"));
+        debug_assert_eq!(self.threads.len(), id.index());
+        self.threads.push(Some(coroutine));
+        self.resume(id, Reply::Done);
+    }
+
+    /// Runs `thread` until it publishes its next operation or finishes.
+    fn resume(&mut self, thread: ThreadId, reply: Reply) {
+        rt::with(|ex| ex.current = thread);
+        let coroutine = self.threads[thread.index()].as_mut().expect("a live model thread");
+        match coroutine.resume(reply) {
+            Resumed::Suspended(Suspend::Op(pending)) => rt::with(|ex| ex.publish(thread, pending)),
+            Resumed::Suspended(Suspend::Abandon) => {
+                // The failure was recorded before the thread gave up.
+                debug_assert!(rt::with(|ex| ex.failure.is_some()));
+            }
+            Resumed::Finished => {
+                let done = self.threads[thread.index()].take().expect("a live model thread");
+                done.recycle(&mut self.pool);
+            }
+        }
+    }
+
+    /// No thread can run: either all finished, or some are stuck.
+    fn finish(&mut self) -> Ended {
+        rt::with(|ex| {
+            let stuck: Vec<ThreadId> = (0..ex.threads.len() as u32)
+                .map(ThreadId)
+                .filter(|t| !ex.threads[t.index()].finished)
+                .collect();
+            if stuck.is_empty() {
+                // A spawned thread's panic that no join observed is a failure.
+                let unobserved = (1..ex.threads.len())
+                    .find(|&i| !ex.threads[i].panics.is_empty() && !ex.threads[i].joined);
+                if let Some(i) = unobserved {
+                    let label = ex.thread_label(ThreadId(i as u32));
+                    let p = &ex.threads[i].panics[0];
+                    let msg = format!(
+                        "{label} panicked at {} and no thread joined it:\n{}",
+                        p.location, p.message
+                    );
+                    ex.fail(FailureKind::Panic, msg);
+                    return Ended::Failed;
+                }
+                // Results of threads whose handles were leaked: never dropped
+                // on the engine's stack, where a destructor could not run
+                // checker operations.
+                for record in &mut ex.threads {
+                    if let Some(result) = record.result.take() {
+                        std::mem::forget(result);
+                    }
+                }
+                return Ended::Passed;
+            }
+            let main_done = ex.threads[0].finished;
+            let mut msg = if main_done {
+                "the model body returned, but these threads are blocked forever:".to_string()
+            } else {
+                "deadlock: no thread can make progress:".to_string()
+            };
+            for t in stuck {
+                msg.push_str(&format!("\n    {} {}", ex.thread_label(t), ex.blocked_on(t)));
+            }
+            let kind = if main_done { FailureKind::LeftBlocked } else { FailureKind::Deadlock };
+            ex.fail(kind, msg);
+            Ended::Failed
+        })
+    }
+
+    fn fail_step_bound(&mut self) {
+        let max = self.max_branches;
+        rt::with(|ex| {
+            // Name the busiest place among the last steps: usually the spin loop.
+            let tail = ex.trace.len().saturating_sub(1000);
+            let mut counts: Vec<(ThreadId, &'static str, crate::op::SourceLocation, usize)> =
+                Vec::new();
+            for event in &ex.trace[tail..] {
+                let Some(op) = event.op() else { continue };
+                match counts.iter_mut().find(|c| {
+                    c.0 == event.thread
+                        && std::ptr::eq(c.2, event.location)
+                        && c.1 == op.kind_name()
+                }) {
+                    Some(c) => c.3 += 1,
+                    None => counts.push((event.thread, op.kind_name(), event.location, 1)),
+                }
+            }
+            let busiest = counts.iter().max_by_key(|c| c.3).map(|c| {
+                format!(
+                    "\nthe busiest operation among the last steps: {} ran `{}` at {} {} times",
+                    ex.thread_label(c.0),
+                    c.1,
+                    report::location(c.2),
+                    c.3
+                )
+            });
+            let msg = format!(
+                "an execution exceeded {max} steps (max_branches). This is often caused by a \
+                 spin loop that never yields: call checker::thread::yield_now() or \
+                 checker::hint::spin_loop() in the loop so that other threads run; otherwise \
+                 raise CHECKER_MAX_BRANCHES.{}",
+                busiest.unwrap_or_default()
+            );
+            ex.fail(FailureKind::StepBound, msg);
+        });
+    }
+
+    fn report(&mut self, execution: u64, caller: &Option<String>, config: &Config) -> Report {
+        let path = path::encode(&self.decisions);
+        let command = report::replay_command(&path, caller.as_deref(), config.name.as_deref());
+        rt::with(|ex| {
+            let (kind, message) = ex.failure.clone().expect("a failed execution has a failure");
+            Report { kind, message, trace: report::render_trace(ex), path, command, execution }
+        })
+    }
+
+    /// Ends the execution's coroutines: finished ones were recycled already;
+    /// suspended ones are abandoned without running their destructors.
+    fn abandon_all(&mut self) {
+        for slot in self.threads.drain(..) {
+            if let Some(thread) = slot {
+                thread.abandon();
+            }
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        // Dropping a suspended coroutine would unwind it and run user code
+        // on a dead execution.
+        self.abandon_all();
+    }
+}

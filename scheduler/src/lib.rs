@@ -1,0 +1,36 @@
+//! The engine of checker, a model checker for concurrent Rust.
+//!
+//! This crate runs one model body many times under full control. It owns
+//! one execution's threads (stackful coroutines on one OS thread), its shared
+//! objects and their semantics, the trace, and the exploration: strategies,
+//! decision paths, failure reports. The `checker` crate builds the std-shaped
+//! API on [`rt`]; this crate never depends on it.
+//!
+//! # Overview
+//!
+//! - [`explore::run_model`] runs a model under a [`config::Config`] and
+//!   returns an [`explore::Outcome`].
+//! - [`rt`] is what user-facing types call: [`rt::perform`] publishes an
+//!   operation ([`op::Op`]) and suspends until the engine has run it.
+//! - [`strategy::Strategy`] is the one interface every exploration strategy
+//!   implements; [`strategy::dfs`] and [`strategy::replay`] are the first two.
+//! - [`path`] writes and reads decision paths; [`report::Report`] is what a
+//!   failure looks like.
+#![warn(missing_docs)]
+
+mod coroutine;
+mod execution;
+mod objects;
+
+pub mod config;
+pub mod explore;
+pub mod ids;
+pub mod op;
+pub mod path;
+pub mod report;
+pub mod rt;
+pub mod strategy;
+pub mod trace;
+
+pub use execution::{Execution, ThreadResult, ValueKind, ValuePoint};
+pub use objects::{LazyObject, ObjectInit, ObjectState};

@@ -1,0 +1,388 @@
+//! Operations: what a model thread is about to do to shared state.
+//!
+//! Before touching shared state a model thread publishes a [`Pending`]
+//! operation and suspends. The engine, not the thread, executes it and hands
+//! back a [`Reply`]. That is what lets a strategy see every runnable thread's
+//! next step before choosing, and what lets later memory models decide which
+//! store a load reads.
+//!
+//! Atomic values of every width travel as `u64`; the object's [`ValueType`]
+//! says how to interpret, combine and print them.
+
+use std::panic::Location;
+
+use crate::ids::{ObjectId, ThreadId};
+
+/// Where in the user's source an operation was called (`#[track_caller]`).
+pub type SourceLocation = &'static Location<'static>;
+
+/// The memory ordering an atomic access asked for. Recorded now; the
+/// interleaving semantics of this version treat every ordering as `SeqCst`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum MemoryOrdering {
+    /// `Ordering::Relaxed`.
+    Relaxed,
+    /// `Ordering::Release`.
+    Release,
+    /// `Ordering::Acquire`.
+    Acquire,
+    /// `Ordering::AcqRel`.
+    AcqRel,
+    /// `Ordering::SeqCst`.
+    SeqCst,
+}
+
+impl MemoryOrdering {
+    /// The name std gives this ordering.
+    pub fn name(self) -> &'static str {
+        match self {
+            MemoryOrdering::Relaxed => "Relaxed",
+            MemoryOrdering::Release => "Release",
+            MemoryOrdering::Acquire => "Acquire",
+            MemoryOrdering::AcqRel => "AcqRel",
+            MemoryOrdering::SeqCst => "SeqCst",
+        }
+    }
+}
+
+/// The arithmetic of a read-modify-write.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum RmwKind {
+    /// `swap`: the new value is the operand.
+    Swap,
+    /// `fetch_add`, wrapping.
+    Add,
+    /// `fetch_sub`, wrapping.
+    Sub,
+    /// `fetch_and`.
+    And,
+    /// `fetch_nand`.
+    Nand,
+    /// `fetch_or`.
+    Or,
+    /// `fetch_xor`.
+    Xor,
+    /// `fetch_max`, signed or unsigned by the value type.
+    Max,
+    /// `fetch_min`, signed or unsigned by the value type.
+    Min,
+}
+
+impl RmwKind {
+    /// The std method this kind stands for.
+    pub fn method(self) -> &'static str {
+        match self {
+            RmwKind::Swap => "swap",
+            RmwKind::Add => "fetch_add",
+            RmwKind::Sub => "fetch_sub",
+            RmwKind::And => "fetch_and",
+            RmwKind::Nand => "fetch_nand",
+            RmwKind::Or => "fetch_or",
+            RmwKind::Xor => "fetch_xor",
+            RmwKind::Max => "fetch_max",
+            RmwKind::Min => "fetch_min",
+        }
+    }
+}
+
+/// How the 64 bits of an atomic's value are read: width and signedness.
+///
+/// Invariant: a stored value never has bits set above the type's width, so
+/// equality of two `u64`s is equality of the typed values.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ValueType {
+    /// `AtomicBool`: 0 or 1.
+    Bool,
+    /// An unsigned integer of the given width in bits.
+    Unsigned(u8),
+    /// A signed integer of the given width in bits, two's complement.
+    Signed(u8),
+    /// `AtomicPtr`: an address, printed in hex.
+    Pointer,
+}
+
+impl ValueType {
+    fn bits(self) -> u32 {
+        match self {
+            ValueType::Bool => 1,
+            ValueType::Unsigned(b) | ValueType::Signed(b) => u32::from(b),
+            ValueType::Pointer => usize::BITS,
+        }
+    }
+
+    /// Keeps only the bits that belong to a value of this type.
+    #[inline]
+    pub fn truncate(self, raw: u64) -> u64 {
+        match self.bits() {
+            64.. => raw,
+            b => raw & ((1u64 << b) - 1),
+        }
+    }
+
+    /// The value as a signed number (sign-extended for signed types).
+    fn signed(self, v: u64) -> i64 {
+        match self {
+            ValueType::Signed(b) if b < 64 => {
+                let shift = 64 - u32::from(b);
+                ((v << shift) as i64) >> shift
+            }
+            _ => v as i64,
+        }
+    }
+
+    /// The new value a read-modify-write of `kind` stores over `old`.
+    pub fn apply(self, kind: RmwKind, old: u64, operand: u64) -> u64 {
+        let new = match kind {
+            RmwKind::Swap => operand,
+            RmwKind::Add => old.wrapping_add(operand),
+            RmwKind::Sub => old.wrapping_sub(operand),
+            RmwKind::And => old & operand,
+            RmwKind::Nand => !(old & operand),
+            RmwKind::Or => old | operand,
+            RmwKind::Xor => old ^ operand,
+            RmwKind::Max | RmwKind::Min => {
+                let old_is_less = match self {
+                    ValueType::Signed(_) => self.signed(old) < self.signed(operand),
+                    _ => old < operand,
+                };
+                let take_operand = old_is_less == (kind == RmwKind::Max);
+                if take_operand { operand } else { old }
+            }
+        };
+        self.truncate(new)
+    }
+
+    /// The value as the user would print it.
+    pub fn render(self, v: u64) -> String {
+        match self {
+            ValueType::Bool => (v != 0).to_string(),
+            ValueType::Unsigned(_) => v.to_string(),
+            ValueType::Signed(_) => self.signed(v).to_string(),
+            ValueType::Pointer => format!("{v:#x}"),
+        }
+    }
+}
+
+/// One operation on shared state. `Copy`, so strategies can keep them.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// An atomic load.
+    Load {
+        /// The atomic.
+        object: ObjectId,
+        /// Its ordering.
+        ordering: MemoryOrdering,
+    },
+    /// An atomic store.
+    Store {
+        /// The atomic.
+        object: ObjectId,
+        /// Its ordering.
+        ordering: MemoryOrdering,
+        /// The value stored.
+        value: u64,
+    },
+    /// An atomic read-modify-write (`swap`, `fetch_*`).
+    Rmw {
+        /// The atomic.
+        object: ObjectId,
+        /// Its ordering.
+        ordering: MemoryOrdering,
+        /// The arithmetic.
+        kind: RmwKind,
+        /// The right-hand operand.
+        operand: u64,
+    },
+    /// `compare_exchange` or `compare_exchange_weak`.
+    CompareExchange {
+        /// The atomic.
+        object: ObjectId,
+        /// Ordering on success.
+        success: MemoryOrdering,
+        /// Ordering on failure.
+        failure: MemoryOrdering,
+        /// The value compared against.
+        expected: u64,
+        /// The value stored on success.
+        new: u64,
+        /// Whether the weak form was called (may fail spuriously in std;
+        /// this version never fails it spuriously).
+        weak: bool,
+    },
+    /// `Mutex::lock`: blocks while another thread holds the mutex.
+    Lock {
+        /// The mutex.
+        object: ObjectId,
+    },
+    /// `Mutex::try_lock`: never blocks.
+    TryLock {
+        /// The mutex.
+        object: ObjectId,
+    },
+    /// Dropping a `MutexGuard`.
+    Unlock {
+        /// The mutex.
+        object: ObjectId,
+        /// The guard is dropped while its thread panics, which poisons the mutex.
+        poison: bool,
+    },
+    /// `Condvar::wait`: release the mutex and sleep until notified.
+    Wait {
+        /// The condvar.
+        condvar: ObjectId,
+        /// The mutex released while waiting.
+        mutex: ObjectId,
+    },
+    /// The second half of `Condvar::wait`, set by the engine: once notified,
+    /// take the mutex back. Enabled when notified and the mutex is free.
+    Relock {
+        /// The condvar waited on.
+        condvar: ObjectId,
+        /// The mutex to take back.
+        mutex: ObjectId,
+    },
+    /// `Condvar::notify_one` or `notify_all`.
+    Notify {
+        /// The condvar.
+        condvar: ObjectId,
+        /// `notify_all`.
+        all: bool,
+    },
+    /// `thread::spawn`.
+    Spawn,
+    /// `JoinHandle::join`: blocks until the thread has finished.
+    Join {
+        /// The thread joined.
+        thread: ThreadId,
+    },
+    /// `thread::park`: blocks until the thread's unpark token is available.
+    Park,
+    /// `Thread::unpark`.
+    Unpark {
+        /// The thread whose token is made available.
+        thread: ThreadId,
+    },
+    /// Dropping an `Arc` handle: the last one runs the destructor, so the
+    /// order of drops is observable.
+    ArcDrop {
+        /// The `Arc` allocation.
+        object: ObjectId,
+    },
+}
+
+impl Op {
+    /// The shared object this operation touches, if any.
+    pub fn object(&self) -> Option<ObjectId> {
+        match *self {
+            Op::Load { object, .. }
+            | Op::Store { object, .. }
+            | Op::Rmw { object, .. }
+            | Op::CompareExchange { object, .. }
+            | Op::Lock { object }
+            | Op::TryLock { object }
+            | Op::Unlock { object, .. }
+            | Op::ArcDrop { object } => Some(object),
+            Op::Wait { condvar, .. } | Op::Relock { condvar, .. } | Op::Notify { condvar, .. } => {
+                Some(condvar)
+            }
+            Op::Spawn | Op::Join { .. } | Op::Park | Op::Unpark { .. } => None,
+        }
+    }
+
+    /// A short stable name of the operation's kind, used in decision-path
+    /// fingerprints and traces.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Op::Load { .. } => "load",
+            Op::Store { .. } => "store",
+            Op::Rmw { kind, .. } => kind.method(),
+            Op::CompareExchange { weak: false, .. } => "compare_exchange",
+            Op::CompareExchange { weak: true, .. } => "compare_exchange_weak",
+            Op::Lock { .. } => "lock",
+            Op::TryLock { .. } => "try_lock",
+            Op::Unlock { .. } => "unlock",
+            Op::Wait { .. } => "wait",
+            Op::Relock { .. } => "wake and relock",
+            Op::Notify { all: false, .. } => "notify_one",
+            Op::Notify { all: true, .. } => "notify_all",
+            Op::Spawn => "spawn",
+            Op::Join { .. } => "join",
+            Op::Park => "park",
+            Op::Unpark { .. } => "unpark",
+            Op::ArcDrop { .. } => "drop",
+        }
+    }
+}
+
+/// An operation a thread has published and not yet executed.
+#[derive(Copy, Clone, Debug)]
+pub struct Pending {
+    /// What the thread will do.
+    pub op: Op,
+    /// Where in the user's source.
+    pub location: SourceLocation,
+}
+
+/// What the engine hands back to a thread after executing its operation.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// Nothing to report (store, unlock, notify, unpark, park, join, drop).
+    Done,
+    /// The value read (load) or the previous value (read-modify-write).
+    Value(u64),
+    /// A compare-exchange: whether it succeeded and the value it found.
+    Exchange {
+        /// The value found equalled the expected one and was replaced.
+        ok: bool,
+        /// The value found.
+        previous: u64,
+    },
+    /// A lock was acquired (also after a condvar wait).
+    Locked {
+        /// The mutex was poisoned when acquired.
+        poisoned: bool,
+    },
+    /// A `try_lock`.
+    TryLocked {
+        /// The lock was free and is now held.
+        acquired: bool,
+        /// The mutex is poisoned.
+        poisoned: bool,
+    },
+    /// A thread was spawned with this id.
+    Spawned(ThreadId),
+}
+
+impl Reply {
+    /// The value of a `Value` reply. Any other reply here is an engine bug.
+    #[track_caller]
+    pub fn value(self) -> u64 {
+        match self {
+            Reply::Value(v) => v,
+            other => panic!("internal error in checker: expected a value, got {other:?}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arithmetic_wraps_at_the_type_width() {
+        let u8t = ValueType::Unsigned(8);
+        assert_eq!(u8t.apply(RmwKind::Add, 255, 1), 0);
+        assert_eq!(u8t.apply(RmwKind::Sub, 0, 1), 255);
+        assert_eq!(u8t.apply(RmwKind::Nand, 0b1010, 0b0110), 0b1111_1101);
+        let i8t = ValueType::Signed(8);
+        let minus_one = i8t.truncate(-1i64 as u64);
+        assert_eq!(i8t.render(minus_one), "-1");
+        assert_eq!(i8t.apply(RmwKind::Max, minus_one, 3), 3);
+        assert_eq!(i8t.apply(RmwKind::Min, minus_one, 3), minus_one);
+        assert_eq!(u8t.apply(RmwKind::Max, 255, 3), 255);
+        assert_eq!(ValueType::Bool.apply(RmwKind::Nand, 1, 1), 0);
+        assert_eq!(ValueType::Bool.apply(RmwKind::Nand, 0, 1), 1);
+        let i64t = ValueType::Signed(64);
+        assert_eq!(i64t.apply(RmwKind::Min, 5, -7i64 as u64), -7i64 as u64);
+    }
+}

@@ -1,0 +1,322 @@
+//! Failure reports: what went wrong, the numbered trace, and the command
+//! that replays it.
+
+use std::fmt::{self, Write as _};
+
+use crate::execution::Execution;
+use crate::ids::ThreadId;
+use crate::objects::ObjectState;
+use crate::op::{Op, Reply, SourceLocation, ValueType};
+use crate::trace::EventKind;
+
+/// The kinds of failure checker reports.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// A thread panicked (a failed assertion, an `unwrap` on `Err`...) and
+    /// nothing observed it: the model body panicked, or a spawned thread's
+    /// panic was never joined.
+    Panic,
+    /// A panic escaped a destructor while its thread was unwinding (std
+    /// aborts the process on this; checker reports it).
+    PanicWhileUnwinding,
+    /// No thread can run and the model body has not returned.
+    Deadlock,
+    /// The model body returned but other threads stay blocked forever.
+    LeftBlocked,
+    /// An execution took more steps than `max_branches`.
+    StepBound,
+    /// An execution spawned more threads than `max_threads`.
+    TooManyThreads,
+    /// A thread locked a mutex it already held.
+    MutexRelocked,
+    /// The model made different choices on the same decision path: it
+    /// depends on something checker does not control.
+    Nondeterminism,
+}
+
+impl FailureKind {
+    /// A short name for summaries: `panic`, `deadlock`...
+    pub fn name(self) -> &'static str {
+        match self {
+            FailureKind::Panic => "panic",
+            FailureKind::PanicWhileUnwinding => "panic while unwinding",
+            FailureKind::Deadlock => "deadlock",
+            FailureKind::LeftBlocked => "threads left blocked",
+            FailureKind::StepBound => "step bound exceeded",
+            FailureKind::TooManyThreads => "too many threads",
+            FailureKind::MutexRelocked => "mutex locked twice by one thread",
+            FailureKind::Nondeterminism => "nondeterministic model",
+        }
+    }
+}
+
+/// A panic raised by a model thread.
+#[derive(Clone, Debug)]
+pub(crate) struct PanicRecord {
+    pub(crate) message: String,
+    pub(crate) location: String,
+}
+
+/// Everything the user needs to understand and reproduce a failure.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub(crate) kind: FailureKind,
+    pub(crate) message: String,
+    pub(crate) trace: String,
+    pub(crate) path: String,
+    pub(crate) command: String,
+    pub(crate) execution: u64,
+}
+
+impl Report {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> FailureKind {
+        self.kind
+    }
+
+    /// What went wrong, in words (a panic's message, the blocked threads).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The numbered events of the failing execution.
+    pub fn trace(&self) -> &str {
+        &self.trace
+    }
+
+    /// The decision path that replays the failing execution
+    /// (`CHECKER_REPLAY=<path>`).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The command that replays the failure.
+    pub fn replay_command(&self) -> &str {
+        &self.command
+    }
+
+    /// Which execution of the exploration failed, counting from 1.
+    pub fn execution(&self) -> u64 {
+        self.execution
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "checker found a bug ({}) in execution {}:", self.kind.name(), self.execution)?;
+        writeln!(f, "{}", self.message)?;
+        writeln!(f)?;
+        writeln!(f, "trace of the failing execution:")?;
+        write!(f, "{}", self.trace)?;
+        writeln!(f)?;
+        writeln!(f, "replay it with:")?;
+        write!(f, "    {}", self.command)
+    }
+}
+
+/// `file:line:column`.
+pub(crate) fn location(l: SourceLocation) -> String {
+    format!("{}:{}:{}", l.file(), l.line(), l.column())
+}
+
+/// At most this many events are printed; the middle of a longer trace is
+/// elided (a step-bound failure has thousands).
+const MAX_PRINTED_EVENTS: usize = 400;
+const PRINTED_HEAD: usize = 60;
+
+/// The numbered trace of an execution, one event a line.
+pub(crate) fn render_trace(ex: &Execution) -> String {
+    let labels: Vec<String> =
+        (0..ex.threads.len()).map(|i| ex.thread_label(ThreadId(i as u32))).collect();
+    let width = labels.iter().map(String::len).max().unwrap_or(4);
+    let mut lines: Vec<(String, String, String)> = Vec::with_capacity(ex.trace.len());
+    for event in &ex.trace {
+        let (what, at) = match event.kind {
+            EventKind::Step { op, reply, aux } => {
+                (describe(ex, &op, reply, aux, &labels), location(event.location))
+            }
+            EventKind::Yield => ("yield_now()".to_string(), location(event.location)),
+            EventKind::Panicked(i) => {
+                let p = &ex.threads[event.thread.index()].panics[i as usize];
+                let first_line = p.message.lines().next().unwrap_or("");
+                (format!("panicked: {first_line}"), p.location.clone())
+            }
+        };
+        lines.push((labels[event.thread.index()].clone(), what, at));
+    }
+    let number_width = lines.len().to_string().len() + 2;
+    let what_width = lines.iter().map(|l| l.1.len()).max().unwrap_or(0).min(64);
+    let mut out = String::new();
+    let elide = lines.len() > MAX_PRINTED_EVENTS;
+    for (i, (who, what, at)) in lines.iter().enumerate() {
+        if elide && i == PRINTED_HEAD {
+            let skipped = lines.len() - MAX_PRINTED_EVENTS;
+            let _ = writeln!(out, "  {:>number_width$} ... {skipped} events elided ...", "");
+            continue;
+        }
+        if elide && i > PRINTED_HEAD && i < PRINTED_HEAD + (lines.len() - MAX_PRINTED_EVENTS) {
+            continue;
+        }
+        let number = format!("({})", i + 1);
+        let _ = writeln!(out, "  {number:>number_width$} {who:<width$}  {what:<what_width$}  {at}");
+    }
+    let objects = &ex.objects.records;
+    if !objects.is_empty() {
+        let _ = writeln!(out, "  where:");
+        for (i, o) in objects.iter().enumerate() {
+            let label = ex.objects.label(crate::ids::ObjectId(i as u32));
+            let _ = writeln!(out, "    {label} was created at {}", location(o.created));
+        }
+    }
+    out
+}
+
+fn describe(ex: &Execution, op: &Op, reply: Reply, aux: u64, labels: &[String]) -> String {
+    let obj = |id: crate::ids::ObjectId| ex.objects.label(id);
+    let ty = |id: crate::ids::ObjectId| match ex.objects.records[id.index()].state {
+        ObjectState::Atomic { ty, .. } => ty,
+        _ => ValueType::Unsigned(64),
+    };
+    let poisoned = |p: bool| if p { " (poisoned)" } else { "" };
+    match *op {
+        Op::Load { object, ordering } => {
+            let t = ty(object);
+            let v = t.render(reply.value());
+            format!("{}.load({}) -> {v}", obj(object), ordering.name())
+        }
+        Op::Store { object, ordering, value } => {
+            format!("{}.store({}, {})", obj(object), ty(object).render(value), ordering.name())
+        }
+        Op::Rmw { object, ordering, kind, operand } => {
+            let t = ty(object);
+            let old = reply.value();
+            let new = t.apply(kind, old, operand);
+            format!(
+                "{}.{}({}, {}) -> {} (now {})",
+                obj(object),
+                kind.method(),
+                t.render(operand),
+                ordering.name(),
+                t.render(old),
+                t.render(new)
+            )
+        }
+        Op::CompareExchange { object, success, failure, expected, new, weak } => {
+            let t = ty(object);
+            let result = match reply {
+                Reply::Exchange { ok: true, previous } => format!("Ok({})", t.render(previous)),
+                Reply::Exchange { ok: false, previous } => format!("Err({})", t.render(previous)),
+                other => format!("{other:?}"),
+            };
+            format!(
+                "{}.compare_exchange{}({}, {}, {}, {}) -> {result}",
+                obj(object),
+                if weak { "_weak" } else { "" },
+                t.render(expected),
+                t.render(new),
+                success.name(),
+                failure.name()
+            )
+        }
+        Op::Lock { object } => match reply {
+            Reply::Locked { poisoned: p } => {
+                format!("{}.lock() -> acquired{}", obj(object), poisoned(p))
+            }
+            _ => format!("{}.lock()", obj(object)),
+        },
+        Op::TryLock { object } => match reply {
+            Reply::TryLocked { acquired: true, poisoned: p } => {
+                format!("{}.try_lock() -> acquired{}", obj(object), poisoned(p))
+            }
+            _ => format!("{}.try_lock() -> WouldBlock", obj(object)),
+        },
+        Op::Unlock { object, poison } => {
+            let how = if poison { ", poisoning it (the thread is panicking)" } else { "" };
+            format!("{} unlocked (guard dropped){how}", obj(object))
+        }
+        Op::Wait { condvar, mutex } => {
+            format!("{}.wait(): unlocks {} and sleeps", obj(condvar), obj(mutex))
+        }
+        Op::Relock { condvar, mutex } => {
+            let p = matches!(reply, Reply::Locked { poisoned: true });
+            format!("wakes from {}.wait(), relocks {}{}", obj(condvar), obj(mutex), poisoned(p))
+        }
+        Op::Notify { condvar, all: false } => match aux {
+            0 => format!("{}.notify_one() -> nobody waits", obj(condvar)),
+            t => format!("{}.notify_one() -> wakes {}", obj(condvar), labels[(t - 1) as usize]),
+        },
+        Op::Notify { condvar, all: true } => {
+            format!("{}.notify_all() -> wakes {aux} thread(s)", obj(condvar))
+        }
+        Op::Spawn => match reply {
+            Reply::Spawned(t) => format!("spawns {}", labels[t.index()]),
+            _ => "spawn".to_string(),
+        },
+        Op::Join { thread } => {
+            let panicked = !ex.threads[thread.index()].panics.is_empty();
+            let how = if panicked { "Err(its panic)" } else { "Ok" };
+            format!("joins {} -> {how}", labels[thread.index()])
+        }
+        Op::Park => "park() -> token taken".to_string(),
+        Op::Unpark { thread } => format!("unparks {}", labels[thread.index()]),
+        Op::ArcDrop { object } => format!("drops a handle of {}", obj(object)),
+    }
+}
+
+/// The command that replays `path` in the program running now.
+///
+/// `caller` is the name of the OS thread that called `model`: the test
+/// harness names it after the test.
+pub(crate) fn replay_command(path: &str, caller: Option<&str>, model_name: Option<&str>) -> String {
+    let release = if cfg!(debug_assertions) { "" } else { " --release" };
+    let rustflags = match std::env::var("RUSTFLAGS") {
+        Ok(flags) if !flags.trim().is_empty() => format!("RUSTFLAGS=\"{}\" ", flags.trim()),
+        _ => String::new(),
+    };
+    let exe = std::env::current_exe().ok();
+    let stem = exe
+        .as_ref()
+        .and_then(|e| e.file_stem())
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let parent = exe
+        .as_ref()
+        .and_then(|e| e.parent())
+        .and_then(|p| p.file_name())
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let package = std::env::var("CARGO_PKG_NAME").ok();
+    let env = format!("CHECKER_REPLAY={path} {rustflags}");
+    match caller {
+        Some(test) if test != "main" => {
+            // A test binary: `<name>-<hash>` under deps/.
+            let target = match stem.rsplit_once('-') {
+                Some((name, hash)) if hash.len() == 16 && parent == "deps" => {
+                    let is_lib =
+                        package.as_deref().map(|p| p.replace('-', "_")) == Some(name.to_string());
+                    if is_lib { " --lib".to_string() } else { format!(" --test {name}") }
+                }
+                _ => String::new(),
+            };
+            let pkg = package.map(|p| format!(" -p {p}")).unwrap_or_default();
+            format!("{env}cargo test{release}{pkg}{target} -- --exact {test}")
+        }
+        _ if parent == "examples" => {
+            let args = match model_name {
+                Some(name) => format!(" -- {name}"),
+                None => args_suffix(),
+            };
+            format!("{env}cargo run{release} --example {stem}{args}")
+        }
+        _ => {
+            let program = exe.map(|e| e.display().to_string()).unwrap_or_else(|| stem.clone());
+            format!("{env}{program}{}", args_suffix().replacen(" --", "", 1))
+        }
+    }
+}
+
+fn args_suffix() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.is_empty() { String::new() } else { format!(" -- {}", args.join(" ")) }
+}

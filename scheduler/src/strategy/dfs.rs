@@ -1,0 +1,124 @@
+//! Exhaustive depth-first search over every decision.
+//!
+//! The search keeps the stack of decisions of the current execution, each
+//! with the alternatives it had. The next execution replays the stack up to
+//! its deepest decision with an untried alternative, takes that alternative,
+//! and continues with first alternatives below. With a preemption bound, a
+//! decision that would preempt the running thread beyond the bound has only
+//! one alternative: let it go on (yields and blocking are not preemptions).
+//!
+//! Replaying the prefix also checks the model: the same decisions must lead
+//! to the same alternatives, or the model depends on something checker does
+//! not control.
+
+use smallvec::SmallVec;
+
+use super::{Coverage, SchedulePoint, Strategy, StrategyError, StrategyErrorKind};
+use crate::execution::ValuePoint;
+use crate::ids::ThreadId;
+use crate::trace::Event;
+
+/// One decision of the current execution.
+struct Node {
+    /// The alternatives (thread ids, or values), in exploration order.
+    alternatives: SmallVec<[u64; 8]>,
+    /// Invariant: `chosen < alternatives.len()`.
+    chosen: usize,
+}
+
+/// Exhaustive depth-first search.
+pub struct Dfs {
+    stack: Vec<Node>,
+    /// Decisions taken so far in the current execution.
+    depth: usize,
+    bound: Option<usize>,
+    started: bool,
+}
+
+impl Dfs {
+    /// A search over every execution with at most `bound` preemptions
+    /// (`None`: every execution).
+    pub fn new(bound: Option<usize>) -> Self {
+        Dfs { stack: Vec::new(), depth: 0, bound, started: false }
+    }
+
+    fn choose(
+        &mut self,
+        alternatives: SmallVec<[u64; 8]>,
+        what: &str,
+    ) -> Result<u64, StrategyError> {
+        debug_assert!(!alternatives.is_empty());
+        if let Some(node) = self.stack.get(self.depth) {
+            if node.alternatives != alternatives {
+                return Err(StrategyError {
+                    kind: StrategyErrorKind::Nondeterministic,
+                    message: format!(
+                        "the model is not deterministic: at decision {} the same earlier \
+                         decisions gave {what} {:?} before and {:?} now. Does it read the clock, \
+                         iterate a HashMap, use randomness, or share state outside checker's \
+                         types (std atomics or locks, statics)?",
+                        self.depth + 1,
+                        node.alternatives.as_slice(),
+                        alternatives.as_slice()
+                    ),
+                });
+            }
+            let value = node.alternatives[node.chosen];
+            self.depth += 1;
+            return Ok(value);
+        }
+        let value = alternatives[0];
+        self.stack.push(Node { alternatives, chosen: 0 });
+        self.depth += 1;
+        Ok(value)
+    }
+}
+
+impl Strategy for Dfs {
+    fn next_execution(&mut self) -> bool {
+        self.depth = 0;
+        if !self.started {
+            self.started = true;
+            return true;
+        }
+        while let Some(node) = self.stack.last_mut() {
+            if node.chosen + 1 < node.alternatives.len() {
+                node.chosen += 1;
+                return true;
+            }
+            self.stack.pop();
+        }
+        false
+    }
+
+    fn pick_thread(&mut self, point: &SchedulePoint<'_>) -> Result<ThreadId, StrategyError> {
+        let alternatives = point.within_bound(self.bound).iter().map(|t| u64::from(t.0)).collect();
+        self.choose(alternatives, "runnable threads").map(|v| ThreadId(v as u32))
+    }
+
+    fn pick_value(&mut self, point: &ValuePoint, _decision: usize) -> Result<u64, StrategyError> {
+        self.choose((0..point.options).collect(), "alternatives")
+    }
+
+    fn end_execution(&mut self, _trace: &[Event]) -> Result<(), StrategyError> {
+        if self.depth != self.stack.len() {
+            return Err(StrategyError {
+                kind: StrategyErrorKind::Nondeterministic,
+                message: format!(
+                    "the model is not deterministic: an execution ended after {} decisions where \
+                     the same decisions led to {} before",
+                    self.depth,
+                    self.stack.len()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn coverage(&self) -> Coverage {
+        match self.bound {
+            Some(b) => Coverage::ExhaustiveWithinBound(b),
+            None => Coverage::Exhaustive,
+        }
+    }
+}

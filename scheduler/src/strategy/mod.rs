@@ -1,0 +1,129 @@
+//! Exploration strategies: who decides what at every decision point.
+//!
+//! A [`Strategy`] answers every decision of an execution: which thread runs
+//! next ([`Strategy::pick_thread`]), and which alternative a data decision
+//! takes ([`Strategy::pick_value`]). It sees the pending operation of every
+//! thread before it chooses, which is what dynamic partial-order reduction
+//! needs and what a scheduler that only sees thread ids cannot do.
+//!
+//! One strategy per module:
+//! - [`dfs`]: exhaustive depth-first search over every decision, with an
+//!   optional preemption bound.
+//! - [`replay`]: follows one recorded decision path and refuses one that
+//!   does not fit the program.
+
+pub mod dfs;
+pub mod replay;
+
+use std::fmt;
+
+use crate::execution::{Execution, ValuePoint};
+use crate::ids::ThreadId;
+use crate::op::Pending;
+use crate::trace::Event;
+
+/// A scheduling decision: which of `eligible` runs next.
+pub struct SchedulePoint<'a> {
+    execution: &'a Execution,
+    /// The threads that may run, at least two, the last-run thread first when
+    /// it may go on.
+    pub eligible: &'a [ThreadId],
+    /// The thread that took the previous step.
+    pub last: Option<ThreadId>,
+    /// The last-run thread, if it may go on without a preemption.
+    pub continuing: Option<ThreadId>,
+    /// Preemptions so far in this execution.
+    pub preemptions: usize,
+    /// Steps so far in this execution.
+    pub step: usize,
+    /// Decisions so far in this execution (this one's index).
+    pub decision: usize,
+}
+
+impl<'a> SchedulePoint<'a> {
+    pub(crate) fn new(
+        execution: &'a Execution,
+        eligible: &'a [ThreadId],
+        last: Option<ThreadId>,
+        preemptions: usize,
+        step: usize,
+        decision: usize,
+    ) -> Self {
+        let continuing =
+            last.filter(|&l| eligible.contains(&l) && !execution.threads[l.index()].yielded);
+        SchedulePoint { execution, eligible, last, continuing, preemptions, step, decision }
+    }
+
+    /// The operation `thread` will run if picked.
+    pub fn pending(&self, thread: ThreadId) -> Option<&Pending> {
+        self.execution.threads.get(thread.index())?.pending.as_ref()
+    }
+
+    /// Would picking `thread` preempt the running thread?
+    pub fn is_preemption(&self, thread: ThreadId) -> bool {
+        self.continuing.is_some_and(|c| c != thread)
+    }
+
+    /// The threads a strategy bounded to `bound` preemptions may pick.
+    pub fn within_bound(&self, bound: Option<usize>) -> &[ThreadId] {
+        match (bound, self.continuing) {
+            (Some(b), Some(_)) if self.preemptions >= b => &self.eligible[..1],
+            _ => self.eligible,
+        }
+    }
+}
+
+/// What an exhausted strategy has covered.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Coverage {
+    /// Every execution of the model.
+    Exhaustive,
+    /// Every execution with at most this many preemptions.
+    ExhaustiveWithinBound(usize),
+    /// The one execution a decision path describes.
+    Replayed,
+}
+
+/// A strategy could not go on.
+#[derive(Clone, Debug)]
+pub struct StrategyError {
+    /// Why.
+    pub kind: StrategyErrorKind,
+    /// In words, for the user.
+    pub message: String,
+}
+
+/// The reasons a strategy stops with an error.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum StrategyErrorKind {
+    /// The same decisions led to different choices: the model depends on
+    /// something checker does not control.
+    Nondeterministic,
+    /// A replayed decision path does not fit the program.
+    PathMismatch,
+}
+
+impl fmt::Display for StrategyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Decides every decision of the executions of one model run.
+pub trait Strategy {
+    /// Prepares the next execution; `false` when the exploration is complete.
+    fn next_execution(&mut self) -> bool;
+
+    /// Picks the thread that takes the next step, among `point.eligible`.
+    fn pick_thread(&mut self, point: &SchedulePoint<'_>) -> Result<ThreadId, StrategyError>;
+
+    /// Picks an alternative in `0..point.options` for a data decision.
+    /// `decision` is its index among the execution's decisions.
+    fn pick_value(&mut self, point: &ValuePoint, decision: usize) -> Result<u64, StrategyError>;
+
+    /// The execution ended (passed); `trace` is everything it did.
+    fn end_execution(&mut self, trace: &[Event]) -> Result<(), StrategyError>;
+
+    /// What the exploration covers once [`Strategy::next_execution`] said no.
+    fn coverage(&self) -> Coverage;
+}

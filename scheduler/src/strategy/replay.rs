@@ -1,0 +1,112 @@
+//! Replay: follow one decision path, and refuse a path that does not fit.
+//!
+//! Every recorded decision carries a check of what was decided there (see
+//! [`crate::path`]). The replay compares it at each decision, so the first
+//! point where the program now differs from the recorded run is named.
+
+use super::{Coverage, SchedulePoint, Strategy, StrategyError, StrategyErrorKind};
+use crate::execution::ValuePoint;
+use crate::ids::ThreadId;
+use crate::path::{Decision, Salt};
+use crate::trace::Event;
+
+/// Runs exactly the execution of one decision path.
+pub struct Replay {
+    decisions: Vec<Decision>,
+    next: usize,
+    done: bool,
+}
+
+impl Replay {
+    /// A replay of `decisions`.
+    pub fn new(decisions: Vec<Decision>) -> Self {
+        Replay { decisions, next: 0, done: false }
+    }
+
+    fn mismatch(&self, message: String) -> StrategyError {
+        StrategyError {
+            kind: StrategyErrorKind::PathMismatch,
+            message: format!(
+                "the decision path does not fit this program: {message}. Was it printed by another \
+                 version of the code or another test?"
+            ),
+        }
+    }
+
+    fn take(&mut self, at: &str) -> Result<Decision, StrategyError> {
+        match self.decisions.get(self.next) {
+            Some(&d) => {
+                self.next += 1;
+                Ok(d)
+            }
+            None => Err(self.mismatch(format!(
+                "the path ends after {} decisions, but the program makes another one ({at})",
+                self.decisions.len()
+            ))),
+        }
+    }
+}
+
+impl Strategy for Replay {
+    fn next_execution(&mut self) -> bool {
+        !std::mem::replace(&mut self.done, true)
+    }
+
+    fn pick_thread(&mut self, point: &SchedulePoint<'_>) -> Result<ThreadId, StrategyError> {
+        let index = self.next + 1;
+        let d = self.take(&format!("at step {}, which thread runs", point.step + 1))?;
+        let thread =
+            u32::try_from(d.value).map(ThreadId).ok().filter(|t| point.eligible.contains(t));
+        let Some(thread) = thread else {
+            return Err(self.mismatch(format!(
+                "decision {index} (step {}) runs thread {}, which cannot run there (threads that can: {:?})",
+                point.step + 1,
+                d.value,
+                point.eligible
+            )));
+        };
+        let pending = point.pending(thread).expect("an eligible thread has a pending operation");
+        let salt = Salt { kind: pending.op.kind_name(), location: pending.location };
+        if salt.check() != d.check {
+            return Err(self.mismatch(format!(
+                "decision {index} (step {}) runs thread {}, which is now about to run `{}` at {}: \
+                 not the operation recorded there",
+                point.step + 1,
+                thread.0,
+                pending.op.kind_name(),
+                crate::report::location(pending.location)
+            )));
+        }
+        Ok(thread)
+    }
+
+    fn pick_value(&mut self, point: &ValuePoint, decision: usize) -> Result<u64, StrategyError> {
+        let at = crate::report::location(point.location);
+        let d = self.take(&format!("a `{}` choice at {at}", point.kind.name()))?;
+        let salt = Salt { kind: point.kind.name(), location: point.location };
+        if d.value >= point.options || salt.check() != d.check {
+            return Err(self.mismatch(format!(
+                "decision {} is now a `{}` choice among {} at {at}, not the one recorded there",
+                decision + 1,
+                point.kind.name(),
+                point.options
+            )));
+        }
+        Ok(d.value)
+    }
+
+    fn end_execution(&mut self, _trace: &[Event]) -> Result<(), StrategyError> {
+        if self.next < self.decisions.len() {
+            return Err(self.mismatch(format!(
+                "the execution finished after {} decisions, but the path has {}",
+                self.next,
+                self.decisions.len()
+            )));
+        }
+        Ok(())
+    }
+
+    fn coverage(&self) -> Coverage {
+        Coverage::Replayed
+    }
+}

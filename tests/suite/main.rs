@@ -1,0 +1,7 @@
+//! checker's integration suite: one binary, one module per area.
+
+mod atomics;
+mod bugs;
+mod replay;
+mod semantics;
+mod verify;
