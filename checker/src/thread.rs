@@ -139,6 +139,10 @@ impl<T: 'static> JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
+        // FIXME(DPOR issue): detaching is not a step, so whether the
+        // detaching thread or the finishing thread drops the value is fixed
+        // by the surrounding steps rather than explored; it matters only
+        // when the value's destructor runs operations.
         if !self.joined {
             // A finished thread's value is dropped here, by the detaching
             // thread, as std does.

@@ -425,6 +425,21 @@ impl Execution {
         *self.atomic_mut(object) = value;
     }
 
+    /// Adds the panics of other threads to a failure message: `main` often
+    /// panics only because it unwrapped a joined thread's panic.
+    pub(crate) fn with_earlier_panics(&self, mut text: String) -> String {
+        for (i, record) in self.threads.iter().enumerate().skip(1) {
+            if let Some(p) = record.panics.first() {
+                let label = self.thread_label(ThreadId(i as u32));
+                text.push_str(&format!(
+                    "\nearlier, {label} panicked at {}:\n{}",
+                    p.location, p.message
+                ));
+            }
+        }
+        text
+    }
+
     /// How reports name a thread: `main`, its name, or `thread N`.
     pub(crate) fn thread_label(&self, thread: ThreadId) -> String {
         match &self.threads[thread.index()].name {

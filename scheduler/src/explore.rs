@@ -12,7 +12,6 @@
 
 use std::any::Any;
 use std::fmt;
-use std::io::Write as _;
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
@@ -135,6 +134,7 @@ impl std::error::Error for UsageError {}
 fn install_panic_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
+        crate::coroutine::install_abort_escape();
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             if !rt::on_panic(info) {
@@ -197,6 +197,10 @@ fn explore(config: Config, body: Body, caller: Option<String>) -> Result<Outcome
         if config.log >= LogLevel::Trace {
             let trace = rt::with(|ex| report::render_trace(ex));
             eprintln!("checker: execution {executions}:\n{trace}");
+        } else if config.replay.is_some() && matches!(ended, Ok(Ended::Passed)) {
+            // A failing replay prints its trace in the report.
+            let trace = rt::with(|ex| report::render_trace(ex));
+            eprintln!("checker: the replayed execution passed:\n{trace}");
         }
         match ended {
             Ok(Ended::Passed) => {}
@@ -226,13 +230,7 @@ fn explore(config: Config, body: Body, caller: Option<String>) -> Result<Outcome
     let outcome = Outcome { executions, max_steps, elapsed: start.elapsed(), verdict, failure };
     let incomplete = matches!(verdict, Verdict::Incomplete(_));
     if config.log >= LogLevel::Summary || incomplete {
-        let _ = writeln!(std::io::stderr(), "{}", outcome.summary());
-    }
-    if config.replay.is_some()
-        && let Some(report) = &outcome.failure
-        && config.log < LogLevel::Trace
-    {
-        let _ = writeln!(std::io::stderr(), "checker: replayed execution:\n{}", report.trace());
+        eprintln!("{}", outcome.summary());
     }
     Ok(outcome)
 }
@@ -488,10 +486,8 @@ impl Engine {
     /// Ends the execution's coroutines: finished ones were recycled already;
     /// suspended ones are abandoned without running their destructors.
     fn abandon_all(&mut self) {
-        for slot in self.threads.drain(..) {
-            if let Some(thread) = slot {
-                thread.abandon();
-            }
+        for thread in self.threads.drain(..).flatten() {
+            thread.abandon();
         }
     }
 }

@@ -220,6 +220,7 @@ pub(crate) fn thread_main(thread: ThreadId, body: Box<dyn FnOnce() -> Box<dyn An
             if thread == ThreadId::MAIN {
                 let first = &ex.threads[0].panics[0];
                 let text = format!("main panicked at {}:\n{}", first.location, first.message);
+                let text = ex.with_earlier_panics(text);
                 ex.fail(FailureKind::Panic, text);
             }
         });
@@ -283,28 +284,44 @@ pub(crate) fn on_panic(info: &PanicHookInfo<'_>) -> bool {
         let index = record.panics.len() as u32;
         record.unwinding = true;
         record.panics.push(PanicRecord { message: message.clone(), location: location.clone() });
-        // The report prints the panic's own location from its record; an
-        // event needs a static one, which a hook's location is not.
-        let here = std::panic::Location::caller();
-        ex.trace.push(Event { thread, kind: EventKind::Panicked(index), location: here });
+        if !will_abort {
+            // The report prints the panic's own location from its record; an
+            // event needs a static one, which a hook's location is not.
+            let here = std::panic::Location::caller();
+            ex.trace.push(Event { thread, kind: EventKind::Panicked(index), location: here });
+        }
         let label = ex.thread_label(thread);
         if will_abort {
-            let first = &ex.threads[thread.index()].panics[0];
+            // Replaces any earlier failure of this execution: it explains it.
+            let panics = &ex.threads[thread.index()].panics;
+            let first = &panics[0];
+            // The panic that escaped the destructor is the one before std's
+            // own "panic in a destructor during cleanup".
+            let inner = if panics.len() >= 3 {
+                &panics[panics.len() - 2]
+            } else {
+                &panics[panics.len() - 1]
+            };
             let text = format!(
-                "{label} panicked at {location} while unwinding from an earlier panic \
-                 (a destructor panicked during unwinding, which std turns into an abort):\n{message}\n\
-                 the earlier panic, at {}:\n{}",
-                first.location, first.message
+                "{label} panicked in a destructor while unwinding from an earlier panic: std \
+                 aborts the process on this; checker stopped the thread instead.\n\
+                 the panic in the destructor, at {}:\n{}\nthe earlier panic, at {}:\n{}",
+                inner.location, inner.message, first.location, first.message
             );
+            ex.failure = None;
             ex.fail(FailureKind::PanicWhileUnwinding, text);
         } else if thread == ThreadId::MAIN {
-            ex.fail(FailureKind::Panic, format!("{label} panicked at {location}:\n{message}"));
+            let text = format!("{label} panicked at {location}:\n{message}");
+            let text = ex.with_earlier_panics(text);
+            ex.fail(FailureKind::Panic, text);
         }
         true
     });
     if recorded && will_abort {
-        // Never returns: the engine does not resume an abandoned thread.
-        abandon();
+        // std calls abort() once this hook returns (it must return: it runs
+        // under std's hook lock); the armed escape turns that abort into the
+        // end of this model thread.
+        coroutine::arm_abort_escape();
     }
     recorded
 }

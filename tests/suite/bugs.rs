@@ -1,1 +1,262 @@
-//! placeholder
+//! Buggy models are caught: each test asserts the bug was found, what kind
+//! it is, what the report says, and that its decision path replays it.
+
+use checker::model::{Builder, FailureKind, Outcome, Report, Verdict};
+use checker::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use checker::sync::{Arc, Condvar, Mutex};
+use checker::thread;
+
+/// Runs `model`, expects a failure of `kind`, replays its path and expects
+/// the same failure with the same trace. Returns the report.
+fn expect_bug<F>(builder: &Builder, kind: FailureKind, model: F) -> Report
+where
+    F: Fn() + Send + Sync + Clone + 'static,
+{
+    let outcome: Outcome = builder.run(model.clone()).expect("a valid configuration");
+    assert_eq!(outcome.verdict, Verdict::Failed, "{}", outcome.summary());
+    let report = *outcome.failure.expect("a failure report");
+    assert_eq!(report.kind(), kind, "{report}");
+    assert!(report.trace().contains("(1) "), "a numbered trace:\n{report}");
+    assert!(report.replay_command().contains(&format!("CHECKER_REPLAY={}", report.path())));
+    let mut replay = builder.clone();
+    replay.replay = Some(report.path().to_string());
+    let again = replay.run(model).expect("the path fits the program");
+    assert_eq!(again.executions, 1);
+    let again = again.failure.expect("the replay fails again");
+    assert_eq!(again.kind(), kind);
+    assert_eq!(again.trace(), report.trace(), "the replay is the same execution");
+    assert_eq!(again.message(), report.message());
+    report
+}
+
+#[test]
+fn a_load_then_store_counter_loses_an_update() {
+    let report = expect_bug(&Builder::new(), FailureKind::Panic, || {
+        let n = Arc::new(AtomicUsize::new(0));
+        let h = {
+            let n = n.clone();
+            thread::spawn(move || {
+                let v = n.load(Ordering::SeqCst);
+                n.store(v + 1, Ordering::SeqCst);
+            })
+        };
+        let v = n.load(Ordering::SeqCst);
+        n.store(v + 1, Ordering::SeqCst);
+        h.join().unwrap();
+        assert_eq!(n.load(Ordering::SeqCst), 2, "lost update");
+    });
+    assert!(report.message().contains("lost update"), "{report}");
+    assert!(report.message().contains("main panicked at tests/suite/bugs.rs"), "{report}");
+    // The trace shows both loads reading 0 before either store.
+    let loads = report.trace().matches(".load(SeqCst) -> 0").count();
+    assert!(loads >= 2, "{report}");
+    assert!(
+        report.trace().contains("AtomicUsize#0 was created at tests/suite/bugs.rs"),
+        "{report}"
+    );
+}
+
+#[test]
+fn two_mutexes_locked_in_opposite_order_deadlock() {
+    let report = expect_bug(&Builder::new(), FailureKind::Deadlock, || {
+        let a = Arc::new(Mutex::new(()));
+        let b = Arc::new(Mutex::new(()));
+        let h = {
+            let (a, b) = (a.clone(), b.clone());
+            thread::spawn(move || {
+                let _a = a.lock().unwrap();
+                let _b = b.lock().unwrap();
+            })
+        };
+        {
+            let _b = b.lock().unwrap();
+            let _a = a.lock().unwrap();
+        }
+        h.join().unwrap();
+    });
+    let message = report.message();
+    assert!(message.starts_with("deadlock"), "{report}");
+    assert!(message.contains("main waits to lock Mutex#"), "{report}");
+    assert!(message.contains("thread 1 waits to lock Mutex#"), "{report}");
+    assert!(message.contains("held by main") && message.contains("held by thread 1"), "{report}");
+}
+
+#[test]
+fn a_spin_loop_without_yield_hits_the_step_bound() {
+    let mut builder = Builder::new();
+    builder.max_branches = 500;
+    let report = expect_bug(&builder, FailureKind::StepBound, || {
+        let flag = Arc::new(AtomicBool::new(false));
+        let h = {
+            let flag = flag.clone();
+            thread::spawn(move || flag.store(true, Ordering::Release))
+        };
+        while !flag.load(Ordering::Acquire) {}
+        h.join().unwrap();
+    });
+    let message = report.message();
+    assert!(message.contains("exceeded 500 steps"), "{message}");
+    assert!(message.contains("spin loop"), "{message}");
+    assert!(message.contains("yield_now"), "{message}");
+    assert!(message.contains("CHECKER_MAX_BRANCHES"), "{message}");
+    assert!(message.contains("main ran `load` at tests/suite/bugs.rs"), "{message}");
+    assert!(report.trace().contains("events elided"), "a long trace is shortened");
+}
+
+#[test]
+fn a_spin_loop_that_yields_is_verified() {
+    for hint in [false, true] {
+        let outcome = Builder::new()
+            .run(move || {
+                let flag = Arc::new(AtomicBool::new(false));
+                let h = {
+                    let flag = flag.clone();
+                    thread::spawn(move || flag.store(true, Ordering::Release))
+                };
+                while !flag.load(Ordering::Acquire) {
+                    if hint {
+                        checker::hint::spin_loop();
+                    } else {
+                        thread::yield_now();
+                    }
+                }
+                h.join().unwrap();
+            })
+            .unwrap();
+        assert!(matches!(outcome.verdict, Verdict::Verified(_)), "{}", outcome.summary());
+    }
+}
+
+#[test]
+fn locking_a_mutex_twice_in_one_thread_is_reported() {
+    let report = expect_bug(&Builder::new(), FailureKind::MutexRelocked, || {
+        let m = Mutex::new(0);
+        let _first = m.lock().unwrap();
+        let _second = m.lock().unwrap();
+    });
+    assert!(report.message().contains("while already holding it"), "{report}");
+    assert!(report.message().contains("not reentrant"), "{report}");
+}
+
+#[test]
+fn spawning_more_than_max_threads_is_reported() {
+    let mut builder = Builder::new();
+    builder.max_threads = 3;
+    let report = expect_bug(&builder, FailureKind::TooManyThreads, || {
+        let handles: Vec<_> = (0..3).map(|_| thread::spawn(|| {})).collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+    });
+    assert!(report.message().contains("max_threads is 3"), "{report}");
+    assert!(report.message().contains("CHECKER_MAX_THREADS"), "{report}");
+}
+
+#[test]
+fn a_thread_blocked_forever_after_the_model_returns_is_reported() {
+    let report = expect_bug(&Builder::new(), FailureKind::LeftBlocked, || {
+        let pair = Arc::new((Mutex::new(false), Condvar::new()));
+        let waiter = pair.clone();
+        // Detached, and nobody ever notifies it.
+        drop(thread::spawn(move || {
+            let (lock, cv) = &*waiter;
+            let mut ready = lock.lock().unwrap();
+            while !*ready {
+                ready = cv.wait(ready).unwrap();
+            }
+        }));
+    });
+    assert!(report.message().contains("the model body returned"), "{report}");
+    assert!(report.message().contains("thread 1 waits for a notification on Condvar#"), "{report}");
+}
+
+#[test]
+fn a_panic_in_a_thread_nobody_joins_is_a_failure() {
+    let report = expect_bug(&Builder::new(), FailureKind::Panic, || {
+        drop(thread::spawn(|| panic!("worker gave up")));
+    });
+    assert!(report.message().contains("worker gave up"), "{report}");
+    assert!(report.message().contains("no thread joined it"), "{report}");
+    assert!(report.trace().contains("panicked: worker gave up"), "{report}");
+}
+
+#[test]
+fn the_report_of_main_names_the_joined_thread_panic() {
+    let report = expect_bug(&Builder::new(), FailureKind::Panic, || {
+        let h = thread::Builder::new()
+            .name("worker".to_string())
+            .spawn(|| panic!("the real cause"))
+            .unwrap();
+        h.join().unwrap();
+    });
+    let message = report.message();
+    assert!(message.contains("main panicked at"), "{message}");
+    assert!(message.contains("earlier, 'worker' panicked at tests/suite/bugs.rs"), "{message}");
+    assert!(message.contains("the real cause"), "{message}");
+}
+
+struct PanicOnDrop(&'static str);
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("{}", self.0);
+    }
+}
+
+#[test]
+fn a_panic_while_unwinding_is_reported_and_does_not_abort() {
+    // std aborts the process on this; the test process must live on.
+    for in_spawned_thread in [false, true] {
+        let report = expect_bug(&Builder::new(), FailureKind::PanicWhileUnwinding, move || {
+            let body = || {
+                let _guard = PanicOnDrop("second panic, in a destructor");
+                panic!("first panic");
+            };
+            if in_spawned_thread {
+                let _ = thread::spawn(body).join();
+            } else {
+                body();
+            }
+        });
+        let message = report.message();
+        assert!(message.contains("while unwinding from an earlier panic"), "{message}");
+        assert!(message.contains("first panic"), "{message}");
+        assert!(message.contains("second panic, in a destructor"), "{message}");
+    }
+    // The calling thread still panics normally: `check` fails the test with the report.
+    let caught = std::panic::catch_unwind(|| {
+        Builder::new().check(|| {
+            let _guard = PanicOnDrop("again");
+            panic!("first");
+        })
+    });
+    let payload = caught.expect_err("check panics with the report");
+    let text = payload.downcast_ref::<String>().expect("a String payload");
+    assert!(text.contains("checker found a bug (panic while unwinding)"), "{text}");
+    assert!(text.contains("CHECKER_REPLAY="), "{text}");
+}
+
+#[test]
+fn a_model_that_is_not_deterministic_is_reported() {
+    use std::sync::atomic::AtomicUsize as StdAtomic;
+    // State outside checker's control, changed by every execution.
+    static RUNS: StdAtomic = StdAtomic::new(0);
+    let outcome = Builder::new()
+        .run(|| {
+            let first = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0;
+            let x = Arc::new(AtomicUsize::new(0));
+            let h = {
+                let x = x.clone();
+                thread::spawn(move || x.load(Ordering::SeqCst))
+            };
+            if first {
+                x.store(1, Ordering::SeqCst);
+            }
+            h.join().unwrap();
+        })
+        .unwrap();
+    let report = outcome.failure.expect("nondeterminism is reported");
+    assert_eq!(report.kind(), FailureKind::Nondeterminism, "{report}");
+    assert!(report.message().contains("not deterministic"), "{report}");
+    assert!(report.message().contains("HashMap"), "names likely causes: {report}");
+}

@@ -76,7 +76,7 @@ pub fn fence(order: Ordering) {
 /// A compiler fence: nothing to do in a model.
 pub fn compiler_fence(order: Ordering) {
     if order == Ordering::Relaxed {
-        panic!("there is no such thing as a relaxed compiler fence");
+        panic!("there is no such thing as a relaxed fence");
     }
 }
 
@@ -93,18 +93,25 @@ impl Cell {
         Cell { object: LazyObject::new(), created: Location::caller() }
     }
 
-    /// The object in the running execution; `current` gives the value the
-    /// user's memory holds (the initial value, or one written through
-    /// `get_mut`).
+    /// The object in the running execution. A new execution starts from
+    /// `initial` (the value given to `new`, or written through `get_mut`
+    /// outside any model); after an in-model `get_mut`, `scratch` holds what
+    /// the user wrote.
     #[inline]
-    fn id(&self, type_name: &'static str, ty: ValueType, current: impl Fn() -> u64) -> ObjectId {
+    fn id(
+        &self,
+        type_name: &'static str,
+        ty: ValueType,
+        initial: impl Fn() -> u64,
+        scratch: impl Fn() -> u64,
+    ) -> ObjectId {
         let id = rt::object(&self.object, || ObjectInit {
             type_name,
             created: self.created,
-            state: ObjectState::Atomic { value: ty.truncate(current()), ty },
+            state: ObjectState::Atomic { value: ty.truncate(initial()), ty },
         });
         if self.object.take_dirty() {
-            rt::poke(id, ty.truncate(current()));
+            rt::poke(id, ty.truncate(scratch()));
         }
         id
     }
@@ -115,7 +122,12 @@ macro_rules! atomic_common {
         impl $name {
             #[inline]
             fn id(&self) -> ObjectId {
-                self.cell.id(stringify!($name), $ty, || $to(self.local.load(Ordering::Relaxed)))
+                self.cell.id(
+                    stringify!($name),
+                    $ty,
+                    || $to(self.initial.load(Ordering::Relaxed)),
+                    || $to(self.scratch.load(Ordering::Relaxed)),
+                )
             }
 
             /// Loads the value.
@@ -235,18 +247,20 @@ macro_rules! atomic_common {
                     let id = self.id();
                     return $from(rt::peek(id));
                 }
-                self.local.into_inner()
+                self.initial.into_inner()
             }
 
             /// A mutable reference to the value (not a step: `&mut self`
-            /// excludes every other access).
+            /// excludes every other access). Outside a model, it changes the
+            /// value later executions start from.
             pub fn get_mut(&mut self) -> &mut $prim {
-                if rt::in_model() {
-                    let id = self.id();
-                    self.local.store($from(rt::peek(id)), Ordering::Relaxed);
-                    self.cell.object.set_dirty();
+                if !rt::in_model() {
+                    return self.initial.get_mut();
                 }
-                self.local.get_mut()
+                let id = self.id();
+                self.scratch.store($from(rt::peek(id)), Ordering::Relaxed);
+                self.cell.object.set_dirty();
+                self.scratch.get_mut()
             }
 
             /// Runs `f` on the value through `&mut` (loom's API).
@@ -267,9 +281,11 @@ macro_rules! atomic_int {
     ($(#[$doc:meta])* $name:ident, $prim:ty, $std:ty, $ty:expr) => {
         $(#[$doc])*
         pub struct $name {
-            /// The value before the first use in an execution, and after
-            /// `get_mut`; the engine holds it in between.
-            local: $std,
+            /// The value every execution starts from.
+            initial: $std,
+            /// What an in-model `get_mut` hands out; copied into the engine
+            /// at the next access.
+            scratch: $std,
             cell: Cell,
         }
 
@@ -277,7 +293,7 @@ macro_rules! atomic_int {
             /// A new atomic holding `v`.
             #[track_caller]
             pub const fn new(v: $prim) -> Self {
-                $name { local: <$std>::new(v), cell: Cell::new() }
+                $name { initial: <$std>::new(v), scratch: <$std>::new(v), cell: Cell::new() }
             }
 
             #[track_caller]
@@ -397,7 +413,8 @@ atomic_int!(
 
 /// A `bool` shared between threads, as `std::sync::atomic::AtomicBool`.
 pub struct AtomicBool {
-    local: std::sync::atomic::AtomicBool,
+    initial: std::sync::atomic::AtomicBool,
+    scratch: std::sync::atomic::AtomicBool,
     cell: Cell,
 }
 
@@ -405,7 +422,11 @@ impl AtomicBool {
     /// A new atomic holding `v`.
     #[track_caller]
     pub const fn new(v: bool) -> Self {
-        AtomicBool { local: std::sync::atomic::AtomicBool::new(v), cell: Cell::new() }
+        AtomicBool {
+            initial: std::sync::atomic::AtomicBool::new(v),
+            scratch: std::sync::atomic::AtomicBool::new(v),
+            cell: Cell::new(),
+        }
     }
 
     #[track_caller]
@@ -473,7 +494,8 @@ impl From<bool> for AtomicBool {
 ///
 /// Addresses travel through the engine as integers with exposed provenance.
 pub struct AtomicPtr<T> {
-    local: std::sync::atomic::AtomicPtr<T>,
+    initial: std::sync::atomic::AtomicPtr<T>,
+    scratch: std::sync::atomic::AtomicPtr<T>,
     cell: Cell,
 }
 
@@ -489,12 +511,21 @@ impl<T> AtomicPtr<T> {
     /// A new atomic holding `p`.
     #[track_caller]
     pub const fn new(p: *mut T) -> Self {
-        AtomicPtr { local: std::sync::atomic::AtomicPtr::new(p), cell: Cell::new() }
+        AtomicPtr {
+            initial: std::sync::atomic::AtomicPtr::new(p),
+            scratch: std::sync::atomic::AtomicPtr::new(p),
+            cell: Cell::new(),
+        }
     }
 
     #[inline]
     fn id(&self) -> ObjectId {
-        self.cell.id("AtomicPtr", ValueType::Pointer, || addr(self.local.load(Ordering::Relaxed)))
+        self.cell.id(
+            "AtomicPtr",
+            ValueType::Pointer,
+            || addr(self.initial.load(Ordering::Relaxed)),
+            || addr(self.scratch.load(Ordering::Relaxed)),
+        )
     }
 
     #[track_caller]
@@ -651,17 +682,19 @@ impl<T> AtomicPtr<T> {
         if rt::in_model() {
             return ptr(rt::peek(self.id()));
         }
-        self.local.into_inner()
+        self.initial.into_inner()
     }
 
-    /// A mutable reference to the pointer (not a step).
+    /// A mutable reference to the pointer (not a step). Outside a model, it
+    /// changes the pointer later executions start from.
     pub fn get_mut(&mut self) -> &mut *mut T {
-        if rt::in_model() {
-            let id = self.id();
-            self.local.store(ptr(rt::peek(id)), Ordering::Relaxed);
-            self.cell.object.set_dirty();
+        if !rt::in_model() {
+            return self.initial.get_mut();
         }
-        self.local.get_mut()
+        let id = self.id();
+        self.scratch.store(ptr(rt::peek(id)), Ordering::Relaxed);
+        self.cell.object.set_dirty();
+        self.scratch.get_mut()
     }
 
     /// Runs `f` on the pointer through `&mut` (loom's API).

@@ -50,18 +50,12 @@ impl Dfs {
         debug_assert!(!alternatives.is_empty());
         if let Some(node) = self.stack.get(self.depth) {
             if node.alternatives != alternatives {
-                return Err(StrategyError {
-                    kind: StrategyErrorKind::Nondeterministic,
-                    message: format!(
-                        "the model is not deterministic: at decision {} the same earlier \
-                         decisions gave {what} {:?} before and {:?} now. Does it read the clock, \
-                         iterate a HashMap, use randomness, or share state outside checker's \
-                         types (std atomics or locks, statics)?",
-                        self.depth + 1,
-                        node.alternatives.as_slice(),
-                        alternatives.as_slice()
-                    ),
-                });
+                return Err(nondeterministic(format!(
+                    "at decision {} the same earlier decisions gave {what} {:?} before and {:?} now",
+                    self.depth + 1,
+                    node.alternatives.as_slice(),
+                    alternatives.as_slice()
+                )));
             }
             let value = node.alternatives[node.chosen];
             self.depth += 1;
@@ -71,6 +65,17 @@ impl Dfs {
         self.stack.push(Node { alternatives, chosen: 0 });
         self.depth += 1;
         Ok(value)
+    }
+}
+
+fn nondeterministic(what: String) -> StrategyError {
+    StrategyError {
+        kind: StrategyErrorKind::Nondeterministic,
+        message: format!(
+            "the model is not deterministic: {what}. Does it read the clock, iterate a HashMap, \
+             use randomness, or share state outside checker's types (std atomics or locks, \
+             statics)?"
+        ),
     }
 }
 
@@ -102,15 +107,11 @@ impl Strategy for Dfs {
 
     fn end_execution(&mut self, _trace: &[Event]) -> Result<(), StrategyError> {
         if self.depth != self.stack.len() {
-            return Err(StrategyError {
-                kind: StrategyErrorKind::Nondeterministic,
-                message: format!(
-                    "the model is not deterministic: an execution ended after {} decisions where \
-                     the same decisions led to {} before",
-                    self.depth,
-                    self.stack.len()
-                ),
-            });
+            return Err(nondeterministic(format!(
+                "an execution ended after {} decisions where the same decisions led to {} before",
+                self.depth,
+                self.stack.len()
+            )));
         }
         Ok(())
     }
