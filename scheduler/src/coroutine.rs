@@ -15,8 +15,10 @@
 //! arms [`arm_abort_escape`] and returns, std calls `abort()`, and the SIGABRT
 //! handler rewrites the signal context so that the coroutine returns to the
 //! engine (corosensei's trap handling). The process lives on and the engine
-//! reports the failure. Supported on Linux x86_64 and aarch64; elsewhere std
-//! aborts as usual.
+//! reports the failure. A stack overflow is caught the same way: a fault in
+//! the running coroutine's guard page returns it to the engine. Supported on
+//! Linux x86_64 and aarch64; elsewhere std aborts and an overflow crashes,
+//! as without checker.
 //!
 //! This is one of the two places where the project uses `unsafe`.
 
@@ -41,8 +43,16 @@ pub(crate) enum Suspend {
 }
 
 /// How a model thread's coroutine returned.
-#[derive(Copy, Clone)]
-pub(crate) struct Exit;
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// Its body returned (the body catches its own panics).
+    Returned,
+    /// std was about to abort the process on its behalf; the armed escape
+    /// returned it instead (the failure is already recorded).
+    Aborted,
+    /// It overflowed its stack; the guard-page fault returned it.
+    StackOverflow,
+}
 
 type Coro = Coroutine<Reply, Suspend, Exit, DefaultStack>;
 type ModelYielder = Yielder<Reply, Suspend>;
@@ -117,8 +127,8 @@ pub(crate) struct ModelThread {
 pub(crate) enum Resumed {
     /// It suspended, asking for this.
     Suspended(Suspend),
-    /// Its body returned (the body catches its own panics).
-    Finished,
+    /// It returned, or was returned by an escape.
+    Finished(Exit),
 }
 
 impl ModelThread {
@@ -133,7 +143,7 @@ impl ModelThread {
         let coro = Coroutine::with_stack(stack, move |yielder: &ModelYielder, _start: Reply| {
             CURRENT.with(|c| c.set(yielder as *const ModelYielder));
             body();
-            Exit
+            Exit::Returned
         });
         Ok(ModelThread { coro })
     }
@@ -147,7 +157,7 @@ impl ModelThread {
         ABORT_ESCAPE.with(|a| a.set(None));
         match result {
             CoroutineResult::Yield(what) => Resumed::Suspended(what),
-            CoroutineResult::Return(Exit) => Resumed::Finished,
+            CoroutineResult::Return(exit) => Resumed::Finished(exit),
         }
     }
 
@@ -181,88 +191,173 @@ pub(crate) fn arm_abort_escape() -> bool {
     running.is_some()
 }
 
-/// Installs the SIGABRT handler behind [`arm_abort_escape`], once per process.
-pub(crate) fn install_abort_escape() {
+/// Installs the SIGABRT handler behind [`arm_abort_escape`] and the SIGSEGV
+/// handler that catches stack overflows, once per process.
+pub(crate) fn install_escapes() {
     abort_escape::install();
 }
 
 #[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
 mod abort_escape {
+    use std::cell::UnsafeCell;
+    use std::mem::MaybeUninit;
     use std::sync::Once;
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    use super::{ABORT_ESCAPE, Exit};
+    use super::{ABORT_ESCAPE, Exit, RUNNING};
 
     pub(super) const SUPPORTED: bool = true;
 
     static INSTALLED: AtomicBool = AtomicBool::new(false);
 
-    /// The SIGABRT disposition found at installation, restored for any
-    /// SIGABRT that is not an armed escape.
-    struct Previous(std::cell::UnsafeCell<std::mem::MaybeUninit<libc::sigaction>>);
+    /// A signal disposition found at installation, restored or called for
+    /// any signal that is not one of ours.
+    struct Previous(UnsafeCell<MaybeUninit<libc::sigaction>>);
     // SAFETY: written once inside `Once::call_once` before INSTALLED is set
-    // (Release), and only read after INSTALLED was seen set (Acquire).
+    // (Release), and only read by handlers, which run after installation.
     unsafe impl Sync for Previous {}
-    static PREVIOUS: Previous =
-        Previous(std::cell::UnsafeCell::new(std::mem::MaybeUninit::uninit()));
+    static PREVIOUS_ABRT: Previous = Previous(UnsafeCell::new(MaybeUninit::uninit()));
+    static PREVIOUS_SEGV: Previous = Previous(UnsafeCell::new(MaybeUninit::uninit()));
 
     pub(super) fn installed() -> bool {
         INSTALLED.load(Ordering::Acquire)
     }
 
+    type Handler = extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void);
+
+    /// Installs `handler` for `signal`, saving the old disposition.
+    fn install_one(
+        signal: libc::c_int,
+        handler: Handler,
+        flags: libc::c_int,
+        previous: &Previous,
+    ) -> bool {
+        // SAFETY: `sigaction` gets a zeroed, then filled, sigaction struct and
+        // a pointer to `previous`'s storage, valid for writes and not read by
+        // anyone before INSTALLED is set. The handler has the SA_SIGINFO
+        // signature.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = handler as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO | flags;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, (*previous.0.get()).as_mut_ptr()) == 0
+        }
+    }
+
     pub(super) fn install() {
         static ONCE: Once = Once::new();
         ONCE.call_once(|| {
-            // SAFETY: `sigaction` is given a zeroed, then filled, sigaction
-            // struct and a pointer to PREVIOUS's storage, which is valid for
-            // writes and not yet read by anyone (INSTALLED is still false).
-            // The handler is an `extern "C"` function with the SA_SIGINFO
-            // signature.
-            let ok = unsafe {
-                let mut action: libc::sigaction = std::mem::zeroed();
-                action.sa_sigaction = handler as *const () as usize;
-                action.sa_flags = libc::SA_SIGINFO;
-                libc::sigemptyset(&mut action.sa_mask);
-                let previous = (*PREVIOUS.0.get()).as_mut_ptr();
-                libc::sigaction(libc::SIGABRT, &action, previous) == 0
-            };
-            INSTALLED.store(ok, Ordering::Release);
+            let abrt = install_one(libc::SIGABRT, on_abort, 0, &PREVIOUS_ABRT);
+            // On the alternate stack std gives every thread it starts: the
+            // faulting stack has no room left.
+            let segv = install_one(libc::SIGSEGV, on_segv, libc::SA_ONSTACK, &PREVIOUS_SEGV);
+            INSTALLED.store(abrt && segv, Ordering::Release);
         });
     }
 
-    extern "C" fn handler(
-        _signal: libc::c_int,
-        _info: *mut libc::siginfo_t,
+    /// Makes the coroutine `trap` belongs to return `exit` to the engine
+    /// when the signal handler returns.
+    ///
+    /// # Safety
+    ///
+    /// `context` is the handler's ucontext, the signal interrupted code
+    /// running on `trap`'s coroutine, and that coroutine is not resumed again
+    /// except through this return.
+    unsafe fn escape(
+        trap: &super::CoroutineTrapHandler<Exit>,
+        context: &mut libc::ucontext_t,
+        exit: Exit,
+    ) {
+        // SAFETY: by this function's contract the coroutine was interrupted on
+        // its own stack; corosensei discards that stack, and the registers we
+        // set make the coroutine return `exit` to the engine's `resume`.
+        let regs = unsafe { trap.setup_trap_handler(move || exit) };
+        set_registers(context, regs);
+    }
+
+    /// Hands a signal we do not handle to the disposition found at
+    /// installation: the previous handler is called, or the default action
+    /// restored so that the signal does what it would have done.
+    ///
+    /// # Safety
+    ///
+    /// Called from a handler for `signal` with its arguments, after
+    /// installation.
+    unsafe fn chain(
+        signal: libc::c_int,
+        previous: &Previous,
+        info: *mut libc::siginfo_t,
+        context: *mut libc::c_void,
+    ) {
+        // SAFETY: `previous` was initialized before INSTALLED was set, and
+        // handlers only run once installed. A previous SA_SIGINFO handler is
+        // called with the arguments we got; a plain one with the signal;
+        // otherwise the default disposition is restored and, for a signal
+        // that was not raised by a fault (SIGABRT), raised again: it stays
+        // pending until this handler returns.
+        unsafe {
+            let previous = &*(*previous.0.get()).as_ptr();
+            let handler = previous.sa_sigaction;
+            if handler == libc::SIG_DFL || handler == libc::SIG_IGN {
+                libc::sigaction(signal, previous, std::ptr::null_mut());
+                if signal == libc::SIGABRT {
+                    libc::raise(signal);
+                }
+            } else if previous.sa_flags & libc::SA_SIGINFO != 0 {
+                let f: Handler = std::mem::transmute(handler);
+                f(signal, info, context);
+            } else {
+                let f: extern "C" fn(libc::c_int) = std::mem::transmute(handler);
+                f(signal);
+            }
+        }
+    }
+
+    extern "C" fn on_abort(
+        signal: libc::c_int,
+        info: *mut libc::siginfo_t,
         context: *mut libc::c_void,
     ) {
         let armed = ABORT_ESCAPE.with(|a| a.take());
-        // SAFETY: the kernel passes a valid ucontext_t for SA_SIGINFO handlers.
-        let context = unsafe { &mut *context.cast::<libc::ucontext_t>() };
-        let sp = stack_pointer(context);
+        // SAFETY: the kernel passes a valid ucontext_t to SA_SIGINFO handlers.
+        let ucontext = unsafe { &mut *context.cast::<libc::ucontext_t>() };
         match armed {
-            Some(trap) if trap.stack_ptr_in_bounds(sp) => {
-                // SAFETY: the signal was raised synchronously by `abort()`
-                // on the armed coroutine's own stack (checked just above), so
-                // its memory is in a consistent state; corosensei discards the
-                // coroutine's stack and the registers we set make it return
-                // `Exit` to the engine's `resume` when this handler returns.
-                let regs = unsafe { trap.setup_trap_handler(|| Exit) };
-                set_registers(context, regs);
+            Some(trap) if trap.stack_ptr_in_bounds(stack_pointer(ucontext)) => {
+                // SAFETY: the escape was armed by the panic hook of the running
+                // coroutine, and `abort()` raised this signal synchronously on
+                // that coroutine's stack (checked above).
+                unsafe { escape(&trap, ucontext, Exit::Aborted) }
             }
-            _ => {
-                // Not ours: put the old disposition back and let the pending
-                // re-raised signal do what it would have done.
-                // SAFETY: PREVIOUS was initialized before INSTALLED was set,
-                // and this handler only runs once installed.
-                unsafe {
-                    libc::sigaction(
-                        libc::SIGABRT,
-                        (*PREVIOUS.0.get()).as_ptr(),
-                        std::ptr::null_mut(),
-                    );
-                    libc::raise(libc::SIGABRT);
-                }
+            // SAFETY: a SIGABRT handler, installed.
+            _ => unsafe { chain(signal, &PREVIOUS_ABRT, info, context) },
+        }
+    }
+
+    extern "C" fn on_segv(
+        signal: libc::c_int,
+        info: *mut libc::siginfo_t,
+        context: *mut libc::c_void,
+    ) {
+        let running = RUNNING.with(std::cell::Cell::get);
+        // SAFETY: the kernel passes a valid siginfo_t and ucontext_t to
+        // SA_SIGINFO handlers.
+        let (fault, ucontext) =
+            unsafe { ((*info).si_addr() as usize, &mut *context.cast::<libc::ucontext_t>()) };
+        match running {
+            // Everything in a coroutine's region is mapped read-write except
+            // its guard page: a fault inside the region is an overflow.
+            Some(trap)
+                if trap.stack_ptr_in_bounds(fault)
+                    && trap.stack_ptr_in_bounds(stack_pointer(ucontext)) =>
+            {
+                // SAFETY: the fault happened on the running coroutine's stack
+                // (both addresses checked above); it never runs again except
+                // through this return.
+                unsafe { escape(&trap, ucontext, Exit::StackOverflow) }
             }
+            // SAFETY: a SIGSEGV handler, installed.
+            _ => unsafe { chain(signal, &PREVIOUS_SEGV, info, context) },
         }
     }
 

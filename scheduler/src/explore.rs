@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use smallvec::SmallVec;
 
 use crate::config::{Config, ConfigError, LogLevel};
-use crate::coroutine::{ModelThread, Resumed, StackPool, Suspend};
+use crate::coroutine::{Exit, ModelThread, Resumed, StackPool, Suspend};
 use crate::execution::{Effect, Execution};
 use crate::ids::ThreadId;
 use crate::objects::next_generation;
@@ -134,7 +134,7 @@ impl std::error::Error for UsageError {}
 fn install_panic_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        crate::coroutine::install_abort_escape();
+        crate::coroutine::install_escapes();
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             if !rt::on_panic(info) {
@@ -246,6 +246,7 @@ enum Ended {
 struct Engine {
     max_branches: usize,
     max_threads: usize,
+    stack_size: usize,
     pool: StackPool,
     /// Invariant: entry `i` is thread `i`'s coroutine until it finishes.
     threads: Vec<Option<ModelThread>>,
@@ -259,6 +260,7 @@ impl Engine {
         Engine {
             max_branches: config.max_branches,
             max_threads: config.max_threads,
+            stack_size: config.stack_size,
             pool: StackPool::new(config.stack_size),
             threads: Vec::new(),
             eligible: SmallVec::new(),
@@ -383,9 +385,21 @@ impl Engine {
                 // The failure was recorded before the thread gave up.
                 debug_assert!(rt::with(|ex| ex.failure.is_some()));
             }
-            Resumed::Finished => {
+            Resumed::Finished(exit) => {
                 let done = self.threads[thread.index()].take().expect("a live model thread");
                 done.recycle(&mut self.pool);
+                if exit == Exit::StackOverflow {
+                    let size = self.stack_size;
+                    rt::with(|ex| {
+                        let msg = format!(
+                            "{} overflowed its stack of {size} bytes: raise CHECKER_STACK_SIZE \
+                             (e.g. CHECKER_STACK_SIZE=8m) or Builder::stack_size, or look for \
+                             unbounded recursion",
+                            ex.thread_label(thread)
+                        );
+                        ex.fail(FailureKind::StackOverflow, msg);
+                    });
+                }
             }
         }
     }

@@ -33,6 +33,8 @@ pub enum FailureKind {
     /// The model made different choices on the same decision path: it
     /// depends on something checker does not control.
     Nondeterminism,
+    /// A model thread overflowed its stack.
+    StackOverflow,
 }
 
 impl FailureKind {
@@ -47,6 +49,7 @@ impl FailureKind {
             FailureKind::TooManyThreads => "too many threads",
             FailureKind::MutexRelocked => "mutex locked twice by one thread",
             FailureKind::Nondeterminism => "nondeterministic model",
+            FailureKind::StackOverflow => "stack overflow",
         }
     }
 }
@@ -160,6 +163,9 @@ pub(crate) fn render_trace(ex: &Execution) -> String {
         }
         let number = format!("({})", i + 1);
         let _ = writeln!(out, "  {number:>number_width$} {who:<width$}  {what:<what_width$}  {at}");
+    }
+    if lines.is_empty() {
+        let _ = writeln!(out, "  (no events: it failed before any operation on shared state)");
     }
     let objects = &ex.objects.records;
     if !objects.is_empty() {

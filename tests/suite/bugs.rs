@@ -260,3 +260,33 @@ fn a_model_that_is_not_deterministic_is_reported() {
     assert!(report.message().contains("not deterministic"), "{report}");
     assert!(report.message().contains("HashMap"), "names likely causes: {report}");
 }
+
+fn deep(n: u64) -> u64 {
+    let frame = std::hint::black_box([n; 32]);
+    if n == 0 { 0 } else { deep(n - 1).wrapping_add(frame[7]) }
+}
+
+#[test]
+fn a_stack_overflow_in_a_model_thread_is_reported_and_does_not_crash() {
+    let mut builder = Builder::new();
+    builder.stack_size = 64 * 1024;
+    for in_spawned_thread in [false, true] {
+        let report = expect_bug(&builder, FailureKind::StackOverflow, move || {
+            AtomicUsize::new(0).store(1, Ordering::Relaxed);
+            if in_spawned_thread {
+                let _ = thread::spawn(|| deep(u64::MAX)).join();
+            } else {
+                deep(u64::MAX);
+            }
+        });
+        let who = if in_spawned_thread { "thread 1" } else { "main" };
+        assert!(
+            report.message().contains(&format!("{who} overflowed its stack of 65536 bytes")),
+            "{report}"
+        );
+        assert!(report.message().contains("CHECKER_STACK_SIZE"), "{report}");
+    }
+    // The same recursion, bounded, fits the default stack.
+    let outcome = Builder::new().run(|| assert_eq!(deep(1000), 0u64.wrapping_add(500500))).unwrap();
+    assert!(outcome.failure.is_none(), "{}", outcome.summary());
+}

@@ -203,3 +203,20 @@ fn using_a_checker_type_outside_a_model_panics_with_advice() {
     let text = text.expect("a message");
     assert!(text.contains("outside checker::model"), "{text}");
 }
+
+#[test]
+fn spawn_takes_closures_that_are_not_send() {
+    // As in loom: every model thread runs on one OS thread.
+    let outcome = Builder::new()
+        .run(|| {
+            let shared = std::rc::Rc::new(std::cell::Cell::new(1));
+            let h = {
+                let shared = shared.clone();
+                thread::spawn(move || shared.set(shared.get() + 1))
+            };
+            h.join().unwrap();
+            assert_eq!(shared.get(), 2);
+        })
+        .unwrap();
+    verified(&outcome);
+}
