@@ -36,3 +36,45 @@ impl<T: Ord> Recorder<T> {
         self.0.lock().unwrap().insert(value);
     }
 }
+
+/// Models the suite checks in several ways (finding, replaying, bounding).
+pub mod models {
+    use checker::sync::atomic::{AtomicUsize, Ordering};
+    use checker::sync::{Arc, Mutex};
+    use checker::thread;
+
+    /// Two threads increment a counter with a load and a separate store;
+    /// the final assertion fails when an update is lost.
+    pub fn lost_update() {
+        let n = Arc::new(AtomicUsize::new(0));
+        let h = {
+            let n = n.clone();
+            thread::spawn(move || {
+                let v = n.load(Ordering::SeqCst);
+                n.store(v + 1, Ordering::SeqCst);
+            })
+        };
+        let v = n.load(Ordering::SeqCst);
+        n.store(v + 1, Ordering::SeqCst);
+        h.join().unwrap();
+        assert_eq!(n.load(Ordering::SeqCst), 2, "lost update");
+    }
+
+    /// Two threads lock two mutexes in opposite orders and can deadlock.
+    pub fn lock_order_inversion() {
+        let a = Arc::new(Mutex::new(()));
+        let b = Arc::new(Mutex::new(()));
+        let h = {
+            let (a, b) = (a.clone(), b.clone());
+            thread::spawn(move || {
+                let _a = a.lock().unwrap();
+                let _b = b.lock().unwrap();
+            })
+        };
+        {
+            let _b = b.lock().unwrap();
+            let _a = a.lock().unwrap();
+        }
+        h.join().unwrap();
+    }
+}

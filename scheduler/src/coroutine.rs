@@ -110,6 +110,11 @@ impl StackPool {
         StackPool { size, free: Vec::new() }
     }
 
+    /// The size of every stack of this pool.
+    pub(crate) fn size(&self) -> usize {
+        self.size
+    }
+
     fn take(&mut self) -> io::Result<DefaultStack> {
         match self.free.pop() {
             Some(stack) => Ok(stack),
@@ -167,14 +172,27 @@ impl ModelThread {
         pool.free.push(self.coro.into_stack());
     }
 
-    /// Gives up on a thread that is suspended and will never be resumed.
+    /// Gives up on a thread of a failed execution, which will never run
+    /// again, and takes its stack back without unwinding it.
     ///
-    /// Nothing on its stack is dropped and the stack is not reused: objects
-    /// there may be pinned or referenced from elsewhere, and running their
-    /// destructors could panic again or block. The memory is leaked on purpose;
-    /// this only happens once per model run, at its failure.
-    pub(crate) fn abandon(self) {
-        std::mem::forget(self);
+    /// Nothing on its stack is dropped: running the destructors of a dead
+    /// execution could panic again or block. Those values are leaked.
+    pub(crate) fn abandon(mut self, pool: &mut StackPool) {
+        if !self.coro.done() {
+            // SAFETY: `force_reset` requires that nothing on the stack still
+            // needs its destructor to run. The values there are leaked instead
+            // (as `mem::forget` leaks), which is sound for every value except
+            // a pinned one whose memory is reused without a drop. This thread
+            // belongs to an execution that failed and is over: the engine
+            // abandons all its threads together, resumes none of them again,
+            // and forgets the execution's shared state, so whatever a pinned
+            // value on this stack was registered with is unreachable too. The
+            // only way around that is state outside the model (a std static)
+            // holding pointers into a model thread's stack, which checker's
+            // rules for model state already exclude.
+            unsafe { self.coro.force_reset() };
+        }
+        pool.free.push(self.coro.into_stack());
     }
 }
 

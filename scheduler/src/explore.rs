@@ -2,13 +2,10 @@
 //! per strategy path, until the strategy is exhausted, a limit stops it, or
 //! an execution fails.
 //!
-//! [`run_model`] starts one engine OS thread for the whole run. Every model
-//! thread of every execution is a coroutine on that OS thread; the loop in
+//! [`run_model`] runs on the thread that called it. Every model thread of
+//! every execution is a coroutine on that OS thread; the loop in
 //! [`Engine::run_execution`] resumes them one step at a time, on the native
-//! stack. The engine thread is dedicated to one run because a panic raised
-//! while unwinding (which checker reports instead of letting std abort)
-//! leaves std's per-OS-thread panic state unusable for any later panic: the
-//! caller's thread stays clean and fails the test with the report.
+//! stack. Coroutine stacks are pooled per OS thread, across runs.
 
 use std::any::Any;
 use std::fmt;
@@ -144,29 +141,49 @@ fn install_panic_hook() {
     });
 }
 
-/// Runs a whole model: explores `body` under `config` on a dedicated engine
+/// Runs a whole model: explores `body` under `config` on the calling
 /// thread and returns how it went. Environment variables are not read here;
 /// see [`Config::apply_env`].
 pub fn run_model(config: Config, body: Body) -> Result<Outcome, UsageError> {
     install_panic_hook();
-    let caller = std::thread::current().name().map(str::to_string);
-    let engine = std::thread::Builder::new()
-        .name("checker-engine".to_string())
-        .spawn(move || explore(config, body, caller))
-        .map_err(|e| UsageError::Internal(format!("cannot start the engine thread: {e}")))?;
-    match engine.join() {
-        Ok(result) => result,
-        Err(payload) => Err(UsageError::Internal(rt::payload_text(payload.as_ref()))),
+    if rt::installed() {
+        return Err(UsageError::Internal(
+            "checker::model was called inside a model; run models one after the other".to_string(),
+        ));
     }
+    let caller = std::thread::current().name().map(str::to_string);
+    let mut pool = POOL
+        .with(|p| p.take())
+        .filter(|p| p.size() == config.stack_size)
+        .unwrap_or_else(|| StackPool::new(config.stack_size));
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        explore(config, body, caller, &mut pool)
+    }));
+    POOL.with(|p| p.set(Some(pool)));
+    run.unwrap_or_else(|payload| {
+        // An engine bug: leave no execution behind for the next run.
+        std::mem::forget(rt::uninstall());
+        Err(UsageError::Internal(rt::payload_text(payload.as_ref())))
+    })
 }
 
-fn explore(config: Config, body: Body, caller: Option<String>) -> Result<Outcome, UsageError> {
+thread_local! {
+    /// Coroutine stacks of this thread's model runs, kept for its next run.
+    static POOL: std::cell::Cell<Option<StackPool>> = const { std::cell::Cell::new(None) };
+}
+
+fn explore(
+    config: Config,
+    body: Body,
+    caller: Option<String>,
+    pool: &mut StackPool,
+) -> Result<Outcome, UsageError> {
     let mut strategy: Box<dyn Strategy> = match &config.replay {
         Some(text) => Box::new(Replay::new(path::decode(text).map_err(UsageError::Path)?)),
         None => Box::new(Dfs::new(config.preemption_bound)),
     };
     let start = Instant::now();
-    let mut engine = Engine::new(&config);
+    let mut engine = Engine::new(&config, pool);
     rt::install(Execution::new());
     let mut executions = 0u64;
     let mut max_steps = 0usize;
@@ -243,11 +260,11 @@ enum Ended {
 
 /// The engine of one model run: the coroutines of the running execution,
 /// the stack pool, and the decisions recorded so far.
-struct Engine {
+struct Engine<'p> {
     max_branches: usize,
     max_threads: usize,
     stack_size: usize,
-    pool: StackPool,
+    pool: &'p mut StackPool,
     /// Invariant: entry `i` is thread `i`'s coroutine until it finishes.
     threads: Vec<Option<ModelThread>>,
     eligible: SmallVec<[ThreadId; 8]>,
@@ -255,13 +272,13 @@ struct Engine {
     steps: usize,
 }
 
-impl Engine {
-    fn new(config: &Config) -> Self {
+impl<'p> Engine<'p> {
+    fn new(config: &Config, pool: &'p mut StackPool) -> Self {
         Engine {
             max_branches: config.max_branches,
             max_threads: config.max_threads,
             stack_size: config.stack_size,
-            pool: StackPool::new(config.stack_size),
+            pool,
             threads: Vec::new(),
             eligible: SmallVec::new(),
             decisions: Vec::new(),
@@ -368,7 +385,7 @@ impl Engine {
 
     /// Creates thread `id`'s coroutine and runs it to its first operation.
     fn start_thread(&mut self, id: ThreadId, body: Box<dyn FnOnce() -> Box<dyn Any>>) {
-        let coroutine = ModelThread::new(&mut self.pool, move || rt::thread_main(id, body))
+        let coroutine = ModelThread::new(self.pool, move || rt::thread_main(id, body))
             .unwrap_or_else(|e| panic!("cannot allocate a model thread's stack: {e}"));
         debug_assert_eq!(self.threads.len(), id.index());
         self.threads.push(Some(coroutine));
@@ -387,7 +404,7 @@ impl Engine {
             }
             Resumed::Finished(exit) => {
                 let done = self.threads[thread.index()].take().expect("a live model thread");
-                done.recycle(&mut self.pool);
+                done.recycle(self.pool);
                 if exit == Exit::StackOverflow {
                     let size = self.stack_size;
                     rt::with(|ex| {
@@ -501,12 +518,12 @@ impl Engine {
     /// suspended ones are abandoned without running their destructors.
     fn abandon_all(&mut self) {
         for thread in self.threads.drain(..).flatten() {
-            thread.abandon();
+            thread.abandon(self.pool);
         }
     }
 }
 
-impl Drop for Engine {
+impl Drop for Engine<'_> {
     fn drop(&mut self) {
         // Dropping a suspended coroutine would unwind it and run user code
         // on a dead execution.

@@ -20,7 +20,7 @@ use crate::report::{FailureKind, PanicRecord};
 use crate::trace::{Event, EventKind};
 
 thread_local! {
-    /// The execution running on this OS thread, if this is an engine thread.
+    /// The execution running on this OS thread, if a model runs here.
     static EXECUTION: RefCell<Option<Execution>> = const { RefCell::new(None) };
 }
 
@@ -51,6 +51,10 @@ fn outside_model() -> ! {
 
 pub(crate) fn install(execution: Execution) {
     EXECUTION.with(|cell| *cell.borrow_mut() = Some(execution));
+}
+
+pub(crate) fn installed() -> bool {
+    EXECUTION.with(|cell| cell.try_borrow().map_or(true, |e| e.is_some()))
 }
 
 pub(crate) fn uninstall() -> Option<Execution> {
@@ -304,7 +308,9 @@ pub(crate) fn on_panic(info: &PanicHookInfo<'_>) -> bool {
             };
             let text = format!(
                 "{label} panicked in a destructor while unwinding from an earlier panic: std \
-                 aborts the process on this; checker stopped the thread instead.\n\
+                 aborts the process on this; checker stopped the thread instead (std's panic \
+                 count stays raised on this OS thread: std::thread::panicking() is true here \
+                 from now on).\n\
                  the panic in the destructor, at {}:\n{}\nthe earlier panic, at {}:\n{}",
                 inner.location, inner.message, first.location, first.message
             );

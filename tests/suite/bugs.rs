@@ -5,6 +5,7 @@ use checker::model::{Builder, FailureKind, Outcome, Report, Verdict};
 use checker::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use checker::sync::{Arc, Condvar, Mutex};
 use checker::thread;
+use checker_tests::models;
 
 /// Runs `model`, expects a failure of `kind`, replays its path and expects
 /// the same failure with the same trace. Returns the report.
@@ -31,49 +32,18 @@ where
 
 #[test]
 fn a_load_then_store_counter_loses_an_update() {
-    let report = expect_bug(&Builder::new(), FailureKind::Panic, || {
-        let n = Arc::new(AtomicUsize::new(0));
-        let h = {
-            let n = n.clone();
-            thread::spawn(move || {
-                let v = n.load(Ordering::SeqCst);
-                n.store(v + 1, Ordering::SeqCst);
-            })
-        };
-        let v = n.load(Ordering::SeqCst);
-        n.store(v + 1, Ordering::SeqCst);
-        h.join().unwrap();
-        assert_eq!(n.load(Ordering::SeqCst), 2, "lost update");
-    });
+    let report = expect_bug(&Builder::new(), FailureKind::Panic, models::lost_update);
     assert!(report.message().contains("lost update"), "{report}");
-    assert!(report.message().contains("main panicked at tests/suite/bugs.rs"), "{report}");
+    assert!(report.message().contains("main panicked at tests/lib.rs"), "{report}");
     // The trace shows both loads reading 0 before either store.
     let loads = report.trace().matches(".load(SeqCst) -> 0").count();
     assert!(loads >= 2, "{report}");
-    assert!(
-        report.trace().contains("AtomicUsize#0 was created at tests/suite/bugs.rs"),
-        "{report}"
-    );
+    assert!(report.trace().contains("AtomicUsize#0 was created at tests/lib.rs"), "{report}");
 }
 
 #[test]
 fn two_mutexes_locked_in_opposite_order_deadlock() {
-    let report = expect_bug(&Builder::new(), FailureKind::Deadlock, || {
-        let a = Arc::new(Mutex::new(()));
-        let b = Arc::new(Mutex::new(()));
-        let h = {
-            let (a, b) = (a.clone(), b.clone());
-            thread::spawn(move || {
-                let _a = a.lock().unwrap();
-                let _b = b.lock().unwrap();
-            })
-        };
-        {
-            let _b = b.lock().unwrap();
-            let _a = a.lock().unwrap();
-        }
-        h.join().unwrap();
-    });
+    let report = expect_bug(&Builder::new(), FailureKind::Deadlock, models::lock_order_inversion);
     let message = report.message();
     assert!(message.starts_with("deadlock"), "{report}");
     assert!(message.contains("main waits to lock Mutex#"), "{report}");

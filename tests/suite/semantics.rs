@@ -220,3 +220,15 @@ fn spawn_takes_closures_that_are_not_send() {
         .unwrap();
     verified(&outcome);
 }
+
+#[test]
+fn calling_model_inside_a_model_is_refused() {
+    let outcome = Builder::new()
+        .run(|| {
+            let inner = Builder::new().run(|| ());
+            let err = inner.expect_err("a nested model is refused");
+            assert!(err.to_string().contains("inside a model"), "{err}");
+        })
+        .unwrap();
+    verified(&outcome);
+}

@@ -7,7 +7,7 @@ use checker::model::{Builder, Coverage, Verdict};
 use checker::sync::atomic::{AtomicUsize, Ordering};
 use checker::sync::{Arc, Condvar, Mutex};
 use checker::thread;
-use checker_tests::outcomes;
+use checker_tests::{models, outcomes};
 
 /// All orderings of `0..n`.
 fn permutations(n: usize) -> BTreeSet<Vec<usize>> {
@@ -157,20 +157,7 @@ fn notify_one_wakes_each_waiter_in_some_execution() {
 
 #[test]
 fn lost_update_needs_one_preemption() {
-    let racy = || {
-        let n = Arc::new(AtomicUsize::new(0));
-        let h = {
-            let n = n.clone();
-            thread::spawn(move || {
-                let v = n.load(Ordering::SeqCst);
-                n.store(v + 1, Ordering::SeqCst);
-            })
-        };
-        let v = n.load(Ordering::SeqCst);
-        n.store(v + 1, Ordering::SeqCst);
-        h.join().unwrap();
-        assert_eq!(n.load(Ordering::SeqCst), 2, "lost update");
-    };
+    let racy = models::lost_update;
     let mut bounded = Builder::new();
     bounded.preemption_bound = Some(0);
     let at_zero = bounded.run(racy).unwrap();

@@ -118,8 +118,8 @@ impl Cell {
 }
 
 macro_rules! atomic_common {
-    ($name:ident, $prim:ty, $std:ty, $ty:expr, $to:expr, $from:expr) => {
-        impl $name {
+    ($name:ident $(<$g:ident>)?, $prim:ty, $ty:expr, $to:expr, $from:expr) => {
+        impl $(<$g>)? $name $(<$g>)? {
             #[inline]
             fn id(&self) -> ObjectId {
                 self.cell.id(
@@ -269,7 +269,7 @@ macro_rules! atomic_common {
             }
         }
 
-        impl fmt::Debug for $name {
+        impl $(<$g>)? fmt::Debug for $name $(<$g>)? {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 fmt::Debug::fmt(&self.load(Ordering::Relaxed), f)
             }
@@ -352,7 +352,7 @@ macro_rules! atomic_int {
             }
         }
 
-        atomic_common!($name, $prim, $std, $ty, |v: $prim| v as u64, |v: u64| v as $prim);
+        atomic_common!($name, $prim, $ty, |v: $prim| v as u64, |v: u64| v as $prim);
 
         impl Default for $name {
             #[track_caller]
@@ -467,14 +467,7 @@ impl AtomicBool {
     }
 }
 
-atomic_common!(
-    AtomicBool,
-    bool,
-    std::sync::atomic::AtomicBool,
-    ValueType::Bool,
-    u64::from,
-    |v: u64| v != 0
-);
+atomic_common!(AtomicBool, bool, ValueType::Bool, u64::from, |v: u64| v != 0);
 
 impl Default for AtomicBool {
     #[track_caller]
@@ -518,120 +511,10 @@ impl<T> AtomicPtr<T> {
         }
     }
 
-    #[inline]
-    fn id(&self) -> ObjectId {
-        self.cell.id(
-            "AtomicPtr",
-            ValueType::Pointer,
-            || addr(self.initial.load(Ordering::Relaxed)),
-            || addr(self.scratch.load(Ordering::Relaxed)),
-        )
-    }
-
     #[track_caller]
     fn rmw(&self, kind: RmwKind, operand: u64, order: Ordering) -> *mut T {
         let op = Op::Rmw { object: self.id(), ordering: ordering(order), kind, operand };
         ptr(rt::perform(op, Location::caller()).value())
-    }
-
-    /// Loads the pointer.
-    #[track_caller]
-    pub fn load(&self, order: Ordering) -> *mut T {
-        let op = Op::Load { object: self.id(), ordering: load_ordering(order) };
-        ptr(rt::perform(op, Location::caller()).value())
-    }
-
-    /// Stores a pointer.
-    #[track_caller]
-    pub fn store(&self, p: *mut T, order: Ordering) {
-        let op = Op::Store { object: self.id(), ordering: store_ordering(order), value: addr(p) };
-        rt::perform(op, Location::caller());
-    }
-
-    /// Stores a pointer, returning the previous one.
-    #[track_caller]
-    pub fn swap(&self, p: *mut T, order: Ordering) -> *mut T {
-        self.rmw(RmwKind::Swap, addr(p), order)
-    }
-
-    #[track_caller]
-    fn exchange(
-        &self,
-        current: *mut T,
-        new: *mut T,
-        success: Ordering,
-        failure: Ordering,
-        weak: bool,
-    ) -> Result<*mut T, *mut T> {
-        let op = Op::CompareExchange {
-            object: self.id(),
-            success: ordering(success),
-            failure: failure_ordering(failure),
-            expected: addr(current),
-            new: addr(new),
-            weak,
-        };
-        match rt::perform(op, Location::caller()) {
-            Reply::Exchange { ok: true, previous } => Ok(ptr(previous)),
-            Reply::Exchange { ok: false, previous } => Err(ptr(previous)),
-            other => unreachable!("internal error in checker: compare_exchange got {other:?}"),
-        }
-    }
-
-    /// Stores `new` if the pointer is `current`; returns the previous
-    /// pointer, `Ok` if it was replaced.
-    #[track_caller]
-    pub fn compare_exchange(
-        &self,
-        current: *mut T,
-        new: *mut T,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<*mut T, *mut T> {
-        self.exchange(current, new, success, failure, false)
-    }
-
-    /// As [`Self::compare_exchange`]; never fails spuriously in this version.
-    #[track_caller]
-    pub fn compare_exchange_weak(
-        &self,
-        current: *mut T,
-        new: *mut T,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<*mut T, *mut T> {
-        self.exchange(current, new, success, failure, true)
-    }
-
-    /// Stores `new` if the pointer is `current`; returns the previous one.
-    #[deprecated(note = "Use `compare_exchange` or `compare_exchange_weak` instead")]
-    #[track_caller]
-    pub fn compare_and_swap(&self, current: *mut T, new: *mut T, order: Ordering) -> *mut T {
-        match self.exchange(current, new, order, derived_failure(order), false) {
-            Ok(v) | Err(v) => v,
-        }
-    }
-
-    /// Applies `f` until it returns `None` or a compare-exchange of its
-    /// result succeeds.
-    #[track_caller]
-    pub fn fetch_update<F>(
-        &self,
-        set_order: Ordering,
-        fetch_order: Ordering,
-        mut f: F,
-    ) -> Result<*mut T, *mut T>
-    where
-        F: FnMut(*mut T) -> Option<*mut T>,
-    {
-        let mut prev = self.load(fetch_order);
-        while let Some(next) = f(prev) {
-            match self.compare_exchange_weak(prev, next, set_order, fetch_order) {
-                Ok(v) => return Ok(v),
-                Err(v) => prev = v,
-            }
-        }
-        Err(prev)
     }
 
     /// Offsets the pointer by `val` elements of `T` (wrapping), returning
@@ -676,32 +559,9 @@ impl<T> AtomicPtr<T> {
     pub fn fetch_xor(&self, val: usize, order: Ordering) -> *mut T {
         self.rmw(RmwKind::Xor, val as u64, order)
     }
-
-    /// The pointer, taking the atomic by value (not a step).
-    pub fn into_inner(self) -> *mut T {
-        if rt::in_model() {
-            return ptr(rt::peek(self.id()));
-        }
-        self.initial.into_inner()
-    }
-
-    /// A mutable reference to the pointer (not a step). Outside a model, it
-    /// changes the pointer later executions start from.
-    pub fn get_mut(&mut self) -> &mut *mut T {
-        if !rt::in_model() {
-            return self.initial.get_mut();
-        }
-        let id = self.id();
-        self.scratch.store(ptr(rt::peek(id)), Ordering::Relaxed);
-        self.cell.object.set_dirty();
-        self.scratch.get_mut()
-    }
-
-    /// Runs `f` on the pointer through `&mut` (loom's API).
-    pub fn with_mut<R>(&mut self, f: impl FnOnce(&mut *mut T) -> R) -> R {
-        f(self.get_mut())
-    }
 }
+
+atomic_common!(AtomicPtr<T>, *mut T, ValueType::Pointer, addr, ptr);
 
 impl<T> Default for AtomicPtr<T> {
     #[track_caller]
@@ -714,11 +574,5 @@ impl<T> From<*mut T> for AtomicPtr<T> {
     #[track_caller]
     fn from(p: *mut T) -> Self {
         Self::new(p)
-    }
-}
-
-impl<T> fmt::Debug for AtomicPtr<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.load(Ordering::Relaxed), f)
     }
 }

@@ -1,0 +1,158 @@
+//! Running one model once with checker or with loom: counting its
+//! executions, timing the whole call, and checking that the tool reached the
+//! expected verdict.
+
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Once};
+use std::time::{Duration, Instant};
+
+use checker::model::{Builder, FailureKind, Verdict};
+
+/// While set, the hook of [`install_panic_hook`] prints nothing.
+static SILENT: AtomicBool = AtomicBool::new(false);
+
+/// Installs, once and before any model runs, a panic hook that prints
+/// nothing while a buggy model runs with loom and defers to the previous
+/// hook otherwise.
+///
+/// A flag is used instead of swapping in an empty hook around the run and
+/// restoring the old one after: loom's coroutine library (`generator`)
+/// installs its own hook, which hides the panics it uses to end coroutines,
+/// the first time a coroutine runs. If that first time is inside the buggy
+/// run, restoring the old hook would remove generator's hook for the rest of
+/// the process, and every later loom execution would print a panic message
+/// (and, with `RUST_BACKTRACE` set, a backtrace) for each finished thread.
+/// Hooks installed later by checker and generator wrap this one.
+pub fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !SILENT.load(Ordering::SeqCst) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// What a model run must end with for its measurement to count.
+#[derive(Copy, Clone, Debug)]
+pub enum Expect {
+    /// The model is correct: the tool must explore it completely and find
+    /// nothing.
+    Verified,
+    /// The model has a bug: the tool must fail with a panic whose message
+    /// contains this text.
+    Bug(&'static str),
+}
+
+/// One run of one model with one tool.
+#[derive(Copy, Clone, Debug)]
+pub struct Run {
+    /// Executions (calls of the model closure), the failing one included.
+    pub executions: u64,
+    /// Wall time of the whole call into the tool.
+    pub wall: Duration,
+}
+
+/// Wraps `body` so that every call, that is every execution, increments
+/// the returned counter first.
+fn counted<F>(body: F) -> (Arc<AtomicU64>, impl Fn() + Send + Sync + 'static)
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    let calls = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&calls);
+    let wrapped = move || {
+        counter.fetch_add(1, Ordering::Relaxed);
+        body();
+    };
+    (calls, wrapped)
+}
+
+/// Runs `body` once with `checker::model::Builder::run` and checks the
+/// outcome against `expect`.
+pub fn checker<F>(expect: Expect, body: F) -> Result<Run, String>
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    let (calls, body) = counted(body);
+    let start = Instant::now();
+    let outcome =
+        Builder::new().run(body).map_err(|e| format!("checker refused to run the model: {e}"))?;
+    let wall = start.elapsed();
+    let executions = calls.load(Ordering::Relaxed);
+    if executions != outcome.executions {
+        return Err(format!(
+            "checker reports {} executions but the model closure was called {executions} times",
+            outcome.executions
+        ));
+    }
+    match (expect, &outcome.verdict, &outcome.failure) {
+        (Expect::Verified, Verdict::Verified(_), None) => Ok(Run { executions, wall }),
+        (Expect::Verified, _, failure) => Err(format!(
+            "checker did not verify a correct model: {}{}",
+            outcome.summary(),
+            failure.as_ref().map(|report| format!("\n{report}")).unwrap_or_default()
+        )),
+        (Expect::Bug(message), Verdict::Failed, Some(report))
+            if report.kind() == FailureKind::Panic && report.message().contains(message) =>
+        {
+            Ok(Run { executions, wall })
+        }
+        (Expect::Bug(message), _, failure) => Err(format!(
+            "checker did not find the bug (a panic with {message:?}): {}{}",
+            outcome.summary(),
+            failure.as_ref().map(|report| format!("\n{report}")).unwrap_or_default()
+        )),
+    }
+}
+
+/// Runs `body` once with `loom::model` and checks the result against
+/// `expect`. A buggy model must make `loom::model` panic with the expected
+/// message; its panic output is silenced (see [`install_panic_hook`]).
+pub fn loom<F>(expect: Expect, body: F) -> Result<Run, String>
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    install_panic_hook();
+    let (calls, body) = counted(body);
+    SILENT.store(matches!(expect, Expect::Bug(_)), Ordering::SeqCst);
+    let start = Instant::now();
+    let result = panic::catch_unwind(AssertUnwindSafe(|| loom::model(body)));
+    let wall = start.elapsed();
+    SILENT.store(false, Ordering::SeqCst);
+    let executions = calls.load(Ordering::Relaxed);
+    match (expect, result) {
+        (Expect::Verified, Ok(())) => Ok(Run { executions, wall }),
+        (Expect::Verified, Err(payload)) => Err(format!(
+            "loom failed a correct model after {executions} executions: {}",
+            payload_text(payload.as_ref())
+        )),
+        (Expect::Bug(message), Err(payload))
+            if payload_text(payload.as_ref()).contains(message) =>
+        {
+            Ok(Run { executions, wall })
+        }
+        (Expect::Bug(message), Err(payload)) => Err(format!(
+            "loom failed the buggy model with another panic than {message:?}: {}",
+            payload_text(payload.as_ref())
+        )),
+        (Expect::Bug(message), Ok(())) => Err(format!(
+            "loom did not find the bug (a panic with {message:?}) in {executions} executions"
+        )),
+    }
+}
+
+/// The text of a panic payload, or a placeholder when it is not a string.
+fn payload_text(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else {
+        "<a panic payload that is not a string>".to_string()
+    }
+}
