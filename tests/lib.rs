@@ -78,3 +78,274 @@ pub mod models {
         h.join().unwrap();
     }
 }
+
+/// Random small concurrent programs, and their interpretation as a model,
+/// for differential testing of reductions against exhaustive search.
+pub mod programs {
+    use std::fmt;
+
+    use checker::sync::atomic::{AtomicU64, Ordering};
+    use checker::sync::{Arc as ModelArc, Mutex};
+    use checker::thread;
+
+    /// A deterministic pseudo-random generator (SplitMix64).
+    pub struct Rng(u64);
+
+    impl Rng {
+        /// A generator from `seed`.
+        pub fn new(seed: u64) -> Rng {
+            Rng(seed)
+        }
+
+        /// The next 64 random bits.
+        pub fn next_u64(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+
+        /// A number in `0..n`.
+        pub fn below(&mut self, n: u64) -> u64 {
+            self.next_u64() % n
+        }
+    }
+
+    /// One instruction of a generated thread.
+    #[derive(Clone, Debug)]
+    pub enum Instr {
+        /// Loads variable `.0`; the value is recorded.
+        Load(usize),
+        /// Stores `.1` into variable `.0`.
+        Store(usize, u64),
+        /// Swaps `.1` into variable `.0`; the old value is recorded.
+        Swap(usize, u64),
+        /// `fetch_add(.1)` on variable `.0`; the old value is recorded.
+        FetchAdd(usize, u64),
+        /// `fetch_max(.1)` on variable `.0`; the old value is recorded.
+        FetchMax(usize, u64),
+        /// `compare_exchange(.1, .2)` on variable `.0`; the result is recorded.
+        Cas(usize, u64, u64),
+        /// Locks mutex `.0`, runs the instructions, unlocks.
+        Locked(usize, Vec<Instr>),
+        /// Loads variable `.0` (recorded); runs the instructions only if it
+        /// was `.1`: what the thread does next depends on what it read.
+        IfEq(usize, u64, Vec<Instr>),
+        /// Loads variable `.0` (recorded) and stores it plus one into `.1`.
+        Copy(usize, usize),
+    }
+
+    /// A generated program: its threads run concurrently, spawned and then
+    /// joined by the model body, which records every value each thread read
+    /// and the final value of every variable.
+    #[derive(Clone)]
+    pub struct Program {
+        /// Shared atomic variables.
+        pub vars: usize,
+        /// Shared mutexes.
+        pub mutexes: usize,
+        /// Also hand every thread a handle of a checker `Arc`, dropped when
+        /// the thread ends: the thread that drops the last one is recorded.
+        pub model_arc: bool,
+        /// The threads' instructions.
+        pub threads: Vec<Vec<Instr>>,
+        /// The seed that generated it.
+        pub seed: u64,
+    }
+
+    impl fmt::Debug for Program {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            writeln!(
+                f,
+                "program from seed {:#x}: {} var(s), {} mutex(es), {} Arc",
+                self.seed,
+                self.vars,
+                self.mutexes,
+                if self.model_arc { "checker" } else { "std" }
+            )?;
+            for (i, t) in self.threads.iter().enumerate() {
+                writeln!(f, "  thread {}: {t:?}", i + 1)?;
+            }
+            Ok(())
+        }
+    }
+
+    /// The shape of the programs to generate.
+    #[derive(Clone, Debug)]
+    pub struct Shape {
+        /// Threads, besides the model body.
+        pub threads: std::ops::RangeInclusive<usize>,
+        /// Instructions per thread.
+        pub length: std::ops::RangeInclusive<usize>,
+        /// Most instructions over all threads (keeps exhaustive search small).
+        pub total: usize,
+        /// Shared variables.
+        pub vars: std::ops::RangeInclusive<usize>,
+        /// Mutexes (0: no critical sections).
+        pub mutexes: usize,
+        /// Share through checker's `Arc` in one program out of this many (0: never).
+        pub model_arc_one_in: u64,
+        /// Allow branches on loaded values.
+        pub branches: bool,
+    }
+
+    fn pick(rng: &mut Rng, range: &std::ops::RangeInclusive<usize>) -> usize {
+        range.start() + rng.below((range.end() - range.start() + 1) as u64) as usize
+    }
+
+    /// One instruction; `depth` counts the blocks it is nested in.
+    fn instr(rng: &mut Rng, shape: &Shape, vars: usize, depth: usize) -> Instr {
+        let v = rng.below(vars as u64) as usize;
+        let val = 1 + rng.below(3);
+        let lock = depth == 0 && shape.mutexes > 0;
+        let branch = depth < 3 && shape.branches;
+        match rng.below(7 + u64::from(lock) + 2 * u64::from(branch)) {
+            0 | 1 => Instr::Load(v),
+            2 => Instr::Store(v, val),
+            3 => Instr::Swap(v, val),
+            4 => Instr::FetchAdd(v, val),
+            5 => Instr::FetchMax(v, val),
+            6 => Instr::Cas(v, rng.below(3), val),
+            7 if lock => {
+                let m = rng.below(shape.mutexes as u64) as usize;
+                let inner =
+                    (0..1 + rng.below(2)).map(|_| instr(rng, shape, vars, depth + 1)).collect();
+                Instr::Locked(m, inner)
+            }
+            7 | 8 if branch && rng.below(2) == 0 => Instr::Copy(v, rng.below(vars as u64) as usize),
+            _ if branch => {
+                let inner =
+                    (0..1 + rng.below(2)).map(|_| instr(rng, shape, vars, depth + 1)).collect();
+                Instr::IfEq(v, rng.below(3), inner)
+            }
+            _ => Instr::Load(v),
+        }
+    }
+
+    fn size(instrs: &[Instr]) -> usize {
+        instrs
+            .iter()
+            .map(|i| match i {
+                Instr::Locked(_, inner) => 2 + size(inner),
+                Instr::IfEq(_, _, inner) => 1 + size(inner),
+                Instr::Copy(..) => 2,
+                _ => 1,
+            })
+            .sum()
+    }
+
+    /// Generates the program of `seed` with the given shape.
+    pub fn generate(seed: u64, shape: &Shape) -> Program {
+        let mut rng = Rng::new(seed);
+        let vars = pick(&mut rng, &shape.vars);
+        let n = pick(&mut rng, &shape.threads);
+        let mut threads = Vec::new();
+        let mut total = 0;
+        for _ in 0..n {
+            let mut t = Vec::new();
+            for _ in 0..pick(&mut rng, &shape.length) {
+                let i = instr(&mut rng, shape, vars, 0);
+                if total + size(std::slice::from_ref(&i)) > shape.total {
+                    break;
+                }
+                total += size(std::slice::from_ref(&i));
+                t.push(i);
+            }
+            threads.push(t);
+        }
+        let model_arc = shape.model_arc_one_in > 0 && rng.below(shape.model_arc_one_in) == 0;
+        Program { vars, mutexes: shape.mutexes, model_arc, threads, seed }
+    }
+
+    /// What one execution of a program observed: every value each thread
+    /// read, in order, and the final value of every variable.
+    pub type Observation = (Vec<Vec<u64>>, Vec<u64>);
+
+    struct Shared {
+        vars: Vec<AtomicU64>,
+        mutexes: Vec<Mutex<()>>,
+        /// Which thread dropped the last handle of the token (checker's `Arc`).
+        last_drop: AtomicU64,
+    }
+
+    /// Shared through checker's `Arc`: its last drop records the thread.
+    struct Token(std::sync::Arc<Shared>);
+
+    impl Drop for Token {
+        fn drop(&mut self) {
+            let me = format!("{:?}", thread::current().id());
+            let code = me.bytes().map(u64::from).sum::<u64>();
+            self.0.last_drop.store(code, Ordering::SeqCst);
+        }
+    }
+
+    fn exec(shared: &Shared, instrs: &[Instr], seen: &mut Vec<u64>) {
+        for i in instrs {
+            match *i {
+                Instr::Load(v) => seen.push(shared.vars[v].load(Ordering::SeqCst)),
+                Instr::Store(v, x) => shared.vars[v].store(x, Ordering::SeqCst),
+                Instr::Swap(v, x) => seen.push(shared.vars[v].swap(x, Ordering::SeqCst)),
+                Instr::FetchAdd(v, x) => seen.push(shared.vars[v].fetch_add(x, Ordering::SeqCst)),
+                Instr::FetchMax(v, x) => seen.push(shared.vars[v].fetch_max(x, Ordering::SeqCst)),
+                Instr::Cas(v, e, x) => {
+                    let r =
+                        shared.vars[v].compare_exchange(e, x, Ordering::SeqCst, Ordering::SeqCst);
+                    seen.push(match r {
+                        Ok(p) => p,
+                        Err(p) => 100 + p,
+                    });
+                }
+                Instr::Locked(m, ref inner) => {
+                    let _guard = shared.mutexes[m].lock().unwrap();
+                    exec(shared, inner, seen);
+                }
+                Instr::Copy(from, to) => {
+                    let got = shared.vars[from].load(Ordering::SeqCst);
+                    seen.push(got);
+                    shared.vars[to].store(got + 1, Ordering::SeqCst);
+                }
+                Instr::IfEq(v, x, ref inner) => {
+                    let got = shared.vars[v].load(Ordering::SeqCst);
+                    seen.push(got);
+                    if got == x {
+                        exec(shared, inner, seen);
+                    }
+                }
+            }
+        }
+    }
+
+    impl Program {
+        /// One execution of the program, as a model body.
+        pub fn run(&self) -> Observation {
+            let shared = std::sync::Arc::new(Shared {
+                vars: (0..self.vars).map(|_| AtomicU64::new(0)).collect(),
+                mutexes: (0..self.mutexes).map(|_| Mutex::new(())).collect(),
+                last_drop: AtomicU64::new(0),
+            });
+            let token = self.model_arc.then(|| ModelArc::new(Token(shared.clone())));
+            let handles: Vec<_> = self
+                .threads
+                .iter()
+                .map(|instrs| {
+                    let (shared, instrs, token) = (shared.clone(), instrs.clone(), token.clone());
+                    thread::spawn(move || {
+                        let mut seen = Vec::new();
+                        exec(&shared, &instrs, &mut seen);
+                        drop(token);
+                        seen
+                    })
+                })
+                .collect();
+            drop(token);
+            let reads = handles.into_iter().map(|h| h.join().unwrap()).collect();
+            let mut finals: Vec<u64> =
+                shared.vars.iter().map(|v| v.load(Ordering::SeqCst)).collect();
+            if self.model_arc {
+                finals.push(shared.last_drop.load(Ordering::SeqCst));
+            }
+            (reads, finals)
+        }
+    }
+}

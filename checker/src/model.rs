@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use scheduler::config::StrategyKind;
 use scheduler::config::{Config, LogLevel};
 use scheduler::explore::{self, Body};
 
@@ -50,6 +51,13 @@ pub struct Builder {
     pub name: Option<String>,
     /// Run only the execution of this decision path (as `CHECKER_REPLAY`).
     pub replay: Option<String>,
+    /// How executions are explored (`CHECKER_STRATEGY`): partial-order
+    /// reduction by default.
+    pub strategy: StrategyKind,
+    /// Count the distinct equivalence classes (Mazurkiewicz traces) the run
+    /// covered, in `Outcome::traces`: how close the reduction is to optimal.
+    /// A diagnostic; it costs time quadratic in each execution's length.
+    pub count_traces: bool,
 }
 
 impl Default for Builder {
@@ -72,6 +80,8 @@ impl Builder {
             stack_size: c.stack_size,
             name: None,
             replay: None,
+            strategy: c.strategy,
+            count_traces: c.count_traces,
         }
     }
 
@@ -87,6 +97,8 @@ impl Builder {
             replay: self.replay.clone(),
             log: if self.log { LogLevel::Summary } else { LogLevel::Quiet },
             name: self.name.clone(),
+            strategy: self.strategy,
+            count_traces: self.count_traces,
         }
     }
 

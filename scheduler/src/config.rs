@@ -22,6 +22,16 @@ pub enum LogLevel {
     Trace,
 }
 
+/// How executions are explored.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum StrategyKind {
+    /// Dynamic partial-order reduction: one execution per class of
+    /// executions that differ only in the order of independent steps.
+    Dpor,
+    /// Exhaustive depth-first search over every decision.
+    Dfs,
+}
+
 /// Everything that shapes a model run.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -44,6 +54,12 @@ pub struct Config {
     pub log: LogLevel,
     /// A name for the model, used in reports and in the replay command.
     pub name: Option<String>,
+    /// How executions are explored.
+    pub strategy: StrategyKind,
+    /// Count the distinct equivalence classes (Mazurkiewicz traces) of the
+    /// executions run: a diagnostic of how close a reduction is to optimal.
+    /// Costs time quadratic in each execution's length.
+    pub count_traces: bool,
 }
 
 /// The default of [`Config::max_threads`]. Not a compile-time cap: any
@@ -62,6 +78,8 @@ impl Default for Config {
             replay: None,
             log: LogLevel::Quiet,
             name: None,
+            strategy: StrategyKind::Dpor,
+            count_traces: false,
         }
     }
 }
@@ -97,6 +115,7 @@ pub const ENV_VARS: &[(&str, Option<&str>, &str)] = &[
     ("CHECKER_MAX_DURATION", Some("LOOM_MAX_DURATION"), "a whole number of seconds"),
     ("CHECKER_REPLAY", None, "a decision path printed by a failure report"),
     ("CHECKER_LOG", Some("LOOM_LOG"), "one of 0, 1, summary, trace"),
+    ("CHECKER_STRATEGY", None, "one of dpor, dfs"),
 ];
 
 fn expected_form(variable: &'static str) -> &'static str {
@@ -170,6 +189,13 @@ impl Config {
                 return Err(bad(var, &v, "CHECKER_REPLAY"));
             }
             self.replay = Some(v_trim.to_string());
+        }
+        if let Some((var, v)) = get("CHECKER_STRATEGY") {
+            self.strategy = match v.trim().to_ascii_lowercase().as_str() {
+                "dpor" => StrategyKind::Dpor,
+                "dfs" => StrategyKind::Dfs,
+                _ => return Err(bad(var, &v, "CHECKER_STRATEGY")),
+            };
         }
         if let Some((var, v)) = get("CHECKER_LOG") {
             self.log = match v.trim().to_ascii_lowercase().as_str() {

@@ -48,6 +48,8 @@ pub(crate) struct ThreadRecord {
     pub(crate) unwinding: bool,
     /// Every panic it raised, in order.
     pub(crate) panics: Vec<PanicRecord>,
+    /// The step whose notification woke it from its condvar wait.
+    pub(crate) woken_by: Option<usize>,
     pub(crate) result: Option<ThreadResult>,
     /// Its result was taken by `join`.
     pub(crate) joined: bool,
@@ -66,6 +68,7 @@ impl ThreadRecord {
             park_token: false,
             unwinding: false,
             panics: Vec::new(),
+            woken_by: None,
             result: None,
             joined: false,
             detached: false,
@@ -117,6 +120,8 @@ pub struct Execution {
     pub(crate) threads: Vec<ThreadRecord>,
     pub(crate) objects: ObjectTable,
     pub(crate) trace: Vec<Event>,
+    /// Index in `trace` of every step, in order.
+    pub(crate) steps: Vec<usize>,
     pub(crate) spawn_request: Option<SpawnRequest>,
     /// The thread whose step the engine is running, or that runs now.
     pub(crate) current: ThreadId,
@@ -133,6 +138,7 @@ impl Execution {
             threads: Vec::new(),
             objects: ObjectTable::default(),
             trace: Vec::new(),
+            steps: Vec::new(),
             spawn_request: None,
             current: ThreadId::MAIN,
             teardown: false,
@@ -147,10 +153,26 @@ impl Execution {
         self.threads.push(ThreadRecord::new(Some(Arc::from("main"))));
         self.objects.clear();
         self.trace.clear();
+        self.steps.clear();
         self.spawn_request = None;
         self.current = ThreadId::MAIN;
         self.teardown = false;
         self.failure = None;
+    }
+
+    /// The events of the execution so far (steps and markers), in order.
+    pub fn trace(&self) -> &[Event] {
+        &self.trace
+    }
+
+    /// The `n`-th step of the execution so far.
+    pub fn step(&self, n: usize) -> &Event {
+        &self.trace[self.steps[n]]
+    }
+
+    /// How many steps the execution has taken.
+    pub fn step_count(&self) -> usize {
+        self.steps.len()
     }
 
     /// Records the first failure of the execution and stops it.
@@ -251,10 +273,12 @@ impl Execution {
                     _ => unreachable!("notify on a condvar"),
                 };
                 let mut rest = waiters;
+                let step = self.steps.len();
                 if all {
                     aux = rest.len() as u64;
                     for w in rest.drain(..) {
                         self.threads[w.index()].notified = true;
+                        self.threads[w.index()].woken_by = Some(step);
                     }
                 } else if !rest.is_empty() {
                     let pick = if rest.len() == 1 {
@@ -271,11 +295,18 @@ impl Execution {
                     let woken = rest.remove(pick);
                     aux = u64::from(woken.0) + 1;
                     self.threads[woken.index()].notified = true;
+                    self.threads[woken.index()].woken_by = Some(step);
                 }
                 if let ObjectState::Condvar { waiters } = self.objects.state(condvar) {
                     *waiters = rest;
                 }
                 Effect::Resume(Reply::Done)
+            }
+            Op::Relock { .. } => {
+                // The notification that woke the thread: an edge of
+                // happens-before for partial-order reduction.
+                aux = self.threads[thread.index()].woken_by.take().map_or(0, |s| s as u64 + 1);
+                self.apply(thread, pending.op, pending.location)
             }
             op => self.apply(thread, op, pending.location),
         };
@@ -284,6 +315,7 @@ impl Execution {
             Effect::Spawn(child) => Reply::Spawned(child),
             Effect::Block => Reply::Done,
         };
+        self.steps.push(self.trace.len());
         self.trace.push(Event {
             thread,
             kind: EventKind::Step { op: pending.op, reply, aux },
@@ -372,7 +404,24 @@ impl Execution {
                 self.threads[target.index()].park_token = true;
                 Effect::Resume(Reply::Done)
             }
-            Op::ArcDrop { .. } => Effect::Resume(Reply::Done),
+            Op::ArcDrop { object } => {
+                let ObjectState::Arc { count } = self.objects.state(object) else {
+                    unreachable!("drop of an Arc")
+                };
+                *count = count.saturating_sub(1);
+                Effect::Resume(Reply::Value(*count))
+            }
+            Op::ArcTryUnwrap { object } => {
+                let ObjectState::Arc { count } = self.objects.state(object) else {
+                    unreachable!("try_unwrap of an Arc")
+                };
+                let previous = *count;
+                let ok = previous == 1;
+                if ok {
+                    *count = 0;
+                }
+                Effect::Resume(Reply::Exchange { ok, previous })
+            }
             Op::Notify { .. } => unreachable!("notify is executed with its decision"),
         }
     }
@@ -397,6 +446,37 @@ impl Execution {
                 Effect::Resume(reply) => Some(reply),
                 Effect::Block | Effect::Spawn(_) => None,
             },
+        }
+    }
+
+    /// What `thread`'s pending operation would reply if it ran now, for the
+    /// operations whose effect depends on it (a CAS may fail and only read;
+    /// a `try_lock` may fail; a drop may be the last). `None` for the others.
+    /// Nothing changes.
+    pub fn predict(&self, thread: ThreadId) -> Option<Reply> {
+        let pending = self.threads.get(thread.index())?.pending.as_ref()?;
+        match pending.op {
+            Op::CompareExchange { object, expected, .. } => {
+                let previous = self.atomic(object).0;
+                Some(Reply::Exchange { ok: previous == expected, previous })
+            }
+            Op::TryLock { object } => match self.objects.records[object.index()].state {
+                ObjectState::Mutex { holder, poisoned } => {
+                    Some(Reply::TryLocked { acquired: holder.is_none(), poisoned })
+                }
+                _ => None,
+            },
+            Op::ArcDrop { object } => match self.objects.records[object.index()].state {
+                ObjectState::Arc { count } => Some(Reply::Value(count.saturating_sub(1))),
+                _ => None,
+            },
+            Op::ArcTryUnwrap { object } => match self.objects.records[object.index()].state {
+                ObjectState::Arc { count } => {
+                    Some(Reply::Exchange { ok: count == 1, previous: count })
+                }
+                _ => None,
+            },
+            _ => None,
         }
     }
 

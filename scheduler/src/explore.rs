@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use smallvec::SmallVec;
 
-use crate::config::{Config, ConfigError, LogLevel};
+use crate::config::{Config, ConfigError, LogLevel, StrategyKind};
 use crate::coroutine::{Exit, ModelThread, Resumed, StackPool, Suspend};
 use crate::execution::{Effect, Execution};
 use crate::ids::ThreadId;
@@ -24,6 +24,7 @@ use crate::path::{self, PathSyntaxError, Recorded, Salt};
 use crate::report::{self, FailureKind, Report};
 use crate::rt;
 use crate::strategy::dfs::Dfs;
+use crate::strategy::dpor::Dpor;
 use crate::strategy::replay::Replay;
 use crate::strategy::{Coverage, SchedulePoint, Strategy, StrategyError, StrategyErrorKind};
 
@@ -53,8 +54,14 @@ pub enum Verdict {
 /// The result of a model run.
 #[derive(Clone, Debug)]
 pub struct Outcome {
-    /// Executions run, the failing one included.
+    /// Executions run, the failing one and the redundant ones included.
     pub executions: u64,
+    /// Executions a reduction found redundant only once they had started
+    /// (sleep-set blocked): wasted work, counted in `executions`.
+    pub redundant: u64,
+    /// With `Config::count_traces`: how many distinct equivalence classes
+    /// (Mazurkiewicz traces) the passing executions covered.
+    pub traces: Option<u64>,
     /// Steps of the longest execution.
     pub max_steps: usize,
     /// Wall time of the run.
@@ -89,8 +96,13 @@ impl Outcome {
                 None => "failed".to_string(),
             },
         };
+        let redundant = if self.redundant > 0 {
+            format!(" ({} of them redundant: sleep-set blocked)", self.redundant)
+        } else {
+            String::new()
+        };
         format!(
-            "checker: {what}; {} execution(s), longest {} steps, {:.3} s",
+            "checker: {what}; {} execution(s){redundant}, longest {} steps, {:.3} s",
             self.executions,
             self.max_steps,
             self.elapsed.as_secs_f64()
@@ -180,7 +192,10 @@ fn explore(
 ) -> Result<Outcome, UsageError> {
     let mut strategy: Box<dyn Strategy> = match &config.replay {
         Some(text) => Box::new(Replay::new(path::decode(text).map_err(UsageError::Path)?)),
-        None => Box::new(Dfs::new(config.preemption_bound)),
+        None => match config.strategy {
+            StrategyKind::Dpor => Box::new(Dpor::new(config.preemption_bound)),
+            StrategyKind::Dfs => Box::new(Dfs::new(config.preemption_bound)),
+        },
     };
     let start = Instant::now();
     let mut engine = Engine::new(&config, pool);
@@ -188,6 +203,7 @@ fn explore(
     let mut executions = 0u64;
     let mut max_steps = 0usize;
     let mut failure = None;
+    let mut fingerprints = config.count_traces.then(std::collections::BTreeSet::new);
     let verdict = loop {
         if let Some(n) = config.max_permutations
             && executions >= n as u64
@@ -206,9 +222,7 @@ fn explore(
         let ended = engine.run_execution(&mut *strategy, &body);
         max_steps = max_steps.max(engine.steps);
         let ended = match ended {
-            Ok(Ended::Passed) => {
-                rt::with(|ex| strategy.end_execution(&ex.trace)).map(|()| Ended::Passed)
-            }
+            Ok(Ended::Passed) => rt::with(|ex| strategy.end_execution(ex)).map(|()| Ended::Passed),
             other => other,
         };
         if config.log >= LogLevel::Trace {
@@ -220,7 +234,16 @@ fn explore(
             eprintln!("checker: the replayed execution passed:\n{trace}");
         }
         match ended {
-            Ok(Ended::Passed) => {}
+            Ok(Ended::Passed) => {
+                if let Some(seen) = &mut fingerprints {
+                    let fp = rt::with(|ex| crate::dependence::trace_fingerprint(ex));
+                    if std::env::var_os("FP_DEBUG").is_some() {
+                        let trace = rt::with(|ex| report::render_trace(ex));
+                        eprintln!("FP {fp:x}\n{trace}");
+                    }
+                    seen.insert(fp);
+                }
+            }
             Ok(Ended::Failed) => {
                 failure = Some(Box::new(engine.report(executions, &caller, &config)));
                 break Verdict::Failed;
@@ -244,7 +267,17 @@ fn explore(
         Some(_) => std::mem::forget(rt::uninstall()),
         None => drop(rt::uninstall()),
     }
-    let outcome = Outcome { executions, max_steps, elapsed: start.elapsed(), verdict, failure };
+    let redundant = strategy.redundant_executions();
+    let traces = fingerprints.map(|seen| seen.len() as u64);
+    let outcome = Outcome {
+        executions,
+        redundant,
+        traces,
+        max_steps,
+        elapsed: start.elapsed(),
+        verdict,
+        failure,
+    };
     let incomplete = matches!(verdict, Verdict::Incomplete(_));
     if config.log >= LogLevel::Summary || incomplete {
         eprintln!("{}", outcome.summary());
@@ -322,25 +355,20 @@ impl<'p> Engine<'p> {
                 self.fail_step_bound();
                 return Ok(Ended::Failed);
             }
-            let (chosen, continuing) = if self.eligible.len() == 1 {
-                let only = self.eligible[0];
-                let continuing = last.filter(|&l| l == only);
-                (only, continuing)
-            } else {
-                let decision = self.decisions.len();
-                let (eligible, steps) = (&self.eligible, self.steps);
-                let (picked, salt, continuing) = rt::with(|ex| {
-                    let point =
-                        SchedulePoint::new(ex, eligible, last, preemptions, steps, decision);
-                    let picked = strategy.pick_thread(&point)?;
-                    let pending =
-                        point.pending(picked).expect("eligible threads have an operation");
-                    let salt = Salt { kind: pending.op.kind_name(), location: pending.location };
-                    Ok::<_, StrategyError>((picked, salt, point.continuing))
-                })?;
-                self.decisions.push(Recorded { value: u64::from(picked.0), salt });
-                (picked, continuing)
-            };
+            let decision = self.decisions.len();
+            let (eligible, steps) = (&self.eligible, self.steps);
+            let (chosen, salt, continuing) = rt::with(|ex| {
+                let point = SchedulePoint::new(ex, eligible, last, preemptions, steps, decision);
+                let picked = strategy.pick_thread(&point)?;
+                debug_assert!(eligible.contains(&picked), "strategies pick an eligible thread");
+                let pending = point.pending(picked).expect("eligible threads have an operation");
+                let salt = Salt { kind: pending.op.kind_name(), location: pending.location };
+                Ok::<_, StrategyError>((picked, salt, point.continuing))
+            })?;
+            // Only a point with alternatives is a decision of the path.
+            if self.eligible.len() > 1 {
+                self.decisions.push(Recorded { value: u64::from(chosen.0), salt });
+            }
             if continuing.is_some_and(|c| c != chosen) {
                 preemptions += 1;
             }

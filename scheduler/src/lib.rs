@@ -13,7 +13,9 @@
 //! - [`rt`] is what user-facing types call: [`rt::perform`] publishes an
 //!   operation ([`op::Op`]) and suspends until the engine has run it.
 //! - [`strategy::Strategy`] is the one interface every exploration strategy
-//!   implements; [`strategy::dfs`] and [`strategy::replay`] are the first two.
+//!   implements: [`strategy::dpor`] (the default), [`strategy::dfs`],
+//!   [`strategy::replay`]. [`dependence::dependent`] is the one definition
+//!   of when two steps do not commute.
 //! - [`path`] writes and reads decision paths; [`report::Report`] is what a
 //!   failure looks like.
 #![warn(missing_docs)]
@@ -23,6 +25,7 @@ mod execution;
 mod objects;
 
 pub mod config;
+pub mod dependence;
 pub mod explore;
 pub mod ids;
 pub mod op;
@@ -31,6 +34,7 @@ pub mod report;
 pub mod rt;
 pub mod strategy;
 pub mod trace;
+pub mod vclock;
 
 pub use execution::{Execution, ThreadResult, ValueKind, ValuePoint};
 pub use objects::{LazyObject, ObjectInit, ObjectState};

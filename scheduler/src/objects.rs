@@ -41,8 +41,11 @@ pub enum ObjectState {
         /// Threads waiting, in the order they started waiting.
         waiters: Vec<ThreadId>,
     },
-    /// An `Arc` allocation (its handles' drops are ordered).
-    Arc,
+    /// An `Arc` allocation.
+    Arc {
+        /// Live handles. Cloning counts without a step; dropping is a step.
+        count: u64,
+    },
 }
 
 /// What a user type tells the engine when its object is first used.

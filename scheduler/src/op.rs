@@ -263,8 +263,14 @@ pub enum Op {
         thread: ThreadId,
     },
     /// Dropping an `Arc` handle: the last one runs the destructor, so the
-    /// order of drops is observable.
+    /// order of drops is observable. Replies with the number of handles left.
     ArcDrop {
+        /// The `Arc` allocation.
+        object: ObjectId,
+    },
+    /// `Arc::try_unwrap`: gives up the handle if it is the last one.
+    /// Replies `Exchange { ok, previous }` with the handle count it saw.
+    ArcTryUnwrap {
         /// The `Arc` allocation.
         object: ObjectId,
     },
@@ -281,7 +287,8 @@ impl Op {
             | Op::Lock { object }
             | Op::TryLock { object }
             | Op::Unlock { object, .. }
-            | Op::ArcDrop { object } => Some(object),
+            | Op::ArcDrop { object }
+            | Op::ArcTryUnwrap { object } => Some(object),
             Op::Wait { condvar, .. } | Op::Relock { condvar, .. } | Op::Notify { condvar, .. } => {
                 Some(condvar)
             }
@@ -310,6 +317,7 @@ impl Op {
             Op::Park => "park",
             Op::Unpark { .. } => "unpark",
             Op::ArcDrop { .. } => "drop",
+            Op::ArcTryUnwrap { .. } => "try_unwrap",
         }
     }
 }

@@ -266,7 +266,22 @@ fn describe(ex: &Execution, op: &Op, reply: Reply, aux: u64, labels: &[String]) 
         }
         Op::Park => "park() -> token taken".to_string(),
         Op::Unpark { thread } => format!("unparks {}", labels[thread.index()]),
-        Op::ArcDrop { object } => format!("drops a handle of {}", obj(object)),
+        Op::ArcDrop { object } => match reply {
+            Reply::Value(0) => {
+                format!("drops the last handle of {}: runs its destructor", obj(object))
+            }
+            Reply::Value(left) => format!("drops a handle of {} ({left} left)", obj(object)),
+            _ => format!("drops a handle of {}", obj(object)),
+        },
+        Op::ArcTryUnwrap { object } => match reply {
+            Reply::Exchange { ok: true, .. } => {
+                format!("{}: try_unwrap -> Ok (the last handle)", obj(object))
+            }
+            Reply::Exchange { previous, .. } => {
+                format!("{}: try_unwrap -> Err ({previous} handles)", obj(object))
+            }
+            _ => format!("{}: try_unwrap", obj(object)),
+        },
     }
 }
 

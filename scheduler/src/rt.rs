@@ -138,6 +138,16 @@ pub fn clear_poison(object: ObjectId) {
     })
 }
 
+/// One more handle of an `Arc` object. Not a step: an increment of a count
+/// that is at least one changes no other operation's outcome.
+pub fn arc_clone(object: ObjectId) {
+    with(|ex| {
+        if let crate::ObjectState::Arc { count } = ex.objects.state(object) {
+            *count += 1;
+        }
+    })
+}
+
 /// Spawns a model thread that runs `body`; it starts at once and runs up to
 /// its first operation. A step.
 pub fn spawn(

@@ -2,6 +2,7 @@
 
 mod atomics;
 mod bugs;
+mod dpor;
 mod replay;
 mod semantics;
 mod verify;

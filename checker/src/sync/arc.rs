@@ -7,7 +7,7 @@ use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 use std::panic::Location;
 
-use scheduler::op::Op;
+use scheduler::op::{Op, Reply};
 use scheduler::rt;
 use scheduler::{LazyObject, ObjectInit, ObjectState};
 
@@ -33,14 +33,25 @@ impl<T> Arc<T> {
     #[track_caller]
     pub fn new(value: T) -> Arc<T> {
         let inner = Inner { object: LazyObject::new(), created: Location::caller(), value };
-        Arc { inner: Some(std::sync::Arc::new(inner)) }
+        let arc = Arc { inner: Some(std::sync::Arc::new(inner)) };
+        if rt::in_model() {
+            // Bind now, so the engine counts from the first handle.
+            arc.object();
+        }
+        arc
     }
 
-    /// The value if this is the only handle; otherwise the handle back.
-    /// Giving up the handle is a step.
+    /// The value if this is the only handle; otherwise the handle back (a
+    /// step: it reads the handle count).
     #[track_caller]
     pub fn try_unwrap(mut this: Arc<T>) -> Result<T, Arc<T>> {
-        this.drop_step(Location::caller());
+        if rt::in_model() {
+            let object = this.object();
+            match rt::perform(Op::ArcTryUnwrap { object }, Location::caller()) {
+                Reply::Exchange { ok: true, .. } => {}
+                _ => return Err(this),
+            }
+        }
         let inner = this.inner.take().expect("a live handle");
         match std::sync::Arc::try_unwrap(inner) {
             Ok(inner) => Ok(inner.value),
@@ -48,7 +59,7 @@ impl<T> Arc<T> {
         }
     }
 
-    /// The value if this is the last handle (a step).
+    /// The value if this is the last handle (a step: it drops the handle).
     #[track_caller]
     pub fn into_inner(mut this: Arc<T>) -> Option<T> {
         this.drop_step(Location::caller());
@@ -63,14 +74,20 @@ impl<T: ?Sized> Arc<T> {
         self.inner.as_deref().expect("a live handle")
     }
 
+    /// The allocation's object in the running execution; bound with the
+    /// handle count std has for it (an `Arc` made outside the model).
+    fn object(&self) -> scheduler::ids::ObjectId {
+        let inner = self.inner.as_ref().expect("a live handle");
+        rt::object(&inner.object, || ObjectInit {
+            type_name: "Arc",
+            created: inner.created,
+            state: ObjectState::Arc { count: std::sync::Arc::strong_count(inner) as u64 },
+        })
+    }
+
     fn drop_step(&self, location: &'static Location<'static>) {
         if rt::in_model() {
-            let inner = self.inner();
-            let object = rt::object(&inner.object, || ObjectInit {
-                type_name: "Arc",
-                created: inner.created,
-                state: ObjectState::Arc,
-            });
+            let object = self.object();
             rt::perform(Op::ArcDrop { object }, location);
         }
     }
@@ -113,6 +130,9 @@ impl<T: Clone> Arc<T> {
 
 impl<T: ?Sized> Clone for Arc<T> {
     fn clone(&self) -> Self {
+        if rt::in_model() {
+            rt::arc_clone(self.object());
+        }
         Arc { inner: self.inner.clone() }
     }
 }

@@ -14,9 +14,8 @@
 use smallvec::SmallVec;
 
 use super::{Coverage, SchedulePoint, Strategy, StrategyError, StrategyErrorKind};
-use crate::execution::ValuePoint;
+use crate::execution::{Execution, ValuePoint};
 use crate::ids::ThreadId;
-use crate::trace::Event;
 
 /// One decision of the current execution.
 struct Node {
@@ -97,6 +96,9 @@ impl Strategy for Dfs {
     }
 
     fn pick_thread(&mut self, point: &SchedulePoint<'_>) -> Result<ThreadId, StrategyError> {
+        if !point.is_decision() {
+            return Ok(point.eligible[0]);
+        }
         let alternatives = point.within_bound(self.bound).iter().map(|t| u64::from(t.0)).collect();
         self.choose(alternatives, "runnable threads").map(|v| ThreadId(v as u32))
     }
@@ -105,7 +107,7 @@ impl Strategy for Dfs {
         self.choose((0..point.options).collect(), "alternatives")
     }
 
-    fn end_execution(&mut self, _trace: &[Event]) -> Result<(), StrategyError> {
+    fn end_execution(&mut self, _execution: &Execution) -> Result<(), StrategyError> {
         if self.depth != self.stack.len() {
             return Err(nondeterministic(format!(
                 "an execution ended after {} decisions where the same decisions led to {} before",

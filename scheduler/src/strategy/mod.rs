@@ -11,8 +11,11 @@
 //!   optional preemption bound.
 //! - [`replay`]: follows one recorded decision path and refuses one that
 //!   does not fit the program.
+//! - [`dpor`]: source-set dynamic partial-order reduction with sleep sets,
+//!   optionally preemption-bounded; the default.
 
 pub mod dfs;
+pub mod dpor;
 pub mod replay;
 
 use std::fmt;
@@ -20,13 +23,12 @@ use std::fmt;
 use crate::execution::{Execution, ValuePoint};
 use crate::ids::ThreadId;
 use crate::op::Pending;
-use crate::trace::Event;
 
 /// A scheduling decision: which of `eligible` runs next.
 pub struct SchedulePoint<'a> {
     execution: &'a Execution,
-    /// The threads that may run, at least two, the last-run thread first when
-    /// it may go on.
+    /// The threads that may run (at least one), the last-run thread first
+    /// when it may go on. With one, the point is not a decision of the path.
     pub eligible: &'a [ThreadId],
     /// The thread that took the previous step.
     pub last: Option<ThreadId>,
@@ -38,6 +40,18 @@ pub struct SchedulePoint<'a> {
     pub step: usize,
     /// Decisions so far in this execution (this one's index).
     pub decision: usize,
+}
+
+impl SchedulePoint<'_> {
+    /// The execution so far: its trace, its steps.
+    pub fn execution(&self) -> &Execution {
+        self.execution
+    }
+
+    /// Is this point a decision of the path (more than one thread may run)?
+    pub fn is_decision(&self) -> bool {
+        self.eligible.len() > 1
+    }
 }
 
 impl<'a> SchedulePoint<'a> {
@@ -115,15 +129,22 @@ pub trait Strategy {
     fn next_execution(&mut self) -> bool;
 
     /// Picks the thread that takes the next step, among `point.eligible`.
+    /// Called at every step, also where only one thread may run.
     fn pick_thread(&mut self, point: &SchedulePoint<'_>) -> Result<ThreadId, StrategyError>;
 
     /// Picks an alternative in `0..point.options` for a data decision.
     /// `decision` is its index among the execution's decisions.
     fn pick_value(&mut self, point: &ValuePoint, decision: usize) -> Result<u64, StrategyError>;
 
-    /// The execution ended (passed); `trace` is everything it did.
-    fn end_execution(&mut self, trace: &[Event]) -> Result<(), StrategyError>;
+    /// The execution ended (passed); `execution` holds everything it did.
+    fn end_execution(&mut self, execution: &Execution) -> Result<(), StrategyError>;
 
     /// What the exploration covers once [`Strategy::next_execution`] said no.
     fn coverage(&self) -> Coverage;
+
+    /// Executions run to their end that could not add anything (a reduction
+    /// found them equivalent to explored ones only after they started).
+    fn redundant_executions(&self) -> u64 {
+        0
+    }
 }

@@ -5,10 +5,9 @@
 //! point where the program now differs from the recorded run is named.
 
 use super::{Coverage, SchedulePoint, Strategy, StrategyError, StrategyErrorKind};
-use crate::execution::ValuePoint;
+use crate::execution::{Execution, ValuePoint};
 use crate::ids::ThreadId;
 use crate::path::{Decision, Salt};
-use crate::trace::Event;
 
 /// Runs exactly the execution of one decision path.
 pub struct Replay {
@@ -53,6 +52,9 @@ impl Strategy for Replay {
     }
 
     fn pick_thread(&mut self, point: &SchedulePoint<'_>) -> Result<ThreadId, StrategyError> {
+        if !point.is_decision() {
+            return Ok(point.eligible[0]);
+        }
         let index = self.next + 1;
         let d = self.take(&format!("at step {}, which thread runs", point.step + 1))?;
         let thread =
@@ -95,7 +97,7 @@ impl Strategy for Replay {
         Ok(d.value)
     }
 
-    fn end_execution(&mut self, _trace: &[Event]) -> Result<(), StrategyError> {
+    fn end_execution(&mut self, _execution: &Execution) -> Result<(), StrategyError> {
         if self.next < self.decisions.len() {
             return Err(self.mismatch(format!(
                 "the execution finished after {} decisions, but the path has {}",

@@ -1,0 +1,258 @@
+//! Dependence: when two steps do not commute.
+//!
+//! Every reduction (DPOR's races, sleep sets, and what comes after them)
+//! asks one question, answered by [`dependent`]: may the order of these two
+//! accesses change what either observes or the state after both? Each step
+//! is first described by its [`Access`]es: what it does to which shared
+//! target. Accesses to different targets are independent; for the same
+//! target:
+//!
+//! | kinds | dependent? |
+//! |---|---|
+//! | two reads (loads, failed CAS, failed `try_lock`, a failed `try_unwrap`'s count) | no |
+//! | two condvar waits (enqueues), or two notifies | no: a notify picks any waiter, whichever order they queued in |
+//! | two unparks of one thread | no: setting a token is idempotent |
+//! | two drops of one `Arc` | only if one of them is (or, not yet run, may be) the last one |
+//! | anything else | yes |
+//!
+//! An access of a step not yet run (a pending operation, as a sleep set
+//! sees it) takes the most dependent reading of what it may do: a pending
+//! CAS may write, a pending drop may be the last.
+
+use smallvec::{SmallVec, smallvec};
+
+use crate::ids::{ObjectId, ThreadId};
+use crate::op::{Op, Reply};
+
+/// What an access touches.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// A shared object: an atomic, a mutex, a condvar, an `Arc` allocation.
+    Object(ObjectId),
+    /// A thread's park token.
+    Token(ThreadId),
+}
+
+/// How an access touches its target.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AccessKind {
+    /// Reads without changing it.
+    Read,
+    /// Changes it (and may read it): stores, read-modify-writes, lock
+    /// acquisitions and releases.
+    Write,
+    /// Joins a condvar's waiters.
+    Enqueue,
+    /// Wakes a condvar's waiters.
+    Signal,
+    /// Makes a park token available.
+    Unpark,
+    /// Takes a park token.
+    Park,
+    /// Drops an `Arc` handle; `remaining` handles are left after it, `None`
+    /// while the drop has not run.
+    Drop {
+        /// Handles left after the drop.
+        remaining: Option<u64>,
+    },
+}
+
+impl AccessKind {
+    /// Is this kind dependent with every access to its target? Then every
+    /// earlier access to the target happens before it.
+    pub fn is_barrier(self) -> bool {
+        matches!(self, AccessKind::Write | AccessKind::Park)
+    }
+}
+
+/// One thing a step does to one target.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Access {
+    /// What it touches.
+    pub target: Target,
+    /// How.
+    pub kind: AccessKind,
+}
+
+/// The accesses of `thread` running `op`; `reply` is its result, or `None`
+/// for an operation not yet run.
+pub fn accesses(thread: ThreadId, op: &Op, reply: Option<Reply>) -> SmallVec<[Access; 2]> {
+    use AccessKind::*;
+    let at = |object: ObjectId, kind| Access { target: Target::Object(object), kind };
+    match *op {
+        Op::Load { object, .. } => smallvec![at(object, Read)],
+        Op::Store { object, .. } | Op::Rmw { object, .. } => smallvec![at(object, Write)],
+        Op::CompareExchange { object, .. } => match reply {
+            Some(Reply::Exchange { ok: false, .. }) => smallvec![at(object, Read)],
+            _ => smallvec![at(object, Write)],
+        },
+        Op::Lock { object } | Op::Unlock { object, .. } => smallvec![at(object, Write)],
+        Op::TryLock { object } => match reply {
+            Some(Reply::TryLocked { acquired: false, .. }) => smallvec![at(object, Read)],
+            _ => smallvec![at(object, Write)],
+        },
+        Op::Wait { condvar, mutex } => smallvec![at(mutex, Write), at(condvar, Enqueue)],
+        Op::Relock { mutex, .. } => smallvec![at(mutex, Write)],
+        Op::Notify { condvar, .. } => smallvec![at(condvar, Signal)],
+        Op::Park => smallvec![Access { target: Target::Token(thread), kind: Park }],
+        Op::Unpark { thread: target } => {
+            smallvec![Access { target: Target::Token(target), kind: Unpark }]
+        }
+        Op::ArcDrop { object } => {
+            let remaining = match reply {
+                Some(Reply::Value(left)) => Some(left),
+                _ => None,
+            };
+            smallvec![at(object, Drop { remaining })]
+        }
+        Op::ArcTryUnwrap { object } => match reply {
+            Some(Reply::Exchange { ok: false, .. }) => smallvec![at(object, Read)],
+            Some(_) => smallvec![at(object, Drop { remaining: Some(0) })],
+            None => smallvec![at(object, Drop { remaining: None })],
+        },
+        // Ordered by causality (a child starts after its spawn; a join
+        // after the joined thread's end), not by conflict.
+        Op::Spawn | Op::Join { .. } => SmallVec::new(),
+    }
+}
+
+/// Do the two accesses not commute? The one definition of dependence.
+pub fn dependent(a: &Access, b: &Access) -> bool {
+    use AccessKind::*;
+    if a.target != b.target {
+        return false;
+    }
+    match (a.kind, b.kind) {
+        (Read, Read) | (Enqueue, Enqueue) | (Signal, Signal) | (Unpark, Unpark) => false,
+        (Drop { remaining: x }, Drop { remaining: y }) => {
+            // Which drop is last is the only thing their order changes. A
+            // drop not yet run may become the last once at most one handle
+            // is left besides its own.
+            let last = |r: Option<u64>| r == Some(0);
+            let low = |r: Option<u64>| r.is_none_or(|r| r <= 1);
+            last(x) || last(y) || (x.is_none() && low(y)) || (y.is_none() && low(x))
+        }
+        _ => true,
+    }
+}
+
+/// A fingerprint of the execution's equivalence class (its Mazurkiewicz
+/// trace): two executions get the same fingerprint if and only if they order
+/// every pair of dependent steps the same way and their steps did the same
+/// (up to hash collisions, negligible at 64 bits). Quadratic in the steps: a
+/// diagnostic, for counting the classes an exploration covered.
+pub fn trace_fingerprint(execution: &crate::execution::Execution) -> u64 {
+    use crate::trace::EventKind;
+    fn mix(mut z: u64) -> u64 {
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    let mut positions: Vec<u32> = Vec::new();
+    let mut steps: Vec<(ThreadId, u32, SmallVec<[Access; 2]>)> = Vec::new();
+    let mut sum = 0u64;
+    for k in 0..execution.step_count() {
+        let event = execution.step(k);
+        let EventKind::Step { op, reply, aux } = event.kind else { continue };
+        let t = event.thread;
+        if positions.len() <= t.index() {
+            positions.resize(t.index() + 1, 0);
+        }
+        positions[t.index()] += 1;
+        let id = (u64::from(t.0) << 32) | u64::from(positions[t.index()]);
+        // What the step did, in terms that equivalent executions share:
+        // objects are numbered by first use, which differs between them, so
+        // they appear only through the dependent pairs below.
+        let woken_by = match op {
+            Op::Relock { .. } if aux > 0 => {
+                let (thread, position, _) = &steps[aux as usize - 1];
+                (u64::from(thread.0) << 32) | u64::from(*position)
+            }
+            Op::Notify { .. } | Op::Relock { .. } => aux,
+            _ => 0,
+        };
+        // Handle counts swap between equivalent orders of non-last drops:
+        // only whether a drop was the last belongs to the class.
+        let shown = match (op, reply) {
+            (Op::ArcDrop { .. }, Reply::Value(left)) => Reply::Value(u64::from(left == 0)),
+            (Op::ArcTryUnwrap { .. }, Reply::Exchange { ok, .. }) => {
+                Reply::Exchange { ok, previous: 0 }
+            }
+            (_, reply) => reply,
+        };
+        let l = event.location;
+        let what = format!(
+            "{}{}:{}:{}{shown:?}{woken_by}",
+            op.kind_name(),
+            l.file(),
+            l.line(),
+            l.column()
+        );
+        let what = what.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        sum = sum.wrapping_add(mix(id ^ mix(what)));
+        let accesses = accesses(t, &op, Some(reply));
+        for (other, position, earlier) in &steps {
+            if *other != t && earlier.iter().any(|a| accesses.iter().any(|b| dependent(a, b))) {
+                let before = (u64::from(other.0) << 32) | u64::from(*position);
+                sum = sum.wrapping_add(mix(mix(before).wrapping_add(id)));
+            }
+        }
+        steps.push((t, positions[t.index()], accesses));
+    }
+    sum
+}
+
+/// Does `op` block until another thread acts (a lock held elsewhere, a
+/// thread not finished, no notification or token yet)?
+pub fn blocking(op: &Op) -> bool {
+    matches!(op, Op::Lock { .. } | Op::Relock { .. } | Op::Park | Op::Join { .. })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(kind: AccessKind) -> Access {
+        Access { target: Target::Object(ObjectId(0)), kind }
+    }
+
+    #[test]
+    fn reads_commute_and_writes_do_not() {
+        use AccessKind::*;
+        assert!(!dependent(&object(Read), &object(Read)));
+        assert!(dependent(&object(Read), &object(Write)));
+        assert!(dependent(&object(Write), &object(Write)));
+        let other = Access { target: Target::Object(ObjectId(1)), kind: Write };
+        assert!(!dependent(&object(Write), &other), "different objects are independent");
+        assert!(!dependent(&object(Enqueue), &object(Enqueue)));
+        assert!(dependent(&object(Enqueue), &object(Signal)));
+    }
+
+    #[test]
+    fn arc_drops_depend_only_through_the_last_one() {
+        let drop = |r| object(AccessKind::Drop { remaining: r });
+        assert!(!dependent(&drop(Some(3)), &drop(Some(2))), "neither is last");
+        assert!(dependent(&drop(Some(1)), &drop(Some(0))), "the second is last");
+        assert!(dependent(&drop(None), &drop(Some(1))), "the pending one may be last");
+        assert!(!dependent(&drop(None), &drop(Some(2))), "two handles are left besides it");
+    }
+
+    #[test]
+    fn a_failed_compare_exchange_only_reads() {
+        let t = ThreadId(0);
+        let cas = Op::CompareExchange {
+            object: ObjectId(0),
+            success: crate::op::MemoryOrdering::SeqCst,
+            failure: crate::op::MemoryOrdering::SeqCst,
+            expected: 0,
+            new: 1,
+            weak: false,
+        };
+        let failed = accesses(t, &cas, Some(Reply::Exchange { ok: false, previous: 5 }));
+        assert_eq!(failed[0].kind, AccessKind::Read);
+        let pending = accesses(t, &cas, None);
+        assert_eq!(pending[0].kind, AccessKind::Write, "a pending CAS may write");
+    }
+}
