@@ -449,37 +449,6 @@ impl Execution {
         }
     }
 
-    /// What `thread`'s pending operation would reply if it ran now, for the
-    /// operations whose effect depends on it (a CAS may fail and only read;
-    /// a `try_lock` may fail; a drop may be the last). `None` for the others.
-    /// Nothing changes.
-    pub fn predict(&self, thread: ThreadId) -> Option<Reply> {
-        let pending = self.threads.get(thread.index())?.pending.as_ref()?;
-        match pending.op {
-            Op::CompareExchange { object, expected, .. } => {
-                let previous = self.atomic(object).0;
-                Some(Reply::Exchange { ok: previous == expected, previous })
-            }
-            Op::TryLock { object } => match self.objects.records[object.index()].state {
-                ObjectState::Mutex { holder, poisoned } => {
-                    Some(Reply::TryLocked { acquired: holder.is_none(), poisoned })
-                }
-                _ => None,
-            },
-            Op::ArcDrop { object } => match self.objects.records[object.index()].state {
-                ObjectState::Arc { count } => Some(Reply::Value(count.saturating_sub(1))),
-                _ => None,
-            },
-            Op::ArcTryUnwrap { object } => match self.objects.records[object.index()].state {
-                ObjectState::Arc { count } => {
-                    Some(Reply::Exchange { ok: count == 1, previous: count })
-                }
-                _ => None,
-            },
-            _ => None,
-        }
-    }
-
     fn atomic(&self, object: ObjectId) -> (u64, crate::op::ValueType) {
         match self.objects.records[object.index()].state {
             ObjectState::Atomic { value, ty } => (value, ty),

@@ -68,6 +68,8 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// How far it got.
     pub verdict: Verdict,
+    /// The strategy that explored: `dpor`, `dfs` or `replay`.
+    pub strategy: &'static str,
     /// The first failure, if any.
     pub failure: Option<Box<Report>>,
 }
@@ -76,12 +78,18 @@ impl Outcome {
     /// The one-line summary printed at the end of a run.
     pub fn summary(&self) -> String {
         let what = match self.verdict {
+            Verdict::Verified(Coverage::Exhaustive) if self.strategy == "dpor" => {
+                "verified: exhaustive (dpor: every execution, up to the order of independent \
+                 steps, explored)"
+                    .to_string()
+            }
             Verdict::Verified(Coverage::Exhaustive) => {
-                "verified: exhaustive, every execution explored".to_string()
+                format!("verified: exhaustive ({}: every execution explored)", self.strategy)
             }
             Verdict::Verified(Coverage::ExhaustiveWithinBound(b)) => format!(
-                "verified within the preemption bound: every execution with at most {b} \
-                 preemption(s) explored"
+                "verified within the preemption bound ({}): every execution with at most {b} \
+                 preemption(s) explored",
+                self.strategy
             ),
             Verdict::Verified(Coverage::Replayed) => "replayed one execution: passed".to_string(),
             Verdict::Incomplete(limit) => {
@@ -270,6 +278,7 @@ fn explore(
     let redundant = strategy.redundant_executions();
     let traces = fingerprints.map(|seen| seen.len() as u64);
     let outcome = Outcome {
+        strategy: strategy.name(),
         executions,
         redundant,
         traces,

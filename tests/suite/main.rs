@@ -3,6 +3,7 @@
 mod atomics;
 mod bugs;
 mod dpor;
+mod optimal;
 mod replay;
 mod semantics;
 mod verify;

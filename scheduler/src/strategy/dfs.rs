@@ -118,6 +118,10 @@ impl Strategy for Dfs {
         Ok(())
     }
 
+    fn name(&self) -> &'static str {
+        "dfs"
+    }
+
     fn coverage(&self) -> Coverage {
         match self.bound {
             Some(b) => Coverage::ExhaustiveWithinBound(b),

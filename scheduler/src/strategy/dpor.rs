@@ -1,32 +1,33 @@
-//! Source-set dynamic partial-order reduction with sleep sets, optionally
-//! bounded by preemptions.
+//! Optimal dynamic partial-order reduction (wakeup trees and sleep sets), and
+//! source-set DPOR under a preemption bound.
 //!
 //! Abdulla, Aronis, Jonsson, Sagonas. *Optimal Dynamic Partial Order
-//! Reduction.* POPL 2014 (source sets, sleep sets: Algorithm 1, "source-DPOR").
+//! Reduction.* POPL 2014: Algorithm 2 ("optimal-DPOR", wakeup trees) and
+//! Algorithm 1 ("source-DPOR", source sets).
 //! Flanagan, Godefroid. *Dynamic Partial-Order Reduction for Model Checking
-//! Software.* POPL 2005 (races found on a complete execution, backtracking).
+//! Software.* POPL 2005: races found on complete executions, backtracking.
 //! Coons, Musuvathi, McKinley. *Bounded Partial-Order Reduction.* OOPSLA
-//! 2013 (conservative backtracking points under a preemption bound).
+//! 2013: conservative backtrack points under a preemption bound.
 //!
-//! The crux: two executions that differ only in the order of independent
-//! steps reach the same states and observe the same values, so it is enough
-//! to explore one execution per such class; reversing every race of every
-//! explored execution (a pair of dependent steps of different threads with
-//! no other step ordered between them) reaches every class, and a sleep set
-//! keeps a step that was already explored from a state from being explored
-//! again after steps it commutes with.
+//! The crux: executions that differ only in the order of independent steps
+//! reach the same states and observe the same values, so one execution per
+//! such class suffices; reversing every race of every explored execution
+//! reaches every class, and wakeup trees with sleep sets make sure each class
+//! is explored exactly once.
 //!
-//! How it runs: each execution is a stack of [`Node`]s, one per step, with
-//! the threads that may run there, the thread chosen, the threads still to
-//! try (`backtrack`), those tried (`done`) and those asleep. When an
-//! execution ends, [`Analysis`] computes vector clocks over it (happens-before
-//! made of program order, the causal edges of spawn, join and condvar
-//! wake-ups, and dependence as defined in [`crate::dependence`]) and, for every
-//! step new in this execution, its races with earlier steps. For each race
-//! `(e, e')` it forms `v`, the steps after `e` that do not happen after `e`,
-//! followed by `e'`, and adds one of `v`'s initial threads to the backtrack
-//! set of the state before `e`, unless one is there already. The next
-//! execution backtracks to the deepest state with a thread left to try.
+//! How it runs. Each execution is a stack of [`Node`]s, one per step: the
+//! threads that may run there, the thread chosen, the rest of the state's
+//! wakeup tree (sequences of steps still to explore from it), the threads
+//! explored from it, and those asleep. When an execution ends, [`Analysis`]
+//! computes vector clocks over it (happens-before made of program order, the
+//! causal edges of spawn, join and condvar wake-ups, and dependence as
+//! [`crate::dependence::dependent`] defines it) and finds, for every step new
+//! in this execution, its races with earlier steps. For a race `(e, e')` it
+//! forms `v`: the steps after `e` that do not happen after `e`, then `e'`.
+//! Unless a thread explored or asleep before `e` is a weak initial of `v`, it
+//! inserts `v` into the wakeup tree there. The next execution backtracks to
+//! the deepest state whose tree has a sequence left, follows it, and beyond
+//! it runs any thread not asleep.
 //!
 //! Deviations from the paper, and why:
 //! 1. Blocking operations. A race whose reversal cannot run is skipped: one
@@ -37,30 +38,31 @@
 //!    lock, a wake-up's relock, a park) the search then goes on past that
 //!    partner to earlier ones: a lock races with the previous lock of the
 //!    mutex.
-//! 2. Sleep-set blocked executions (every thread that may run is asleep) are
-//!    run to their end, not cut: cutting would abandon model threads
-//!    mid-stack and leak what they hold. Their steps up to the blocking point
-//!    are analysed like any others (their races count); the rest is not, and
-//!    the execution is counted as wasted work (`redundant`). Wakeup trees,
-//!    which avoid them, are not implemented yet.
-//! 3. Yields. A thread that yielded is not eligible while another is, so a
+//! 2. Dependence is fixed by the operation (a CAS or `try_lock` writes even
+//!    when it fails), except that two `Arc` drops commute unless one is the
+//!    last. Weak initials and sleep sets reason about a thread's next step
+//!    wherever it may run, so they use what it *may* do (a drop not yet run
+//!    may be the last); `v`'s last step, moved before a step it conflicts
+//!    with, is taken the same way.
+//! 3. Sleep-set blocked executions (every thread that may run is asleep) do
+//!    not happen with wakeup trees in theory. Where one does (under a bound,
+//!    or when a yield or a block keeps a prescribed thread from running) it
+//!    is run to its end, not cut, since cutting would abandon model threads
+//!    mid-stack and leak what they hold; its steps up to the blocking point
+//!    are analysed, and it is counted as wasted work (`redundant`).
+//! 4. Yields. A thread that yielded is not eligible while another is, so a
 //!    race whose reversal needs it to run there is skipped, as for a blocked
 //!    thread. The search explores the same fair schedules as exhaustive DFS.
-//! 4. Data decisions (which waiter `notify_one` wakes) are explored
+//! 5. Data decisions (which waiter `notify_one` wakes) are explored
 //!    exhaustively at every step that makes one.
-//! 5. Under a preemption bound, a backtrack point that would exceed the bound
-//!    is not added, and every race also adds its thread at the start of the
-//!    racing step's block (where a switch costs no preemption), after Coons
-//!    et al.
-//! 6. Under a preemption bound, every initial thread of `v` is added, not one:
-//!    the execution one initial leads to may need preemptions that the
-//!    reversal itself does not (found by the differential test: at bound 0,
-//!    running the other initial first forced a whole block before the race).
-//! 7. Under a preemption bound, sleep sets are off. A sleep set skips a step
-//!    because an equivalent execution ran it earlier; under a bound, that
-//!    execution may need more preemptions than the one skipped, and so was
-//!    never run. The differential test found exactly this (thread 2 asleep
-//!    after thread 3 ran, while `t2; t3; t2` needed a preemption at bound 0).
+//! 6. Races are found once per execution, for the steps new in it: the
+//!    prefix it shares with the previous execution had its races found then.
+//! 7. Under a preemption bound the search is source-DPOR with sleep sets off
+//!    and every allowed initial of `v` added, not one, plus Coons et al.'s
+//!    point at the start of the racing step's block. A sleep set or a single
+//!    initial relies on an equivalent execution that may need more
+//!    preemptions than the bound allows, and so was never run: the
+//!    differential test found both (`tests/suite/dpor.rs`).
 
 use smallvec::SmallVec;
 
@@ -70,7 +72,75 @@ use crate::execution::{Execution, ValuePoint};
 use crate::ids::ThreadId;
 use crate::op::{Op, Reply};
 use crate::trace::EventKind;
-use crate::vclock::{ThreadSet, VClock};
+use crate::vclock::VClock;
+
+type Accesses = SmallVec<[Access; 2]>;
+
+/// One step, as wakeup trees and sleep sets see it.
+#[derive(Clone, Debug)]
+struct Ev {
+    thread: ThreadId,
+    /// What it did where it was recorded. Valid for as long as the thread
+    /// sleeps: only steps that commute with it run meanwhile.
+    accesses: Accesses,
+    /// What it may do anywhere else: a CAS that failed may succeed, a drop
+    /// may be the last. Weak initials reason about where a thread's step may
+    /// run later, so they use this.
+    may: Accesses,
+}
+
+/// A wakeup tree: sequences of steps to explore, sharing prefixes, in the
+/// order they are to be explored.
+#[derive(Clone, Debug)]
+struct WakeupTree {
+    event: Ev,
+    children: Vec<WakeupTree>,
+}
+
+impl WakeupTree {
+    /// The sequence `w` as a chain.
+    fn chain(w: Vec<Ev>) -> Option<WakeupTree> {
+        w.into_iter().rev().fold(None, |below, event| {
+            Some(WakeupTree { event, children: below.into_iter().collect() })
+        })
+    }
+}
+
+/// Does `q` (a thread, with its next step) lead `w` up to equivalence? It
+/// does if its first step in `w` depends on no earlier step of `w`, or if it
+/// has none in `w` and whatever its next step may do commutes with all of
+/// `w`: the weak initials of the paper.
+fn weak_initial(w: &[Ev], q: &Ev) -> bool {
+    let commutes = |a: &Accesses, b: &Accesses| {
+        a.iter().all(|x| b.iter().all(|y| !dependence::dependent(x, y)))
+    };
+    match w.iter().position(|e| e.thread == q.thread) {
+        Some(first) => w[..first].iter().all(|e| commutes(&e.accesses, &w[first].accesses)),
+        None => w.iter().all(|e| commutes(&e.accesses, &q.may)),
+    }
+}
+
+/// Inserts `w` into a wakeup tree's `children`: follow the first child that
+/// is a weak initial of the rest of `w`; a leaf already covers `w`; where no
+/// child leads `w`, `w` becomes the last branch.
+fn insert(children: &mut Vec<WakeupTree>, mut w: Vec<Ev>) {
+    if w.is_empty() {
+        return;
+    }
+    for child in children.iter_mut() {
+        if weak_initial(&w, &child.event) {
+            if child.children.is_empty() {
+                return;
+            }
+            if let Some(first) = w.iter().position(|e| e.thread == child.event.thread) {
+                w.remove(first);
+            }
+            insert(&mut child.children, w);
+            return;
+        }
+    }
+    children.extend(WakeupTree::chain(w));
+}
 
 /// The state before one step of the current execution.
 #[derive(Clone, Debug)]
@@ -83,14 +153,27 @@ struct Node {
     preemptions: usize,
     /// The thread this execution runs here.
     chosen: ThreadId,
-    /// Threads to run from here, explored or not. Invariant: contains
-    /// `chosen` and every thread of `done`.
-    backtrack: ThreadSet,
-    /// Threads whose exploration from here is complete.
-    done: ThreadSet,
-    /// Threads whose next step, explored from an earlier state, commutes
-    /// with every step since: running them here is redundant.
-    sleep: ThreadSet,
+    /// What `chosen` did here, and may do elsewhere, as the last analysis
+    /// saw it.
+    chosen_accesses: Accesses,
+    chosen_may: Accesses,
+    /// The wakeup subtree below `chosen`: what the next state follows.
+    subtree: Vec<WakeupTree>,
+    /// The rest of this state's wakeup tree: what to explore from here
+    /// after `chosen`, in order.
+    queue: Vec<WakeupTree>,
+    /// Threads explored from here, with the step each ran.
+    explored: Vec<Ev>,
+    /// Threads asleep here, with their next step: running them is redundant.
+    sleep: Vec<Ev>,
+}
+
+impl Node {
+    fn tried(&self, thread: ThreadId) -> bool {
+        thread == self.chosen
+            || self.explored.iter().any(|e| e.thread == thread)
+            || self.sleep.iter().any(|e| e.thread == thread)
+    }
 }
 
 /// A data decision taken during a step.
@@ -102,7 +185,7 @@ struct ValueNode {
     chosen: u64,
 }
 
-/// Source-set DPOR with sleep sets.
+/// Optimal DPOR (source-set DPOR under a preemption bound).
 pub struct Dpor {
     bound: Option<usize>,
     nodes: Vec<Node>,
@@ -149,37 +232,24 @@ impl Dpor {
             }
     }
 
-    /// The sleep set of the state before step `step`: the threads asleep or
-    /// explored at the previous state whose next step commutes with the step
-    /// that was run there.
-    fn sleep_for(&self, step: usize, point: &SchedulePoint<'_>) -> ThreadSet {
-        let mut sleep = ThreadSet::new();
+    /// The sleep set of the state after step `parent`: the threads asleep or
+    /// explored there whose next step commutes with the step that was run.
+    fn sleep_after(&self, parent: usize, point: &SchedulePoint<'_>) -> Vec<Ev> {
         if self.bound.is_some() {
             // Under a bound, the equivalent execution a sleep set relies on
             // may need more preemptions than this one, and so was never run.
-            return sleep;
+            return Vec::new();
         }
-        let Some(parent) = step.checked_sub(1).map(|s| &self.nodes[s]) else { return sleep };
-        let mut candidates = parent.sleep.clone();
-        candidates.union_with(&parent.done);
-        if candidates.is_empty() {
-            return sleep;
+        let node = &self.nodes[parent];
+        if node.sleep.is_empty() && node.explored.is_empty() {
+            return Vec::new();
         }
-        let event = point.execution().step(step - 1);
+        let event = point.execution().step(parent);
         let EventKind::Step { op, reply, .. } = event.kind else { unreachable!("a step") };
         let ran = dependence::accesses(event.thread, &op, Some(reply));
-        for thread in candidates.iter() {
-            let Some(pending) = point.pending(thread) else { continue };
-            // A sleeping thread's step would do now what it would have done
-            // where it was explored: everything since commutes with it.
-            let predicted = point.execution().predict(thread);
-            let next = dependence::accesses(thread, &pending.op, predicted);
-            let commutes = next.iter().all(|a| ran.iter().all(|b| !dependence::dependent(a, b)));
-            if commutes {
-                sleep.insert(thread);
-            }
-        }
-        sleep
+        let commutes =
+            |e: &&Ev| e.accesses.iter().all(|a| ran.iter().all(|b| !dependence::dependent(a, b)));
+        node.sleep.iter().chain(&node.explored).filter(commutes).cloned().collect()
     }
 
     fn nondeterministic(&self, what: String) -> StrategyError {
@@ -227,19 +297,31 @@ impl Strategy for Dpor {
             }
             let bound = self.bound;
             let node = &mut self.nodes[s];
-            let next = node.backtrack.iter().find(|&t| {
-                t != node.chosen
-                    && !node.done.contains(t)
-                    && !node.sleep.contains(t)
-                    && Self::allowed(bound, node, t)
-            });
-            if let Some(thread) = next {
-                node.done.insert(node.chosen);
-                node.chosen = thread;
-                self.nodes.truncate(s + 1);
-                self.values.retain(|v| v.step < s);
-                self.first_new = s;
-                return true;
+            // While the thread sleeps, drops that commute with its own can
+            // still change how many handles its drop leaves: keep it unknown.
+            let accesses = std::mem::take(&mut node.chosen_accesses)
+                .into_iter()
+                .map(|a| match a.kind {
+                    AccessKind::Drop { .. } => {
+                        Access { kind: AccessKind::Drop { remaining: None }, ..a }
+                    }
+                    _ => a,
+                })
+                .collect();
+            let may = std::mem::take(&mut node.chosen_may);
+            node.explored.push(Ev { thread: node.chosen, accesses, may });
+            node.subtree.clear();
+            while !node.queue.is_empty() {
+                let next = node.queue.remove(0);
+                let thread = next.event.thread;
+                if !node.tried(thread) && Self::allowed(bound, node, thread) {
+                    node.chosen = thread;
+                    node.subtree = next.children;
+                    self.nodes.truncate(s + 1);
+                    self.values.retain(|v| v.step < s);
+                    self.first_new = s;
+                    return true;
+                }
             }
             self.nodes.pop();
         }
@@ -266,26 +348,46 @@ impl Strategy for Dpor {
         if self.blocked_at.is_some() {
             return Ok(point.eligible[0]);
         }
-        let sleep = self.sleep_for(step, point);
+        let (mut prescribed, sleep) = match step.checked_sub(1) {
+            None => (Vec::new(), Vec::new()),
+            Some(parent) => {
+                (std::mem::take(&mut self.nodes[parent].subtree), self.sleep_after(parent, point))
+            }
+        };
         let mut node = Node {
             eligible: point.eligible.iter().copied().collect(),
             continuing: point.continuing,
             preemptions: point.preemptions,
             chosen: point.eligible[0],
-            backtrack: ThreadSet::new(),
-            done: ThreadSet::new(),
+            chosen_accesses: Accesses::new(),
+            chosen_may: Accesses::new(),
+            subtree: Vec::new(),
+            queue: Vec::new(),
+            explored: Vec::new(),
             sleep,
         };
         let bound = self.bound;
-        let chosen = point
-            .eligible
-            .iter()
-            .copied()
-            .find(|&t| !node.sleep.contains(t) && Self::allowed(bound, &node, t));
-        match chosen {
+        // Follow the wakeup tree where it leads; a sequence whose next thread
+        // cannot run here (a yield, a block) is dropped.
+        while !prescribed.is_empty() {
+            let first = prescribed.remove(0);
+            let thread = first.event.thread;
+            if Self::allowed(bound, &node, thread) && !node.sleep.iter().any(|e| e.thread == thread)
+            {
+                node.chosen = thread;
+                node.subtree = first.children;
+                node.queue = prescribed;
+                self.nodes.push(node);
+                return Ok(thread);
+            }
+        }
+        let free =
+            point.eligible.iter().copied().find(|&t| {
+                !node.sleep.iter().any(|e| e.thread == t) && Self::allowed(bound, &node, t)
+            });
+        match free {
             Some(thread) => {
                 node.chosen = thread;
-                node.backtrack.insert(thread);
                 self.nodes.push(node);
                 Ok(thread)
             }
@@ -342,6 +444,10 @@ impl Strategy for Dpor {
         Ok(())
     }
 
+    fn name(&self) -> &'static str {
+        "dpor"
+    }
+
     fn coverage(&self) -> Coverage {
         match self.bound {
             Some(b) => Coverage::ExhaustiveWithinBound(b),
@@ -379,6 +485,10 @@ struct Analysis {
     threads: Vec<(VClock, u32)>,
     /// Per target: the steps that accessed it, in order.
     history: Vec<Vec<(usize, AccessKind)>>,
+    /// The accesses of each step.
+    accesses: Vec<Accesses>,
+    /// The thread and operation of each step.
+    ops: Vec<Option<(ThreadId, Op)>>,
     /// Scratch: per thread, the position of its first step in a `v`.
     first_in_v: Vec<u32>,
     /// Per thread: is its park token available?
@@ -407,6 +517,8 @@ impl Analysis {
         self.clocks.clear();
         self.threads.clear();
         self.tokens.clear();
+        self.accesses.clear();
+        self.ops.clear();
         for h in &mut self.history {
             h.clear();
         }
@@ -443,6 +555,10 @@ impl Analysis {
             }
             // Dependence edges.
             let accesses = dependence::accesses(q, &op, Some(reply));
+            nodes[k].chosen_accesses = accesses.clone();
+            nodes[k].chosen_may = dependence::accesses(q, &op, None);
+            self.accesses.push(accesses.clone());
+            self.ops.push(Some((q, op)));
             let mut clock = before.clone();
             for access in &accesses {
                 self.join_dependencies(access, &mut clock);
@@ -483,6 +599,15 @@ impl Analysis {
             self.tokens.resize(thread.index() + 1, false);
         }
         &mut self.tokens[thread.index()]
+    }
+
+    /// What step `k` may do if run elsewhere: its accesses as for an
+    /// operation not yet run.
+    fn may_do(&self, k: usize) -> Accesses {
+        self.ops[k].map_or_else(
+            || self.accesses[k].clone(),
+            |(thread, op)| dependence::accesses(thread, &op, None),
+        )
     }
 
     /// Is step `i` happens-before `clock`?
@@ -552,20 +677,28 @@ impl Analysis {
         }
     }
 
-    /// Reverses the race between steps `i` and `k`: adds an initial thread
-    /// of `v` (the steps after `i` that do not happen after it, then `k`) to
-    /// the backtrack set before `i`. Returns false if `v` cannot run there.
+    /// Reverses the race between steps `i` and `k`: inserts `v` (the steps
+    /// after `i` that do not happen after it, then `k`) into the wakeup tree
+    /// before `i`, or under a bound adds `v`'s initial threads there. Returns
+    /// false if `v` cannot run there.
     fn reverse(&mut self, i: usize, k: usize, nodes: &mut [Node], bound: Option<usize>) -> bool {
         let e = self.steps[i];
         self.first_in_v.clear();
         self.first_in_v.resize(self.threads.len(), 0);
         let mut initials: SmallVec<[ThreadId; 8]> = SmallVec::new();
+        let mut v: Vec<Ev> = Vec::new();
         for l in (i + 1..k).chain(std::iter::once(k)) {
             let clock = &self.clocks[l];
             if l != k && clock.includes(e.thread, e.position) {
                 continue;
             }
             let s = self.steps[l];
+            // Every step of `v` but the last keeps its predecessors, so does
+            // what it did; the last moves before a step it conflicts with,
+            // and may do otherwise (a CAS that failed may succeed).
+            let may = self.may_do(l);
+            let accesses = if l == k { may.clone() } else { self.accesses[l].clone() };
+            v.push(Ev { thread: s.thread, accesses, may });
             if self.first_in_v[s.thread.index()] != 0 {
                 continue;
             }
@@ -583,40 +716,38 @@ impl Analysis {
         if !initials.iter().all(|t| node.eligible.contains(t)) {
             return false;
         }
-        Self::add_backtrack(node, &initials, bound);
-        if bound.is_some() {
-            // Coons et al.: also where the racing step's thread was switched
-            // in, so that the reversal needs no extra preemption.
-            let start = (0..=i)
-                .rev()
-                .find(|&b| b == 0 || self.steps[b - 1].thread != e.thread)
-                .unwrap_or(0);
-            if start < i {
-                let node = &mut nodes[start];
-                let here: SmallVec<[ThreadId; 8]> =
-                    initials.iter().copied().filter(|t| node.eligible.contains(t)).collect();
-                Self::add_backtrack(node, &here, bound);
+        if bound.is_none() {
+            // Optimal DPOR: nothing to do if a thread explored or asleep here
+            // already leads `v`; else `v` joins the wakeup tree.
+            if node.sleep.iter().chain(&node.explored).any(|q| weak_initial(&v, q)) {
+                return true;
             }
+            insert(&mut node.queue, v);
+            return true;
+        }
+        Self::add_initials(node, &initials, &v, bound);
+        // Coons et al.: also where the racing step's thread was switched in,
+        // so that the reversal needs no extra preemption.
+        let start =
+            (0..=i).rev().find(|&b| b == 0 || self.steps[b - 1].thread != e.thread).unwrap_or(0);
+        if start < i {
+            let node = &mut nodes[start];
+            let here: SmallVec<[ThreadId; 8]> =
+                initials.iter().copied().filter(|t| node.eligible.contains(t)).collect();
+            Self::add_initials(node, &here, &v, bound);
         }
         true
     }
 
-    fn add_backtrack(node: &mut Node, initials: &[ThreadId], bound: Option<usize>) {
-        if bound.is_some() {
-            // Under a bound, one initial may not do: the execution it leads
-            // to may need preemptions the reversal itself does not.
-            for &t in initials {
-                if Dpor::allowed(bound, node, t) {
-                    node.backtrack.insert(t);
-                }
+    /// Source sets under a bound: every allowed initial thread of `v`, not
+    /// tried or queued here yet, becomes a one-step sequence to explore.
+    fn add_initials(node: &mut Node, initials: &[ThreadId], v: &[Ev], bound: Option<usize>) {
+        for &t in initials {
+            let queued = node.queue.iter().any(|tree| tree.event.thread == t);
+            if !queued && !node.tried(t) && Dpor::allowed(bound, node, t) {
+                let event = v.iter().find(|e| e.thread == t).cloned().expect("an initial is in v");
+                node.queue.push(WakeupTree { event, children: Vec::new() });
             }
-            return;
-        }
-        if initials.iter().any(|&t| node.backtrack.contains(t)) {
-            return;
-        }
-        if let Some(&t) = initials.first() {
-            node.backtrack.insert(t);
         }
     }
 }

@@ -142,6 +142,9 @@ pub trait Strategy {
     /// What the exploration covers once [`Strategy::next_execution`] said no.
     fn coverage(&self) -> Coverage;
 
+    /// The strategy's name, for summaries: `dpor`, `dfs`, `replay`.
+    fn name(&self) -> &'static str;
+
     /// Executions run to their end that could not add anything (a reduction
     /// found them equivalent to explored ones only after they started).
     fn redundant_executions(&self) -> u64 {

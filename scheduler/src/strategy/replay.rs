@@ -108,6 +108,10 @@ impl Strategy for Replay {
         Ok(())
     }
 
+    fn name(&self) -> &'static str {
+        "replay"
+    }
+
     fn coverage(&self) -> Coverage {
         Coverage::Replayed
     }
