@@ -85,7 +85,7 @@ pub mod programs {
     use std::fmt;
 
     use checker::sync::atomic::{AtomicU64, Ordering};
-    use checker::sync::{Arc as ModelArc, Mutex};
+    use checker::sync::{Arc as ModelArc, Condvar, Mutex};
     use checker::thread;
 
     /// A deterministic pseudo-random generator (SplitMix64).
@@ -134,6 +134,14 @@ pub mod programs {
         IfEq(usize, u64, Vec<Instr>),
         /// Loads variable `.0` (recorded) and stores it plus one into `.1`.
         Copy(usize, usize),
+        /// Sets condition `.0` under its mutex and notifies its condvar
+        /// (`notify_all` if `.1`, else `notify_one`).
+        Signal(usize, bool),
+        /// Waits under condition `.0`'s mutex until it is set.
+        Await(usize),
+        /// Spins, yielding, until variable `.0` holds `.1`, giving up after
+        /// `.2` tries; how many times it yielded is recorded.
+        Spin(usize, u64, u64),
     }
 
     /// A generated program: its threads run concurrently, spawned and then
@@ -145,6 +153,8 @@ pub mod programs {
         pub vars: usize,
         /// Shared mutexes.
         pub mutexes: usize,
+        /// Conditions: a flag under a mutex, with a condvar.
+        pub conds: usize,
         /// Also hand every thread a handle of a checker `Arc`, dropped when
         /// the thread ends: the thread that drops the last one is recorded.
         pub model_arc: bool,
@@ -158,10 +168,11 @@ pub mod programs {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             writeln!(
                 f,
-                "program from seed {:#x}: {} var(s), {} mutex(es), {} Arc",
+                "program from seed {:#x}: {} var(s), {} mutex(es), {} condition(s), {} Arc",
                 self.seed,
                 self.vars,
                 self.mutexes,
+                self.conds,
                 if self.model_arc { "checker" } else { "std" }
             )?;
             for (i, t) in self.threads.iter().enumerate() {
@@ -188,6 +199,11 @@ pub mod programs {
         pub model_arc_one_in: u64,
         /// Allow branches on loaded values.
         pub branches: bool,
+        /// Condvar handshakes (a thread awaits only conditions signalled by a
+        /// lower-numbered thread, so nothing waits forever).
+        pub condvars: usize,
+        /// Allow bounded spin loops that yield.
+        pub spins: bool,
     }
 
     fn pick(rng: &mut Rng, range: &std::ops::RangeInclusive<usize>) -> usize {
@@ -200,6 +216,9 @@ pub mod programs {
         let val = 1 + rng.below(3);
         let lock = depth == 0 && shape.mutexes > 0;
         let branch = depth < 3 && shape.branches;
+        if shape.spins && rng.below(4) == 0 {
+            return Instr::Spin(v, val, 1 + rng.below(3));
+        }
         match rng.below(7 + u64::from(lock) + 2 * u64::from(branch)) {
             0 | 1 => Instr::Load(v),
             2 => Instr::Store(v, val),
@@ -230,6 +249,7 @@ pub mod programs {
                 Instr::Locked(_, inner) => 2 + size(inner),
                 Instr::IfEq(_, _, inner) => 1 + size(inner),
                 Instr::Copy(..) => 2,
+                Instr::Spin(_, _, tries) => 1 + *tries as usize,
                 _ => 1,
             })
             .sum()
@@ -254,8 +274,33 @@ pub mod programs {
             }
             threads.push(t);
         }
+        // Handshakes: signalled by one thread, awaited by higher ones.
+        let mut conds = 0;
+        for _ in 0..shape.condvars {
+            if threads.len() < 2 {
+                break;
+            }
+            let signaller = rng.below(threads.len() as u64 - 1) as usize;
+            let above = threads.len() - signaller - 1;
+            let awaiters = 1 + rng.below(above.min(2) as u64) as usize;
+            let all = awaiters > 1 || rng.below(2) == 0;
+            let at = rng.below(threads[signaller].len() as u64 + 1) as usize;
+            threads[signaller].insert(at, Instr::Signal(conds, all));
+            let mut chosen: Vec<usize> = Vec::new();
+            while chosen.len() < awaiters {
+                let t = signaller + 1 + rng.below(above as u64) as usize;
+                if !chosen.contains(&t) {
+                    chosen.push(t);
+                }
+            }
+            for t in chosen {
+                let at = rng.below(threads[t].len() as u64 + 1) as usize;
+                threads[t].insert(at, Instr::Await(conds));
+            }
+            conds += 1;
+        }
         let model_arc = shape.model_arc_one_in > 0 && rng.below(shape.model_arc_one_in) == 0;
-        Program { vars, mutexes: shape.mutexes, model_arc, threads, seed }
+        Program { vars, mutexes: shape.mutexes, conds, model_arc, threads, seed }
     }
 
     /// What one execution of a program observed: every value each thread
@@ -265,6 +310,7 @@ pub mod programs {
     struct Shared {
         vars: Vec<AtomicU64>,
         mutexes: Vec<Mutex<()>>,
+        conds: Vec<(Mutex<bool>, Condvar)>,
         /// Which thread dropped the last handle of the token (checker's `Arc`).
         last_drop: AtomicU64,
     }
@@ -305,6 +351,30 @@ pub mod programs {
                     seen.push(got);
                     shared.vars[to].store(got + 1, Ordering::SeqCst);
                 }
+                Instr::Signal(c, all) => {
+                    let (flag, cv) = &shared.conds[c];
+                    *flag.lock().unwrap() = true;
+                    if all {
+                        cv.notify_all();
+                    } else {
+                        cv.notify_one();
+                    }
+                }
+                Instr::Await(c) => {
+                    let (flag, cv) = &shared.conds[c];
+                    let mut set = flag.lock().unwrap();
+                    while !*set {
+                        set = cv.wait(set).unwrap();
+                    }
+                }
+                Instr::Spin(v, x, tries) => {
+                    let mut yielded = 0;
+                    while yielded < tries && shared.vars[v].load(Ordering::SeqCst) != x {
+                        thread::yield_now();
+                        yielded += 1;
+                    }
+                    seen.push(yielded);
+                }
                 Instr::IfEq(v, x, ref inner) => {
                     let got = shared.vars[v].load(Ordering::SeqCst);
                     seen.push(got);
@@ -322,6 +392,7 @@ pub mod programs {
             let shared = std::sync::Arc::new(Shared {
                 vars: (0..self.vars).map(|_| AtomicU64::new(0)).collect(),
                 mutexes: (0..self.mutexes).map(|_| Mutex::new(())).collect(),
+                conds: (0..self.conds).map(|_| (Mutex::new(false), Condvar::new())).collect(),
                 last_drop: AtomicU64::new(0),
             });
             let token = self.model_arc.then(|| ModelArc::new(Token(shared.clone())));

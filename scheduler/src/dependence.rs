@@ -109,7 +109,9 @@ pub fn accesses(thread: ThreadId, op: &Op, reply: Option<Reply>) -> SmallVec<[Ac
         }
         // Ordered by causality (a child starts after its spawn; a join
         // after the joined thread's end), not by conflict.
-        Op::Spawn | Op::Join { .. } => SmallVec::new(),
+        // A yield conflicts with every step of every other thread, and so does
+        // the yielding thread's next step; the DPOR strategy orders them.
+        Op::Spawn | Op::Join { .. } | Op::Yield => SmallVec::new(),
     }
 }
 

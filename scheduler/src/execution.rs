@@ -21,6 +21,7 @@ use crate::objects::{ObjectState, ObjectTable};
 use crate::op::{Op, Pending, Reply, SourceLocation};
 use crate::report::{FailureKind, PanicRecord};
 use crate::trace::{Event, EventKind};
+use crate::vclock::ThreadSet;
 
 /// What a model thread's body produced: its value, or its panic payload.
 pub type ThreadResult = Result<Box<dyn Any>, Box<dyn Any + Send>>;
@@ -41,8 +42,11 @@ pub(crate) struct ThreadRecord {
     pub(crate) finished: bool,
     /// In a condvar wait: a notification has arrived.
     pub(crate) notified: bool,
-    /// It yielded and waits for another thread to take a step.
+    /// Its last step was a yield: switching away from it is no preemption.
     pub(crate) yielded: bool,
+    /// The threads that were enabled when it last yielded and have taken no
+    /// step since: while one of them is enabled, it may not run.
+    pub(crate) waits_for: ThreadSet,
     pub(crate) park_token: bool,
     /// Between a panic and the end of its unwinding.
     pub(crate) unwinding: bool,
@@ -65,6 +69,7 @@ impl ThreadRecord {
             finished: false,
             notified: false,
             yielded: false,
+            waits_for: ThreadSet::new(),
             park_token: false,
             unwinding: false,
             panics: Vec::new(),
@@ -204,22 +209,21 @@ impl Execution {
     }
 
     /// The threads a strategy may pick next, the last-run thread first when
-    /// it may go on. A thread that yielded is left out while another can run.
+    /// it may go on. A thread that yielded is left out while a thread that
+    /// was enabled at its yield is enabled and has not taken a step since:
+    /// the fair scheduler of Musuvathi and Qadeer (PLDI 2008), under which
+    /// spin loops end as soon as the threads they wait for can run.
     pub(crate) fn eligible(&self, last: Option<ThreadId>, out: &mut SmallVec<[ThreadId; 8]>) {
         out.clear();
-        let mut any_yielded = false;
-        for (i, record) in self.threads.iter().enumerate() {
-            let t = ThreadId(i as u32);
-            if self.enabled(t) {
-                if record.yielded {
-                    any_yielded = true;
-                } else {
-                    out.push(t);
-                }
+        let threads = self.threads.len() as u32;
+        out.extend((0..threads).map(ThreadId).filter(|&t| {
+            self.enabled(t) && {
+                let waits_for = &self.threads[t.index()].waits_for;
+                waits_for.is_empty() || !waits_for.iter().any(|u| self.enabled(u))
             }
-        }
-        if out.is_empty() && any_yielded {
-            out.extend((0..self.threads.len() as u32).map(ThreadId).filter(|&t| self.enabled(t)));
+        }));
+        if out.is_empty() {
+            out.extend((0..threads).map(ThreadId).filter(|&t| self.enabled(t)));
         }
         if let Some(last) = last
             && let Some(pos) = out.iter().position(|&t| t == last)
@@ -258,11 +262,9 @@ impl Execution {
     ) -> Result<Effect, crate::strategy::StrategyError> {
         let pending = self.threads[thread.index()].pending.take().expect("a pending operation");
         self.current = thread;
-        // Another thread's step ends every yield but its own.
-        for (i, record) in self.threads.iter_mut().enumerate() {
-            if i != thread.index() {
-                record.yielded = false;
-            }
+        // The threads that wait for this one to take a step stop waiting.
+        for record in &mut self.threads {
+            record.waits_for.remove(thread);
         }
         self.threads[thread.index()].yielded = false;
         let mut aux = 0;
@@ -398,6 +400,18 @@ impl Execution {
             }
             Op::Park => {
                 self.threads[thread.index()].park_token = false;
+                Effect::Resume(Reply::Done)
+            }
+            Op::Yield => {
+                let mut waits_for = ThreadSet::new();
+                for u in (0..self.threads.len() as u32).map(ThreadId) {
+                    if u != thread && self.enabled(u) {
+                        waits_for.insert(u);
+                    }
+                }
+                let record = &mut self.threads[thread.index()];
+                record.yielded = true;
+                record.waits_for = waits_for;
                 Effect::Resume(Reply::Done)
             }
             Op::Unpark { thread: target } => {

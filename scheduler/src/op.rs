@@ -257,6 +257,10 @@ pub enum Op {
     },
     /// `thread::park`: blocks until the thread's unpark token is available.
     Park,
+    /// `thread::yield_now` or `hint::spin_loop`: the thread lets the others
+    /// go first. It may take no further step until another thread has taken
+    /// one, if another can (a fair yield: spin loops end).
+    Yield,
     /// `Thread::unpark`.
     Unpark {
         /// The thread whose token is made available.
@@ -292,7 +296,7 @@ impl Op {
             Op::Wait { condvar, .. } | Op::Relock { condvar, .. } | Op::Notify { condvar, .. } => {
                 Some(condvar)
             }
-            Op::Spawn | Op::Join { .. } | Op::Park | Op::Unpark { .. } => None,
+            Op::Spawn | Op::Join { .. } | Op::Park | Op::Yield | Op::Unpark { .. } => None,
         }
     }
 
@@ -315,6 +319,7 @@ impl Op {
             Op::Spawn => "spawn",
             Op::Join { .. } => "join",
             Op::Park => "park",
+            Op::Yield => "yield_now",
             Op::Unpark { .. } => "unpark",
             Op::ArcDrop { .. } => "drop",
             Op::ArcTryUnwrap { .. } => "try_unwrap",

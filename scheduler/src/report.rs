@@ -139,7 +139,6 @@ pub(crate) fn render_trace(ex: &Execution) -> String {
             EventKind::Step { op, reply, aux } => {
                 (describe(ex, &op, reply, aux, &labels), location(event.location))
             }
-            EventKind::Yield => ("yield_now()".to_string(), location(event.location)),
             EventKind::Panicked(i) => {
                 let p = &ex.threads[event.thread.index()].panics[i as usize];
                 let first_line = p.message.lines().next().unwrap_or("");
@@ -265,6 +264,7 @@ fn describe(ex: &Execution, op: &Op, reply: Reply, aux: u64, labels: &[String]) 
             format!("joins {} -> {how}", labels[thread.index()])
         }
         Op::Park => "park() -> token taken".to_string(),
+        Op::Yield => "yield_now()".to_string(),
         Op::Unpark { thread } => format!("unparks {}", labels[thread.index()]),
         Op::ArcDrop { object } => match reply {
             Reply::Value(0) => {

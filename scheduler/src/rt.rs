@@ -192,17 +192,10 @@ pub fn current() -> (ThreadId, Option<Arc<str>>) {
     with(|ex| (ex.current, ex.threads[ex.current.index()].name.clone()))
 }
 
-/// The calling thread lets others run first: its next step waits until
-/// another thread has taken one, if any can. Not a step itself.
+/// The calling thread lets others run first: a step after which it waits
+/// until another thread has taken one, if any can.
 pub fn yield_now(location: SourceLocation) {
-    if !coroutine::in_model_thread() {
-        outside_model();
-    }
-    with(|ex| {
-        let thread = ex.current;
-        ex.threads[thread.index()].yielded = true;
-        ex.trace.push(Event { thread, kind: EventKind::Yield, location });
-    })
+    perform(Op::Yield, location);
 }
 
 /// Is the calling model thread unwinding from a panic? (For poisoning.)

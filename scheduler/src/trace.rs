@@ -21,8 +21,6 @@ pub enum EventKind {
         /// plus one (0: nobody waited); for `notify_all`, how many woke.
         aux: u64,
     },
-    /// The thread called `yield_now` or `spin_loop` (not a step).
-    Yield,
     /// The thread panicked here (not a step). The index is into the
     /// thread's list of panics.
     Panicked(u32),

@@ -15,6 +15,19 @@ fn main() {
             mutexes: 0,
             model_arc_one_in: 0,
             branches: false,
+            condvars: 0,
+            spins: false,
+        },
+        "spin" => Shape {
+            threads: 2..=3,
+            length: 1..=3,
+            total: 5,
+            vars: 1..=2,
+            mutexes: 0,
+            model_arc_one_in: 0,
+            branches: false,
+            condvars: 0,
+            spins: true,
         },
         "many" => Shape {
             threads: 3..=4,
@@ -24,6 +37,8 @@ fn main() {
             mutexes: 0,
             model_arc_one_in: 0,
             branches: false,
+            condvars: 0,
+            spins: false,
         },
         "locks" => Shape {
             threads: 2..=3,
@@ -33,6 +48,8 @@ fn main() {
             mutexes: 2,
             model_arc_one_in: 0,
             branches: false,
+            condvars: 0,
+            spins: false,
         },
         "arc" => Shape {
             threads: 2..=3,
@@ -42,6 +59,8 @@ fn main() {
             mutexes: 1,
             model_arc_one_in: 1,
             branches: false,
+            condvars: 0,
+            spins: false,
         },
         _ => Shape {
             threads: 2..=4,
@@ -51,6 +70,8 @@ fn main() {
             mutexes: 1,
             model_arc_one_in: 4,
             branches: true,
+            condvars: 0,
+            spins: false,
         },
     };
     let p = generate(seed, &shape);

@@ -50,9 +50,18 @@
 //!    is run to its end, not cut, since cutting would abandon model threads
 //!    mid-stack and leak what they hold; its steps up to the blocking point
 //!    are analysed, and it is counted as wasted work (`redundant`).
-//! 4. Yields. A thread that yielded is not eligible while another is, so a
-//!    race whose reversal needs it to run there is skipped, as for a blocked
-//!    thread. The search explores the same fair schedules as exhaustive DFS.
+//! 4. Yields. A yield is a step, after which its thread may not run while a
+//!    thread that was enabled then is enabled and has not stepped since (the
+//!    engine's fair scheduler). That rule is not closed under reordering
+//!    independent steps: which steps fall between a yield and the thread's
+//!    next step decides whether the schedule may happen at all, and how many
+//!    times a spin loop goes round (which a spin-then-park lock, or any
+//!    count of attempts, observes). So a yield, and its thread's next step,
+//!    are *pivots*: they conflict with every step of every other thread. The
+//!    spinning thread's iterations are then ordered against all the others'
+//!    steps, which costs executions in models that spin (more than one per
+//!    class once two threads spin), never outcomes; the differential test
+//!    checks bounded spin loops against DFS.
 //! 5. Data decisions (which waiter `notify_one` wakes) are explored
 //!    exhaustively at every step that makes one.
 //! 6. Races are found once per execution, for the steps new in it: the
@@ -87,6 +96,15 @@ struct Ev {
     /// may be the last. Weak initials reason about where a thread's step may
     /// run later, so they use this.
     may: Accesses,
+    /// A yield, or its thread's first step after one: it conflicts with
+    /// every step of every other thread (deviation 4). Fixed by program
+    /// order, wherever the step runs.
+    pivot: bool,
+}
+
+/// Do two steps of different threads commute?
+fn commute(a: &Accesses, a_pivot: bool, b: &Accesses, b_pivot: bool) -> bool {
+    !a_pivot && !b_pivot && a.iter().all(|x| b.iter().all(|y| !dependence::dependent(x, y)))
 }
 
 /// A wakeup tree: sequences of steps to explore, sharing prefixes, in the
@@ -111,12 +129,12 @@ impl WakeupTree {
 /// has none in `w` and whatever its next step may do commutes with all of
 /// `w`: the weak initials of the paper.
 fn weak_initial(w: &[Ev], q: &Ev) -> bool {
-    let commutes = |a: &Accesses, b: &Accesses| {
-        a.iter().all(|x| b.iter().all(|y| !dependence::dependent(x, y)))
-    };
     match w.iter().position(|e| e.thread == q.thread) {
-        Some(first) => w[..first].iter().all(|e| commutes(&e.accesses, &w[first].accesses)),
-        None => w.iter().all(|e| commutes(&e.accesses, &q.may)),
+        Some(first) => {
+            let f = &w[first];
+            w[..first].iter().all(|e| commute(&e.accesses, e.pivot, &f.accesses, f.pivot))
+        }
+        None => w.iter().all(|e| commute(&e.accesses, e.pivot, &q.may, q.pivot)),
     }
 }
 
@@ -157,6 +175,7 @@ struct Node {
     /// saw it.
     chosen_accesses: Accesses,
     chosen_may: Accesses,
+    chosen_pivot: bool,
     /// The wakeup subtree below `chosen`: what the next state follows.
     subtree: Vec<WakeupTree>,
     /// The rest of this state's wakeup tree: what to explore from here
@@ -203,6 +222,10 @@ pub struct Dpor {
     started: bool,
     redundant_executions: u64,
     analysis: Analysis,
+    /// Per thread: was its last step in this execution a yield?
+    after_yield: Vec<bool>,
+    /// Was the previous step a pivot?
+    previous_pivot: bool,
 }
 
 impl Dpor {
@@ -220,6 +243,8 @@ impl Dpor {
             started: false,
             redundant_executions: 0,
             analysis: Analysis::default(),
+            after_yield: Vec::new(),
+            previous_pivot: false,
         }
     }
 
@@ -245,10 +270,12 @@ impl Dpor {
             return Vec::new();
         }
         let event = point.execution().step(parent);
+        if self.previous_pivot {
+            return Vec::new();
+        }
         let EventKind::Step { op, reply, .. } = event.kind else { unreachable!("a step") };
         let ran = dependence::accesses(event.thread, &op, Some(reply));
-        let commutes =
-            |e: &&Ev| e.accesses.iter().all(|a| ran.iter().all(|b| !dependence::dependent(a, b)));
+        let commutes = |e: &&Ev| commute(&e.accesses, e.pivot, &ran, false);
         node.sleep.iter().chain(&node.explored).filter(commutes).cloned().collect()
     }
 
@@ -269,6 +296,8 @@ impl Strategy for Dpor {
         self.step = 0;
         self.value_at = 0;
         self.blocked_at = None;
+        self.after_yield.clear();
+        self.previous_pivot = false;
         if !self.started {
             self.started = true;
             self.first_new = 0;
@@ -309,7 +338,7 @@ impl Strategy for Dpor {
                 })
                 .collect();
             let may = std::mem::take(&mut node.chosen_may);
-            node.explored.push(Ev { thread: node.chosen, accesses, may });
+            node.explored.push(Ev { thread: node.chosen, accesses, may, pivot: node.chosen_pivot });
             node.subtree.clear();
             while !node.queue.is_empty() {
                 let next = node.queue.remove(0);
@@ -331,6 +360,17 @@ impl Strategy for Dpor {
     fn pick_thread(&mut self, point: &SchedulePoint<'_>) -> Result<ThreadId, StrategyError> {
         let step = self.step;
         self.step += 1;
+        if let Some(previous) = step.checked_sub(1) {
+            let event = point.execution().step(previous);
+            let EventKind::Step { op, .. } = event.kind else { unreachable!("a step") };
+            let t = event.thread.index();
+            if self.after_yield.len() <= t {
+                self.after_yield.resize(t + 1, false);
+            }
+            let yielded = matches!(op, Op::Yield);
+            self.previous_pivot = yielded || self.after_yield[t];
+            self.after_yield[t] = yielded;
+        }
         if let Some(node) = self.nodes.get(step) {
             let same = node.eligible.len() == point.eligible.len()
                 && point.eligible.iter().all(|t| node.eligible.contains(t));
@@ -361,6 +401,7 @@ impl Strategy for Dpor {
             chosen: point.eligible[0],
             chosen_accesses: Accesses::new(),
             chosen_may: Accesses::new(),
+            chosen_pivot: false,
             subtree: Vec::new(),
             queue: Vec::new(),
             explored: Vec::new(),
@@ -493,6 +534,14 @@ struct Analysis {
     first_in_v: Vec<u32>,
     /// Per thread: is its park token available?
     tokens: Vec<bool>,
+    /// Per step: is it a pivot (see [`Ev::pivot`])?
+    pivots: Vec<bool>,
+    /// Per thread: was its last step a yield?
+    after_yield: Vec<bool>,
+    /// The join of the clocks of all steps so far.
+    all: VClock,
+    /// The last pivot step.
+    last_pivot: Option<usize>,
 }
 
 impl Analysis {
@@ -519,10 +568,15 @@ impl Analysis {
         self.tokens.clear();
         self.accesses.clear();
         self.ops.clear();
+        self.pivots.clear();
+        self.after_yield.clear();
+        self.all = VClock::default();
+        self.last_pivot = None;
         for h in &mut self.history {
             h.clear();
         }
         let mut partners: SmallVec<[usize; 8]> = SmallVec::new();
+        let mut found: SmallVec<[usize; 8]> = SmallVec::new();
         for k in 0..analysed {
             let event = execution.step(k);
             let EventKind::Step { op, reply, aux } = event.kind else { unreachable!("a step") };
@@ -545,6 +599,13 @@ impl Analysis {
             }
             let blocking = dependence::blocking(&op);
             self.steps.push(StepInfo { thread: q, position, blocking, leaves_free });
+            if self.after_yield.len() <= q.index() {
+                self.after_yield.resize(q.index() + 1, false);
+            }
+            let yielded = matches!(op, Op::Yield);
+            let pivot = yielded || self.after_yield[q.index()];
+            self.after_yield[q.index()] = yielded;
+            self.pivots.push(pivot);
 
             // Program order and causal edges: what the step waited for.
             let mut before = self.threads[q.index()].0.clone();
@@ -557,20 +618,33 @@ impl Analysis {
             let accesses = dependence::accesses(q, &op, Some(reply));
             nodes[k].chosen_accesses = accesses.clone();
             nodes[k].chosen_may = dependence::accesses(q, &op, None);
+            nodes[k].chosen_pivot = pivot;
             self.accesses.push(accesses.clone());
             self.ops.push(Some((q, op)));
             let mut clock = before.clone();
             for access in &accesses {
                 self.join_dependencies(access, &mut clock);
             }
+            if pivot {
+                clock.join(&self.all);
+            } else if let Some(p) = self.last_pivot {
+                clock.join(&self.clocks[p]);
+            }
             clock.set(q, position);
             self.clocks.push(clock.clone());
+            self.all.join(&clock);
 
             if k >= first_new {
+                found.clear();
                 for access in &accesses {
                     partners.clear();
                     self.races(k, access, &before, nodes, bound, &mut partners);
+                    found.extend_from_slice(&partners);
                 }
+                self.pivot_races(k, pivot, &before, nodes, bound, &mut found);
+            }
+            if pivot {
+                self.last_pivot = Some(k);
             }
 
             self.threads[q.index()].0 = clock;
@@ -661,10 +735,13 @@ impl Analysis {
                 self.before(i, before) || partners.iter().any(|&m| self.before(i, &self.clocks[m]));
             // A blocking step can only take the place of a partner that
             // leaves its target free: a lock precedes an acquisition, never
-            // the release it waited for.
-            let possible = !blocking || self.steps[i].leaves_free;
+            // the release it waited for. A park may also precede an unpark
+            // if `v` brings another unpark (unparks commute): see `reverse`.
+            let park = matches!(self.ops[k], Some((_, Op::Park)));
+            let free = self.steps[i].leaves_free;
+            let possible = !blocking || free || park;
             if !ordered {
-                if possible && self.reverse(i, k, nodes, bound) {
+                if possible && self.reverse(i, k, nodes, bound, park && !free) {
                     partners.push(i);
                 } else if blocking {
                     // Look past a partner the blocking step could not precede.
@@ -677,11 +754,52 @@ impl Analysis {
         }
     }
 
+    /// Finds the races of step `k` that come from yields: a pivot races with
+    /// every step of another thread since the last pivot, and with that one;
+    /// any other step, with the last pivot. `found` holds the partners of its
+    /// other races.
+    fn pivot_races(
+        &mut self,
+        k: usize,
+        pivot: bool,
+        before: &VClock,
+        nodes: &mut [Node],
+        bound: Option<usize>,
+        found: &mut SmallVec<[usize; 8]>,
+    ) {
+        let q = self.steps[k].thread;
+        let candidates = match (pivot, self.last_pivot) {
+            (true, last) => last.unwrap_or(0)..k,
+            (false, Some(last)) => last..last + 1,
+            (false, None) => return,
+        };
+        for i in candidates.rev() {
+            if self.steps[i].thread == q {
+                continue;
+            }
+            let ordered =
+                self.before(i, before) || found.iter().any(|&m| self.before(i, &self.clocks[m]));
+            if !ordered && self.reverse(i, k, nodes, bound, false) {
+                found.push(i);
+            }
+        }
+    }
+
     /// Reverses the race between steps `i` and `k`: inserts `v` (the steps
     /// after `i` that do not happen after it, then `k`) into the wakeup tree
     /// before `i`, or under a bound adds `v`'s initial threads there. Returns
     /// false if `v` cannot run there.
-    fn reverse(&mut self, i: usize, k: usize, nodes: &mut [Node], bound: Option<usize>) -> bool {
+    ///
+    /// With `needs_unpark`, `e'` is a park that only `v` can feed: `v` must
+    /// hold an unpark of its thread's token.
+    fn reverse(
+        &mut self,
+        i: usize,
+        k: usize,
+        nodes: &mut [Node],
+        bound: Option<usize>,
+        needs_unpark: bool,
+    ) -> bool {
         let e = self.steps[i];
         self.first_in_v.clear();
         self.first_in_v.resize(self.threads.len(), 0);
@@ -698,7 +816,7 @@ impl Analysis {
             // and may do otherwise (a CAS that failed may succeed).
             let may = self.may_do(l);
             let accesses = if l == k { may.clone() } else { self.accesses[l].clone() };
-            v.push(Ev { thread: s.thread, accesses, may });
+            v.push(Ev { thread: s.thread, accesses, may, pivot: self.pivots[l] });
             if self.first_in_v[s.thread.index()] != 0 {
                 continue;
             }
@@ -710,6 +828,15 @@ impl Analysis {
             self.first_in_v[s.thread.index()] = s.position;
             if !after_another {
                 initials.push(s.thread);
+            }
+        }
+        if needs_unpark {
+            let token = Target::Token(self.steps[k].thread);
+            let fed = v[..v.len() - 1].iter().any(|ev| {
+                ev.accesses.iter().any(|a| a.target == token && a.kind == AccessKind::Unpark)
+            });
+            if !fed {
+                return false;
             }
         }
         let node = &mut nodes[i];
