@@ -53,6 +53,12 @@ pub enum Expect {
 pub struct Run {
     /// Executions (calls of the model closure), the failing one included.
     pub executions: u64,
+    /// Of those, the executions checker found redundant only once they had
+    /// started (sleep-set blocked); `None` for loom, which does not say.
+    pub redundant: Option<u64>,
+    /// The Mazurkiewicz traces checker covered, when it was asked to count
+    /// them; `None` otherwise and for loom.
+    pub traces: Option<u64>,
     /// Wall time of the whole call into the tool.
     pub wall: Duration,
 }
@@ -72,17 +78,23 @@ where
     (calls, wrapped)
 }
 
-/// Runs `body` once with `checker::model::Builder::run` and checks the
-/// outcome against `expect`.
-pub fn checker<F>(expect: Expect, body: F) -> Result<Run, String>
+/// Runs `body` once with `checker::model::Builder::run`, with the default
+/// configuration and, if `count_traces`, `Builder::count_traces` on, and
+/// checks the outcome against `expect`. Counting traces costs time
+/// quadratic in each execution's length, so timed runs leave it off.
+pub fn checker<F>(expect: Expect, count_traces: bool, body: F) -> Result<Run, String>
 where
     F: Fn() + Send + Sync + 'static,
 {
     let (calls, body) = counted(body);
+    let mut builder = Builder::new();
+    builder.count_traces = count_traces;
     let start = Instant::now();
     let outcome =
-        Builder::new().run(body).map_err(|e| format!("checker refused to run the model: {e}"))?;
+        builder.run(body).map_err(|e| format!("checker refused to run the model: {e}"))?;
     let wall = start.elapsed();
+    let run =
+        Run { executions: 0, redundant: Some(outcome.redundant), traces: outcome.traces, wall };
     let executions = calls.load(Ordering::Relaxed);
     if executions != outcome.executions {
         return Err(format!(
@@ -91,7 +103,7 @@ where
         ));
     }
     match (expect, &outcome.verdict, &outcome.failure) {
-        (Expect::Verified, Verdict::Verified(_), None) => Ok(Run { executions, wall }),
+        (Expect::Verified, Verdict::Verified(_), None) => Ok(Run { executions, ..run }),
         (Expect::Verified, _, failure) => Err(format!(
             "checker did not verify a correct model: {}{}",
             outcome.summary(),
@@ -100,7 +112,7 @@ where
         (Expect::Bug(message), Verdict::Failed, Some(report))
             if report.kind() == FailureKind::Panic && report.message().contains(message) =>
         {
-            Ok(Run { executions, wall })
+            Ok(Run { executions, ..run })
         }
         (Expect::Bug(message), _, failure) => Err(format!(
             "checker did not find the bug (a panic with {message:?}): {}{}",
@@ -126,7 +138,7 @@ where
     SILENT.store(false, Ordering::SeqCst);
     let executions = calls.load(Ordering::Relaxed);
     match (expect, result) {
-        (Expect::Verified, Ok(())) => Ok(Run { executions, wall }),
+        (Expect::Verified, Ok(())) => Ok(Run { executions, redundant: None, traces: None, wall }),
         (Expect::Verified, Err(payload)) => Err(format!(
             "loom failed a correct model after {executions} executions: {}",
             payload_text(payload.as_ref())
@@ -134,7 +146,7 @@ where
         (Expect::Bug(message), Err(payload))
             if payload_text(payload.as_ref()).contains(message) =>
         {
-            Ok(Run { executions, wall })
+            Ok(Run { executions, redundant: None, traces: None, wall })
         }
         (Expect::Bug(message), Err(payload)) => Err(format!(
             "loom failed the buggy model with another panic than {message:?}: {}",
