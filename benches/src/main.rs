@@ -48,7 +48,8 @@ const USAGE: &str =
   FILTER         run only models whose name contains FILTER
   --runs N       runs of every model with checker (default 5); the median time is shown
   --loom-runs N  runs of every model with loom (default: as --runs)
-  --large        also run loom on the sizes that take it minutes per run
+  --large        also run loom on the sizes that take it minutes per run, and the
+                 models that take checker a minute per run
   --huge         as --large, and also run loom where one run did not finish in 15 minutes
   --no-traces    skip the untimed pass that counts checker's Mazurkiewicz traces";
 
@@ -225,6 +226,12 @@ fn main() -> ExitCode {
         .into_iter()
         .filter(|m| options.filter.as_deref().is_none_or(|f| m.name.contains(f)))
         .collect();
+    let (models, left_out): (Vec<Model>, Vec<Model>) =
+        models.into_iter().partition(|m| options.large || !m.large);
+    if !left_out.is_empty() {
+        let labels: Vec<String> = left_out.iter().map(Model::label).collect();
+        eprintln!("compare: not run without --large (minutes per run): {}", labels.join(", "));
+    }
     if models.is_empty() {
         eprintln!("compare: no model name contains {:?}", options.filter.unwrap_or_default());
         return ExitCode::from(2);

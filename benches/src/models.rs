@@ -474,6 +474,9 @@ pub struct Model {
     pub threads: usize,
     /// When loom runs the model.
     pub loom_plan: LoomPlan,
+    /// The whole row runs only with `--large`: checker alone takes about a
+    /// minute per run.
+    pub large: bool,
     /// One run with checker.
     pub checker: Runner,
     /// One run with loom.
@@ -513,6 +516,12 @@ impl Model {
         self
     }
 
+    /// The model, checker included, run only with `--large`.
+    fn large(mut self) -> Self {
+        self.large = true;
+        self.loom_large_only()
+    }
+
     /// The name and size, as `lastzero N=3`.
     pub fn label(&self) -> String {
         format!("{} N={}", self.name, self.n)
@@ -531,6 +540,7 @@ macro_rules! model {
             optimal: None,
             threads: 3,
             loom_plan: LoomPlan::Always,
+            large: false,
             checker: Box::new(move |traces| {
                 tools::checker($expect, traces, move || $body!(checker $(, $arg)*))
             }),
@@ -560,7 +570,8 @@ fn multinomial(n: u64, k: u64) -> u64 {
 /// executions each, 6.5 to 7 minutes); only with `--huge`, `lastzero` N=4
 /// (one loom run did not finish in 15 minutes; N=3 takes loom 63,485
 /// executions). Checker runs them all always. Sizes with more threads than
-/// [`LOOM_MAX_THREADS`] never run with loom.
+/// [`LOOM_MAX_THREADS`] never run with loom. `spinlock` N=3 runs, with
+/// either tool, only with `--large`.
 pub fn all() -> Vec<Model> {
     let mut models = Vec::new();
     for n in [2usize, 3, 4] {
@@ -613,8 +624,10 @@ pub fn all() -> Vec<Model> {
                 .threads(n + 1);
         models.push(if n >= 4 { model.loom_large_only() } else { model });
     }
+    // spinlock(3): about a minute per checker run (6.2 million executions).
     for n in [2usize, 3] {
-        models.push(model!("spinlock", n, Expect::Verified, spinlock(n)).threads(n + 1));
+        let model = model!("spinlock", n, Expect::Verified, spinlock(n)).threads(n + 1);
+        models.push(if n >= 3 { model.large() } else { model });
     }
     models.push(model!("condvar_handoff", "2", Expect::Verified, condvar_handoff()));
     models.push(model!("racy_counter", "2", Expect::Bug(RACY_MESSAGE), racy_counter()));

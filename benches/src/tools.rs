@@ -14,8 +14,9 @@ use checker::model::{Builder, FailureKind, Verdict};
 static SILENT: AtomicBool = AtomicBool::new(false);
 
 /// Installs, once and before any model runs, a panic hook that prints
-/// nothing while a buggy model runs with loom and defers to the previous
-/// hook otherwise.
+/// nothing while a model runs with loom and defers to the previous hook
+/// otherwise. A loom panic is not lost: its message becomes the row's
+/// error or footnote.
 ///
 /// A flag is used instead of swapping in an empty hook around the run and
 /// restoring the old one after: loom's coroutine library (`generator`)
@@ -124,14 +125,15 @@ where
 
 /// Runs `body` once with `loom::model` and checks the result against
 /// `expect`. A buggy model must make `loom::model` panic with the expected
-/// message; its panic output is silenced (see [`install_panic_hook`]).
+/// message. Loom's panic output is silenced (see [`install_panic_hook`]);
+/// the panic's message is returned in the error.
 pub fn loom<F>(expect: Expect, body: F) -> Result<Run, String>
 where
     F: Fn() + Send + Sync + 'static,
 {
     install_panic_hook();
     let (calls, body) = counted(body);
-    SILENT.store(matches!(expect, Expect::Bug(_)), Ordering::SeqCst);
+    SILENT.store(true, Ordering::SeqCst);
     let start = Instant::now();
     let result = panic::catch_unwind(AssertUnwindSafe(|| loom::model(body)));
     let wall = start.elapsed();
