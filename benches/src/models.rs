@@ -82,6 +82,32 @@ macro_rules! fetch_add_separate {
     }};
 }
 
+/// The bare form of the two models above, as the issue states them: the
+/// atomics are leaked instead of shared through an `Arc`, and the model body
+/// does not join the threads (both tools wait for every thread at the end of
+/// an execution). Loom makes every `Arc` drop and every join a scheduling
+/// point, so this is loom's best case; checker's count is the same as with
+/// `Arc` and joins.
+macro_rules! fetch_add_bare {
+    ($lib:ident, $threads:expr, $adds:expr, $separate:expr) => {{
+        use $lib::sync::atomic::{AtomicUsize, Ordering};
+
+        let threads: usize = $threads;
+        let adds: usize = $adds;
+        let separate: bool = $separate;
+        let counters: Vec<&'static AtomicUsize> =
+            (0..threads).map(|_| &*Box::leak(Box::new(AtomicUsize::new(0)))).collect();
+        for tid in 0..threads {
+            let counter = counters[if separate { tid } else { 0 }];
+            $lib::thread::spawn(move || {
+                for _ in 0..adds {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        }
+    }};
+}
+
 /// `$threads` threads each lock one shared `Mutex<usize>` `$locks` times
 /// and increment it; the model body joins them all and asserts the count.
 macro_rules! mutex_counter {
@@ -591,6 +617,13 @@ pub fn all() -> Vec<Model> {
             .optimal(1)
             .threads(4),
     );
+    for (name, separate) in [("fetch_add_3x3_bare", false), ("fetch_add_3x3_separate_bare", true)] {
+        models.push(
+            model!(name, "3x3", Expect::Verified, fetch_add_bare(3, 3, separate))
+                .optimal(if separate { 1 } else { multinomial(3, 3) })
+                .threads(4),
+        );
+    }
     for n in [3usize, 4, 5, 8, 10] {
         // (N + 3) 2^(N - 2): 12 at N = 3, 28 at N = 4, 3,328 at N = 10.
         let optimal = (n as u64 + 3) << (n - 2);
