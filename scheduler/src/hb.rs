@@ -36,7 +36,10 @@
 //!   takes the count to zero (or a successful `try_unwrap`) acquires it, as
 //!   std's `Arc` does with its release decrement and acquire fence.
 //!
-//! New operations wire in with one call to `release` or `acquire`.
+//! New operations wire in with one call to `release` or `acquire` in
+//! `Execution::synchronise`. A reader-writer lock, for instance: write
+//! unlock releases `Object`, read unlock releases `Readers`; read lock
+//! acquires `Object`, write lock acquires both.
 
 use std::collections::HashMap;
 
@@ -52,6 +55,10 @@ use crate::vclock::VClock;
 pub enum SyncTarget {
     /// A shared object (atomic, mutex, `Arc` allocation...).
     Object(ObjectId),
+    /// What the readers of a reader-writer lock release on read unlock;
+    /// only a write lock acquires it (readers do not order each other),
+    /// while read and write locks both acquire `Object` (the writers').
+    Readers(ObjectId),
     /// A thread's park token.
     ParkToken(ThreadId),
     /// A lazy static of the execution, by initialisation order.
@@ -155,6 +162,7 @@ struct ThreadClocks {
 pub(crate) struct HappensBefore {
     threads: Vec<ThreadClocks>,
     objects: Vec<VClock>,
+    readers: Vec<VClock>,
     tokens: Vec<VClock>,
     statics: Vec<VClock>,
     cells: Vec<CellRecord>,
@@ -178,6 +186,7 @@ impl HappensBefore {
     pub(crate) fn reset(&mut self) {
         self.threads.clear();
         self.objects.clear();
+        self.readers.clear();
         self.tokens.clear();
         self.statics.clear();
         self.cells.clear();
@@ -199,6 +208,7 @@ impl HappensBefore {
     fn target(&mut self, target: SyncTarget) -> &mut VClock {
         let (table, i) = match target {
             SyncTarget::Object(o) => (&mut self.objects, o.index()),
+            SyncTarget::Readers(o) => (&mut self.readers, o.index()),
             SyncTarget::ParkToken(t) => (&mut self.tokens, t.index()),
             SyncTarget::LazyStatic(s) => (&mut self.statics, s as usize),
         };
@@ -209,11 +219,13 @@ impl HappensBefore {
     }
 
     /// `thread` releases into `target`: whoever acquires `target` later
-    /// happens after everything `thread` did so far.
+    /// happens after everything `thread` did so far, and nothing it does
+    /// from now on (its epoch advances).
     pub fn release(&mut self, thread: ThreadId, target: SyncTarget) {
         let clock = std::mem::take(&mut self.thread(thread).clock);
         self.target(target).join(&clock);
         self.thread(thread).clock = clock;
+        self.tick(thread);
     }
 
     /// `thread` acquires `target`: it now happens after every release into it.
@@ -417,14 +429,19 @@ impl HappensBefore {
     ) -> Result<(), Box<Race>> {
         let epoch = self.threads[thread.index()].clock.get(thread);
         let access = Access { thread, epoch, kind: AccessKind::Write, location, after_event };
-        let clock = self.threads[thread.index()].clock.clone();
         let history = self.atomic_history(object);
-        let race = history
-            .reads
-            .iter()
-            .find(|r| r.thread != thread && !clock.includes(r.thread, r.epoch))
-            .copied();
-        record_access(history, access);
+        let race = if history.reads.is_empty() {
+            None
+        } else {
+            let clock = &self.threads[thread.index()].clock;
+            let history = &self.atomics[object.index()];
+            history
+                .reads
+                .iter()
+                .find(|r| r.thread != thread && !clock.includes(r.thread, r.epoch))
+                .copied()
+        };
+        record_access(self.atomic_history(object), access);
         match race {
             Some(first) => Err(Box::new(Race {
                 first,
