@@ -28,10 +28,14 @@
 //! thread; see ARCHITECTURE.md for how the engine works.
 #![warn(missing_docs)]
 
+pub mod alloc;
+pub mod cell;
 pub mod hint;
+pub mod lazy_static;
 pub mod model;
 pub mod sync;
 pub mod thread;
+mod thread_local;
 
 pub use model::model;
 pub use scheduler::config::DEFAULT_MAX_THREADS as MAX_THREADS;

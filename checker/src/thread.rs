@@ -16,6 +16,8 @@ use scheduler::ids;
 use scheduler::op::Op;
 use scheduler::rt;
 
+pub use crate::thread_local::{AccessError, LocalKey};
+
 /// A model thread's identifier, unique within one execution.
 #[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ThreadId(u32);

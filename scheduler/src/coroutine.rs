@@ -20,7 +20,9 @@
 //! Linux x86_64 and aarch64; elsewhere std aborts and an overflow crashes,
 //! as without checker.
 //!
-//! This is one of the two places where the project uses `unsafe`.
+//! This is one of the places where the project uses `unsafe` (see
+//! ARCHITECTURE.md, Invariants); [`static_value`] is the only `unsafe` that
+//! does not concern coroutines.
 
 use std::cell::Cell;
 use std::io;
@@ -420,4 +422,25 @@ mod abort_escape {
         false
     }
     pub(super) fn install() {}
+}
+
+/// A lazy static's value, borrowed for the rest of the execution that owns
+/// it: `lazy_static!` hands out `&'static T`, as the `lazy_static` crate does.
+///
+/// Callers pass an `Rc` held by the running execution's storage
+/// (`Storage::statics`).
+pub(crate) fn static_value(value: &std::rc::Rc<dyn std::any::Any>) -> &'static dyn std::any::Any {
+    let ptr: *const dyn std::any::Any = std::rc::Rc::as_ptr(value);
+    // SAFETY: `ptr` points into an `Rc` allocation that the execution's
+    // storage owns and never hands out, so only the storage frees it, and
+    // nothing writes through it (the value is only shared). The storage
+    // drops a static only in `rt::drop_statics`, after every model thread of
+    // the execution has finished, the last initialised first; a failed
+    // execution forgets them instead. Finished and abandoned model threads
+    // never run again, so their borrows die unused. What remains is the
+    // contract `lazy_static!` states on `checker::lazy_static::Lazy::get`:
+    // a borrow must not be kept where it outlives the execution (a std
+    // static), nor in a static initialised before the one it borrows (its
+    // destructor runs after the borrowed value is gone).
+    unsafe { &*ptr }
 }

@@ -16,10 +16,12 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
+use crate::hb::{HappensBefore, SyncTarget};
 use crate::ids::{ObjectId, ThreadId};
 use crate::objects::{ObjectState, ObjectTable};
 use crate::op::{Op, Pending, Reply, SourceLocation};
 use crate::report::{FailureKind, PanicRecord};
+use crate::storage::Storage;
 use crate::trace::{Event, EventKind};
 use crate::vclock::ThreadSet;
 
@@ -134,6 +136,13 @@ pub struct Execution {
     /// block; the engine stops at the next chance.
     pub(crate) teardown: bool,
     pub(crate) failure: Option<(FailureKind, String)>,
+    /// Happens-before as the execution runs, and the race detector.
+    pub(crate) hb: HappensBefore,
+    /// Allocations, lazy statics and thread locals of the model.
+    pub(crate) storage: Storage,
+    /// Every thread has finished and the lazy statics are being dropped:
+    /// operations run at once, as in teardown, but the execution has not failed.
+    pub(crate) finalizing: bool,
 }
 
 impl Execution {
@@ -148,6 +157,9 @@ impl Execution {
             current: ThreadId::MAIN,
             teardown: false,
             failure: None,
+            hb: HappensBefore::default(),
+            storage: Storage::default(),
+            finalizing: false,
         }
     }
 
@@ -163,6 +175,9 @@ impl Execution {
         self.current = ThreadId::MAIN;
         self.teardown = false;
         self.failure = None;
+        self.hb.reset();
+        self.storage.reset();
+        self.finalizing = false;
     }
 
     /// The events of the execution so far (steps and markers), in order.
@@ -317,6 +332,7 @@ impl Execution {
             Effect::Spawn(child) => Reply::Spawned(child),
             Effect::Block => Reply::Done,
         };
+        self.synchronise(thread, pending, reply);
         self.steps.push(self.trace.len());
         self.trace.push(Event {
             thread,
@@ -324,6 +340,67 @@ impl Execution {
             location: pending.location,
         });
         Ok(effect)
+    }
+
+    /// The happens-before edges of a step that ran, and its race check
+    /// (an atomic write against `unsync_load`s); then the thread's epoch
+    /// advances. Values are not affected.
+    fn synchronise(&mut self, thread: ThreadId, pending: Pending, reply: Reply) {
+        let hb = &mut self.hb;
+        let mut wrote = None;
+        match pending.op {
+            Op::Load { object, ordering } => hb.atomic_read(thread, object, ordering),
+            Op::Store { object, ordering, .. } => {
+                hb.atomic_store(thread, object, ordering);
+                wrote = Some(object);
+            }
+            Op::Rmw { object, ordering, .. }
+            | Op::CompareExchange { object, success: ordering, .. }
+                if !matches!(reply, Reply::Exchange { ok: false, .. }) =>
+            {
+                hb.atomic_read(thread, object, ordering);
+                hb.atomic_rmw_write(thread, object, ordering);
+                wrote = Some(object);
+            }
+            Op::CompareExchange { object, failure, .. } => hb.atomic_read(thread, object, failure),
+            Op::Lock { object } | Op::Relock { mutex: object, .. } => {
+                hb.acquire(thread, SyncTarget::Object(object))
+            }
+            Op::TryLock { object } if matches!(reply, Reply::TryLocked { acquired: true, .. }) => {
+                hb.acquire(thread, SyncTarget::Object(object))
+            }
+            Op::Unlock { object, .. } | Op::Wait { mutex: object, .. } => {
+                hb.release(thread, SyncTarget::Object(object))
+            }
+            Op::Spawn => {
+                if let Reply::Spawned(child) = reply {
+                    hb.spawn(thread, child);
+                }
+            }
+            Op::Join { thread: joined } => hb.join(thread, joined),
+            Op::Park => hb.acquire(thread, SyncTarget::ParkToken(thread)),
+            Op::Unpark { thread: target } => hb.release(thread, SyncTarget::ParkToken(target)),
+            Op::ArcDrop { object } => {
+                hb.release(thread, SyncTarget::Object(object));
+                if reply == Reply::Value(0) {
+                    hb.acquire(thread, SyncTarget::Object(object));
+                }
+            }
+            Op::ArcTryUnwrap { object } if matches!(reply, Reply::Exchange { ok: true, .. }) => {
+                hb.acquire(thread, SyncTarget::Object(object))
+            }
+            _ => {}
+        }
+        if let Some(object) = wrote {
+            let after = self.trace.len();
+            if let Err(mut race) = self.hb.atomic_write(object, thread, pending.location, after) {
+                race.what = self.objects.label(object);
+                race.created = self.objects.records[object.index()].created;
+                let msg = race.describe(|t| self.thread_label(t));
+                self.fail(FailureKind::DataRace, msg);
+            }
+        }
+        self.hb.tick(thread);
     }
 
     /// The effect of every operation that needs no decision. Also used

@@ -295,6 +295,7 @@ fn explore(
 }
 
 /// How an execution ended.
+#[derive(PartialEq, Eq)]
 enum Ended {
     Passed,
     Failed,
@@ -458,8 +459,89 @@ impl<'p> Engine<'p> {
         }
     }
 
-    /// No thread can run: either all finished, or some are stuck.
+    /// No thread can run: either all finished, or some are stuck. When all
+    /// finished, the lazy statics are dropped and the leak check runs.
     fn finish(&mut self) -> Ended {
+        let ended = self.check_threads();
+        if matches!(ended, Ended::Failed) {
+            return ended;
+        }
+        if self.drop_statics() == Ended::Failed {
+            return Ended::Failed;
+        }
+        rt::with(|ex| {
+            // Results of threads whose handles were leaked: never dropped
+            // on the engine's stack, where a destructor could not run
+            // checker operations. std leaks them too: what they own counts
+            // as leaked.
+            let mut forgotten = Vec::new();
+            for (i, record) in ex.threads.iter_mut().enumerate() {
+                if let Some(result) = record.result.take() {
+                    std::mem::forget(result);
+                    // The model body's result is `()`, and it has no handle.
+                    if i > 0 {
+                        forgotten.push(ThreadId(i as u32));
+                    }
+                }
+            }
+            match leak_report(ex, &forgotten) {
+                Some(msg) => {
+                    ex.fail(FailureKind::Leak, msg);
+                    Ended::Failed
+                }
+                None => Ended::Passed,
+            }
+        })
+    }
+
+    /// Drops the lazy statics on a coroutine of their own, once every
+    /// thread has finished: their destructors may run operations, which run
+    /// at once (no other thread is left to interleave with).
+    fn drop_statics(&mut self) -> Ended {
+        let any = rt::with(|ex| {
+            if ex.storage.statics.is_empty() {
+                return false;
+            }
+            ex.finalizing = true;
+            ex.current = ThreadId::MAIN;
+            ex.hb.after_all(ThreadId::MAIN);
+            true
+        });
+        if !any {
+            return Ended::Passed;
+        }
+        let mut coroutine = ModelThread::new(self.pool, || {
+            if rt::drop_statics().is_err() {
+                // The panic hook recorded it as a failure.
+                debug_assert!(rt::with(|ex| ex.failure.is_some()));
+            }
+        })
+        .unwrap_or_else(|e| panic!("cannot allocate a model thread's stack: {e}"));
+        match coroutine.resume(Reply::Done) {
+            Resumed::Finished(exit) => {
+                coroutine.recycle(self.pool);
+                if exit == Exit::StackOverflow {
+                    let size = self.stack_size;
+                    rt::with(|ex| {
+                        let msg = format!(
+                            "a lazy static's destructor overflowed its stack of {size} bytes: \
+                             raise CHECKER_STACK_SIZE or Builder::stack_size"
+                        );
+                        ex.fail(FailureKind::StackOverflow, msg);
+                    });
+                }
+            }
+            // It would have blocked; the failure is recorded.
+            Resumed::Suspended(_) => coroutine.abandon(self.pool),
+        }
+        rt::with(|ex| {
+            ex.finalizing = false;
+            if ex.failure.is_some() { Ended::Failed } else { Ended::Passed }
+        })
+    }
+
+    /// Every thread finished, or some are stuck: the failure, if any.
+    fn check_threads(&mut self) -> Ended {
         rt::with(|ex| {
             let stuck: Vec<ThreadId> = (0..ex.threads.len() as u32)
                 .map(ThreadId)
@@ -478,14 +560,6 @@ impl<'p> Engine<'p> {
                     );
                     ex.fail(FailureKind::Panic, msg);
                     return Ended::Failed;
-                }
-                // Results of threads whose handles were leaked: never dropped
-                // on the engine's stack, where a destructor could not run
-                // checker operations.
-                for record in &mut ex.threads {
-                    if let Some(result) = record.result.take() {
-                        std::mem::forget(result);
-                    }
                 }
                 return Ended::Passed;
             }
@@ -566,4 +640,46 @@ impl Drop for Engine<'_> {
         // on a dead execution.
         self.abandon_all();
     }
+}
+
+/// What leaked at the end of a passing execution: a tracked allocation
+/// still alive, or an `Arc` allocation made in the model with handles left.
+/// `forgotten`: threads whose results were never dropped (their
+/// `JoinHandle` leaked).
+fn leak_report(ex: &Execution, forgotten: &[ThreadId]) -> Option<String> {
+    let mut msg = if let Some((site, thread, what, live)) = ex.storage.first_leak() {
+        let others = match live {
+            1 => String::new(),
+            n => format!(" ({} other allocation(s) leaked too)", n - 1),
+        };
+        format!(
+            "leak: {what} allocated at {} by {} was never freed by the end of the \
+             execution{others}",
+            report::location(site),
+            ex.thread_label(thread)
+        )
+    } else {
+        let leaked = ex.storage.arcs.iter().find_map(|&object| {
+            match ex.objects.records[object.index()].state {
+                crate::ObjectState::Arc { count } if count > 0 => Some((object, count)),
+                _ => None,
+            }
+        })?;
+        let (object, count) = leaked;
+        format!(
+            "leak: {} created at {} still has {count} handle(s) at the end of the execution \
+             (a reference cycle, a handle passed to mem::forget, or one kept where nothing \
+             drops it)",
+            ex.objects.label(object),
+            report::location(ex.objects.records[object.index()].created)
+        )
+    };
+    for &t in forgotten {
+        msg.push_str(&format!(
+            "\nnote: the JoinHandle of {} was leaked, so its result was never dropped (std \
+             leaks it too): what it owns counts as leaked",
+            ex.thread_label(t)
+        ));
+    }
+    Some(msg)
 }

@@ -23,10 +23,12 @@
 mod coroutine;
 mod execution;
 mod objects;
+mod storage;
 
 pub mod config;
 pub mod dependence;
 pub mod explore;
+pub mod hb;
 pub mod ids;
 pub mod op;
 pub mod path;
@@ -38,3 +40,4 @@ pub mod vclock;
 
 pub use execution::{Execution, ThreadResult, ValueKind, ValuePoint};
 pub use objects::{LazyObject, ObjectInit, ObjectState};
+pub use storage::AllocationId;

@@ -35,6 +35,12 @@ pub enum FailureKind {
     Nondeterminism,
     /// A model thread overflowed its stack.
     StackOverflow,
+    /// Two accesses to the same non-atomic memory (`UnsafeCell`, `Cell`,
+    /// `unsync_load`), at least one a write, not ordered by happens-before.
+    DataRace,
+    /// An allocation (`checker::alloc`, `Track`, an `Arc`) was still alive
+    /// when the execution ended.
+    Leak,
 }
 
 impl FailureKind {
@@ -50,6 +56,8 @@ impl FailureKind {
             FailureKind::MutexRelocked => "mutex locked twice by one thread",
             FailureKind::Nondeterminism => "nondeterministic model",
             FailureKind::StackOverflow => "stack overflow",
+            FailureKind::DataRace => "data race",
+            FailureKind::Leak => "leak",
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::ids::{ObjectId, ThreadId};
 use crate::objects::{LazyObject, ObjectInit};
 use crate::op::{Op, Pending, Reply, SourceLocation};
 use crate::report::{FailureKind, PanicRecord};
+use crate::storage::AllocationId;
 use crate::trace::{Event, EventKind};
 
 thread_local! {
@@ -77,9 +78,19 @@ pub fn perform(op: Op, location: SourceLocation) -> Reply {
     }
     let pending = Pending { op, location };
     let teardown = with(|ex| {
-        if ex.teardown {
+        if ex.teardown || ex.finalizing {
             let thread = ex.current;
-            Some(ex.execute_in_teardown(thread, pending))
+            let reply = ex.execute_in_teardown(thread, pending);
+            if reply.is_none() && !ex.teardown {
+                let msg = format!(
+                    "a lazy static's destructor would block forever: it ran `{}` at {} once \
+                     every thread had finished",
+                    op.kind_name(),
+                    crate::report::location(location)
+                );
+                ex.fail(FailureKind::Deadlock, msg);
+            }
+            Some(reply)
         } else {
             None
         }
@@ -209,6 +220,12 @@ pub fn thread_panicking() -> bool {
 /// panic, and hands the result to the engine.
 pub(crate) fn thread_main(thread: ThreadId, body: Box<dyn FnOnce() -> Box<dyn Any>>) {
     let result: ThreadResult = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
+    // Its thread locals die with it, on its own stack, before its result
+    // is handed over (std runs them as the thread exits).
+    let result = match (result, destroy_locals(thread)) {
+        (Ok(_), Err(payload)) => Err(payload),
+        (result, _) => result,
+    };
     // A result nobody will join is dropped here, on this thread's stack, as
     // std drops it in the thread; a panic is kept for the end-of-execution check.
     let keep = with(|ex| {
@@ -319,6 +336,12 @@ pub(crate) fn on_panic(info: &PanicHookInfo<'_>) -> bool {
             );
             ex.failure = None;
             ex.fail(FailureKind::PanicWhileUnwinding, text);
+        } else if ex.finalizing {
+            let text = format!(
+                "a lazy static's destructor panicked at {location} (statics are dropped once \
+                 every thread has finished):\n{message}"
+            );
+            ex.fail(FailureKind::Panic, text);
         } else if thread == ThreadId::MAIN {
             let text = format!("{label} panicked at {location}:\n{message}");
             let text = ex.with_earlier_panics(text);
@@ -333,4 +356,308 @@ pub(crate) fn on_panic(info: &PanicHookInfo<'_>) -> bool {
         coroutine::arm_abort_escape();
     }
     recorded
+}
+
+/// Drops `thread`'s thread-local values, last created first. A panicking
+/// destructor is the thread's panic.
+fn destroy_locals(thread: ThreadId) -> Result<(), Box<dyn Any + Send>> {
+    std::panic::catch_unwind(|| {
+        loop {
+            let value = with(|ex| {
+                let locals = ex.storage.locals(thread);
+                locals.destroyed = true;
+                locals.values.pop()
+            });
+            match value {
+                Some((_, value)) => drop(value),
+                None => return,
+            }
+        }
+    })
+}
+
+// ---- happens-before and data races ----
+
+pub use crate::hb::{AccessKind, AccessToken};
+
+/// The calling model thread begins an access to a cell (an `UnsafeCell`, a
+/// `Cell`) bound by `lazy`. Not a step. A data race with an earlier access
+/// fails the execution and stops the thread here. `None`: nothing to end
+/// (outside a model, or once the execution failed).
+#[track_caller]
+pub fn begin_access(
+    lazy: &LazyObject,
+    type_name: &'static str,
+    created: SourceLocation,
+    kind: AccessKind,
+    location: SourceLocation,
+) -> Option<AccessToken> {
+    if !coroutine::in_model_thread() {
+        return None;
+    }
+    let raced = with(|ex| {
+        if ex.teardown {
+            return Ok(None);
+        }
+        let cell = ex.hb.cell(ex.generation, lazy, type_name, created);
+        let thread = ex.current;
+        let after = ex.trace.len();
+        match ex.hb.begin_access(cell, thread, kind, location, after) {
+            Ok(id) => Ok(Some(AccessToken { generation: ex.generation, cell, id })),
+            Err(race) => {
+                let msg = race.describe(|t| ex.thread_label(t));
+                ex.fail(FailureKind::DataRace, msg);
+                Err(())
+            }
+        }
+    });
+    match raced {
+        Ok(token) => token,
+        // The access would be undefined behaviour: the thread goes no further.
+        Err(()) => abandon(),
+    }
+}
+
+/// An access begun by [`begin_access`] ends. Not a step. Ignored once its
+/// execution is over.
+pub fn end_access(token: AccessToken) {
+    if !coroutine::in_model_thread() {
+        return;
+    }
+    EXECUTION.with(|cell| {
+        if let Ok(mut guard) = cell.try_borrow_mut()
+            && let Some(ex) = guard.as_mut()
+            && ex.generation == token.generation
+        {
+            ex.hb.end_access(token.cell, token.id);
+        }
+    });
+}
+
+/// A non-atomic read of an atomic's value (`unsync_load`). Not a step. A
+/// race with a write it is not ordered after fails the execution and stops
+/// the thread here.
+pub fn unsync_load(object: ObjectId, location: SourceLocation) -> u64 {
+    let raced = with(|ex| {
+        if ex.teardown {
+            return Ok(ex.peek(object));
+        }
+        let label = ex.objects.label(object);
+        let created = ex.objects.records[object.index()].created;
+        let (thread, after) = (ex.current, ex.trace.len());
+        match ex.hb.unsync_read(object, label, created, thread, location, after) {
+            Ok(()) => Ok(ex.peek(object)),
+            Err(race) => {
+                let msg = race.describe(|t| ex.thread_label(t));
+                ex.fail(FailureKind::DataRace, msg);
+                Err(())
+            }
+        }
+    });
+    match raced {
+        Ok(value) => value,
+        Err(()) => abandon(),
+    }
+}
+
+/// An atomic fence by the calling model thread. Not a step: it changes only
+/// what the thread's own later stores carry and earlier loads acquire.
+pub fn fence(ordering: crate::op::MemoryOrdering) {
+    if !coroutine::in_model_thread() {
+        return;
+    }
+    with(|ex| {
+        let thread = ex.current;
+        ex.hb.fence(thread, ordering);
+    });
+}
+
+// ---- allocations and leaks ----
+
+/// An `Arc` allocation made in the model: the leak check expects its
+/// handles gone by the end of the execution. Not a step.
+pub fn arc_created(object: ObjectId) {
+    with(|ex| ex.storage.arcs.push(object));
+}
+
+/// Starts following an allocation (a `Track`) made at `location`; `None`
+/// outside a model. Not a step.
+pub fn track(location: SourceLocation, what: &'static str) -> Option<AllocationId> {
+    if !coroutine::in_model_thread() {
+        return None;
+    }
+    Some(with(|ex| {
+        let thread = ex.current;
+        ex.storage.track(ex.generation, location, thread, what)
+    }))
+}
+
+/// The allocation `id` was freed. Not a step; ignored once its execution
+/// is over.
+pub fn untrack(id: AllocationId) {
+    if !coroutine::in_model_thread() {
+        return;
+    }
+    EXECUTION.with(|cell| {
+        if let Ok(mut guard) = cell.try_borrow_mut()
+            && let Some(ex) = guard.as_mut()
+            && ex.generation == id.generation
+        {
+            ex.storage.untrack(id);
+        }
+    });
+}
+
+/// Allocates `size` zeroed bytes aligned to `align` (a power of two), owned
+/// by the execution until [`dealloc`]. Not a step.
+#[track_caller]
+pub fn alloc(size: usize, align: usize, location: SourceLocation) -> *mut u8 {
+    if !coroutine::in_model_thread() {
+        outside_model();
+    }
+    with(|ex| {
+        let thread = ex.current;
+        ex.storage.alloc(size, align, location, thread)
+    })
+}
+
+/// Frees memory from [`alloc`]. Panics, leaving the memory alone, if it was
+/// not allocated by `alloc` in this execution, was freed already, or is
+/// freed with another layout. Not a step.
+#[track_caller]
+pub fn dealloc(ptr: *mut u8, size: usize, align: usize, location: SourceLocation) {
+    if !coroutine::in_model_thread() {
+        outside_model();
+    }
+    let result = with(|ex| ex.storage.dealloc(ptr, size, align));
+    let at = crate::report::location(location);
+    match result {
+        Ok(()) => {}
+        Err(crate::storage::DeallocError::Unknown) => panic!(
+            "checker::alloc::dealloc at {at}: the pointer was not allocated by \
+             checker::alloc::alloc in this execution"
+        ),
+        Err(crate::storage::DeallocError::Twice(site)) => panic!(
+            "checker::alloc::dealloc at {at}: the memory allocated at {} was freed already",
+            crate::report::location(site)
+        ),
+        Err(crate::storage::DeallocError::Layout { size: s, align: a }) => panic!(
+            "checker::alloc::dealloc at {at}: the memory was allocated with size {s} and \
+             align {a}, but freed with size {size} and align {align}"
+        ),
+    }
+}
+
+// ---- lazy statics and thread locals ----
+
+#[cold]
+#[track_caller]
+fn static_outside_model() -> ! {
+    panic!(
+        "a checker lazy_static was used outside checker::model: its value lives for one \
+         execution (each execution starts with it uninitialised), so it exists only inside \
+         the closure passed to checker::model"
+    )
+}
+
+/// The value of the lazy static at `key` (the address of its `Lazy`), made
+/// by `init` on first use in this execution, and kept until every thread
+/// has finished. Not a step; the initialisation happens before every use
+/// (as with std's `Once`).
+#[track_caller]
+pub fn lazy_static<T: 'static>(key: usize, init: fn() -> T) -> &'static T {
+    if !coroutine::in_model_thread() || !installed() {
+        static_outside_model();
+    }
+    let find = |ex: &mut Execution| {
+        let index = ex.storage.statics.iter().position(|(k, _)| *k == key)?;
+        let thread = ex.current;
+        ex.hb.acquire(thread, crate::hb::SyncTarget::LazyStatic(index as u32));
+        Some(coroutine::static_value(&ex.storage.statics[index].1))
+    };
+    let value = match with(find) {
+        Some(value) => value,
+        None => {
+            if with(|ex| ex.storage.statics_closed) {
+                panic!(
+                    "a lazy static was first used by the destructor of another lazy static, \
+                     once every thread had finished: it cannot be initialised any more"
+                );
+            }
+            // The initialiser may run operations, and so let other threads run.
+            let mine: std::rc::Rc<dyn Any> = std::rc::Rc::new(init());
+            let (value, spare) = with(|ex| match find(ex) {
+                // Another thread initialised it meanwhile: keep the first.
+                Some(value) => (value, Some(mine)),
+                None => {
+                    let thread = ex.current;
+                    let index = ex.storage.statics.len() as u32;
+                    ex.hb.release(thread, crate::hb::SyncTarget::LazyStatic(index));
+                    ex.storage.statics.push((key, mine));
+                    let value = coroutine::static_value(&ex.storage.statics[index as usize].1);
+                    (value, None)
+                }
+            });
+            drop(spare);
+            value
+        }
+    };
+    value.downcast_ref::<T>().expect("internal error in checker: a lazy static of another type")
+}
+
+/// Drops the lazy statics, the last initialised first, on the calling model
+/// thread once every thread has finished. Returns a destructor's panic.
+pub(crate) fn drop_statics() -> Result<(), Box<dyn Any + Send>> {
+    std::panic::catch_unwind(|| {
+        loop {
+            let value = with(|ex| {
+                ex.storage.statics_closed = true;
+                ex.storage.statics.pop()
+            });
+            match value {
+                Some((_, value)) => drop(value),
+                None => return,
+            }
+        }
+    })
+}
+
+/// The calling model thread's value of the thread local at `key` (the
+/// address of its `LocalKey`), made by `init` on first use. `None` once the
+/// thread's locals are being destroyed. Not a step.
+#[track_caller]
+pub fn thread_local<T: 'static>(key: usize, init: fn() -> T) -> Option<std::rc::Rc<T>> {
+    if !coroutine::in_model_thread() {
+        outside_model();
+    }
+    let find = |ex: &mut Execution| {
+        let thread = ex.current;
+        let locals = ex.storage.locals(thread);
+        if locals.destroyed {
+            return Err(());
+        }
+        Ok(locals.values.iter().find(|(k, _)| *k == key).map(|(_, v)| std::rc::Rc::clone(v)))
+    };
+    let value = match with(find) {
+        Err(()) => return None,
+        Ok(Some(value)) => value,
+        Ok(None) => {
+            let mine: std::rc::Rc<dyn Any> = std::rc::Rc::new(init());
+            let (value, spare) = with(|ex| match find(ex) {
+                Err(()) => (None, Some(mine)),
+                // The initialiser used the key itself: keep the first value.
+                Ok(Some(value)) => (Some(value), Some(mine)),
+                Ok(None) => {
+                    let thread = ex.current;
+                    ex.storage.locals(thread).values.push((key, std::rc::Rc::clone(&mine)));
+                    (Some(mine), None)
+                }
+            });
+            drop(spare);
+            value?
+        }
+    };
+    Some(value.downcast::<T>().unwrap_or_else(|_| {
+        unreachable!("internal error in checker: a thread local of another type")
+    }))
 }

@@ -2,8 +2,11 @@
 
 mod atomics;
 mod bugs;
+mod cells;
 mod dpor;
+mod leaks;
 mod optimal;
 mod replay;
 mod semantics;
+mod statics;
 mod verify;

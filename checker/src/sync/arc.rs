@@ -36,7 +36,7 @@ impl<T> Arc<T> {
         let arc = Arc { inner: Some(std::sync::Arc::new(inner)) };
         if rt::in_model() {
             // Bind now, so the engine counts from the first handle.
-            arc.object();
+            rt::arc_created(arc.object());
         }
         arc
     }

@@ -64,13 +64,17 @@ fn derived_failure(order: Ordering) -> Ordering {
     }
 }
 
-/// An atomic memory fence. Under this version's sequentially consistent
-/// semantics it orders nothing more; an invalid ordering panics as in std.
+/// An atomic memory fence. Values stay sequentially consistent in this
+/// version; what the fence adds is happens-before, for the race detector: a
+/// release fence makes this thread's later relaxed stores carry what it did
+/// before the fence, an acquire fence acquires what its earlier relaxed
+/// loads read. Not a step. An invalid ordering panics as in std.
 #[track_caller]
 pub fn fence(order: Ordering) {
     if order == Ordering::Relaxed {
         panic!("there is no such thing as a relaxed fence");
     }
+    rt::fence(ordering(order));
 }
 
 /// A compiler fence: nothing to do in a model.
@@ -239,6 +243,20 @@ macro_rules! atomic_common {
                     }
                 }
                 Err(prev)
+            }
+
+            /// Reads the value without synchronisation, as a plain memory read
+            /// (loom's API). Not a step. A data race with any write to the
+            /// atomic that this read is not ordered after (by happens-before),
+            /// or with a later write not ordered after it, fails the execution.
+            ///
+            /// # Safety
+            ///
+            /// A racing non-atomic read is undefined behaviour: the caller
+            /// must ensure no write can race with it. checker checks that.
+            #[track_caller]
+            pub unsafe fn unsync_load(&self) -> $prim {
+                $from(rt::unsync_load(self.id(), Location::caller()))
             }
 
             /// The value, taking the atomic by value (not a step).
