@@ -7,3 +7,14 @@
 pub fn spin_loop() {
     scheduler::rt::yield_now(std::panic::Location::caller());
 }
+
+/// Marks a point that cannot be reached. Unlike std's, reaching it panics
+/// (and so is reported), rather than being undefined behaviour. It is safe
+/// to call: `unsafe` is kept out of the checker crate, and calling it from
+/// an `unsafe` block, as std's must be, only draws an `unused_unsafe` lint.
+#[track_caller]
+pub fn unreachable_unchecked() -> ! {
+    unreachable!("hint::unreachable_unchecked was reached")
+}
+
+pub use std::hint::black_box;

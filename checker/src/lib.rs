@@ -28,8 +28,10 @@
 //! thread; see ARCHITECTURE.md for how the engine works.
 #![warn(missing_docs)]
 
+pub mod future;
 pub mod hint;
 pub mod model;
+mod scope;
 pub mod sync;
 pub mod thread;
 

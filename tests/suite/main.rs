@@ -4,6 +4,7 @@ mod atomics;
 mod bugs;
 mod dpor;
 mod optimal;
+mod primitives;
 mod replay;
 mod semantics;
 mod verify;
