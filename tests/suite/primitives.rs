@@ -317,6 +317,22 @@ fn lazy_lock_computes_once_for_all_threads() {
     assert_eq!(seen, BTreeSet::from([40]));
 }
 
+/// A static `LazyLock`: forced in every execution (its value carries over
+/// from the first, see the `once` module doc; a constant here).
+static STATIC_LAZY: LazyLock<Vec<u32>> = LazyLock::new(|| vec![1, 2, 3]);
+
+#[test]
+fn a_static_lazy_lock_is_forced_in_every_execution() {
+    let (outcome, seen) = outcomes(&Builder::new(), |rec: &Recorder<u32>| {
+        let h = thread::spawn(|| STATIC_LAZY.iter().sum::<u32>());
+        let mine = STATIC_LAZY.len() as u32;
+        rec.record(h.join().unwrap() + mine);
+    });
+    assert!(matches!(outcome.verdict, Verdict::Verified(_)), "{}", outcome.summary());
+    assert!(outcome.executions > 1, "{}", outcome.summary());
+    assert_eq!(seen, BTreeSet::from([9]));
+}
+
 #[test]
 fn a_check_then_set_on_a_once_lock_is_found_racy() {
     let report = expect_bug(FailureKind::Panic, || {
