@@ -7,3 +7,17 @@
 pub fn spin_loop() {
     scheduler::rt::yield_now(std::panic::Location::caller());
 }
+
+/// Marks a point that cannot be reached. Unlike std's, reaching it panics
+/// (and so is reported), rather than being undefined behaviour.
+///
+/// # Safety
+///
+/// None needed here: it is `unsafe` only to keep std's (and loom's)
+/// signature, so that code written against std compiles unchanged.
+#[track_caller]
+pub unsafe fn unreachable_unchecked() -> ! {
+    unreachable!("hint::unreachable_unchecked was reached")
+}
+
+pub use std::hint::black_box;

@@ -30,9 +30,11 @@
 
 pub mod alloc;
 pub mod cell;
+pub mod future;
 pub mod hint;
 pub mod lazy_static;
 pub mod model;
+mod scope;
 pub mod sync;
 pub mod thread;
 mod thread_local;

@@ -17,6 +17,7 @@ use scheduler::op::Op;
 use scheduler::rt;
 
 pub use crate::thread_local::{AccessError, LocalKey};
+pub use crate::scope::{Scope, ScopedJoinHandle, scope};
 
 /// A model thread's identifier, unique within one execution.
 #[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -31,8 +32,8 @@ impl fmt::Debug for ThreadId {
 /// A handle to a model thread.
 #[derive(Clone)]
 pub struct Thread {
-    id: ids::ThreadId,
-    name: Option<Arc<str>>,
+    pub(crate) id: ids::ThreadId,
+    pub(crate) name: Option<Arc<str>>,
 }
 
 impl Thread {
@@ -162,7 +163,7 @@ impl<T> fmt::Debug for JoinHandle<T> {
 /// Configures a thread before spawning it, as `std::thread::Builder`.
 #[derive(Debug, Default)]
 pub struct Builder {
-    name: Option<String>,
+    pub(crate) name: Option<String>,
 }
 
 impl Builder {

@@ -24,8 +24,10 @@
 //! ARCHITECTURE.md, Invariants); [`static_value`] is the only `unsafe` that
 //! does not concern coroutines.
 
+use std::any::Any;
 use std::cell::Cell;
 use std::io;
+use std::mem::ManuallyDrop;
 use std::ptr;
 
 use corosensei::stack::DefaultStack;
@@ -196,6 +198,41 @@ impl ModelThread {
         }
         pool.free.push(self.coro.into_stack());
     }
+}
+
+/// A scoped thread's body with its lifetime erased, so the engine can run it
+/// as a model thread. For `checker::thread::scope` alone (hidden from the
+/// docs): its soundness rests on what the scope does with the result.
+///
+/// If the engine drops the result without calling it (a spawn cut short by
+/// a failed execution), `body` and everything it captured are leaked, never
+/// dropped: their destructors could otherwise run after `'a` has ended.
+///
+/// # Safety
+///
+/// The caller must not let any borrow the body holds for `'a` end before
+/// the thread running it has finished or its execution has been abandoned:
+/// `checker::thread::scope` joins every thread it spawned before it returns
+/// or unwinds.
+#[doc(hidden)]
+pub unsafe fn erase_scoped_body<'a>(
+    body: Box<dyn FnOnce() -> Box<dyn Any> + 'a>,
+) -> Box<dyn FnOnce() -> Box<dyn Any>> {
+    let body = ManuallyDrop::new(body);
+    // SAFETY: the two types differ only in the trait object's lifetime bound,
+    // so they have the same layout (a data pointer and the same vtable). The
+    // erased body only runs while everything it borrows for `'a` is alive:
+    // `checker::thread::scope` hands it to `rt::spawn` and does not return
+    // (nor unwind out) before it has joined every thread it spawned, so the
+    // body has finished before the scope's borrows end. The one way a scope
+    // stops short of its joins is an execution that failed: the engine then
+    // abandons every thread of it together and resumes none of them again
+    // (ARCHITECTURE.md, "Teardown"), so an unfinished body never runs after
+    // its scope's stack is reset. A body that never started is leaked by the
+    // ManuallyDrop here rather than dropped.
+    let body: ManuallyDrop<Box<dyn FnOnce() -> Box<dyn Any>>> =
+        unsafe { std::mem::transmute(body) };
+    Box::new(move || ManuallyDrop::into_inner(body)())
 }
 
 /// Prepares the running model thread to survive the `abort()` std is about

@@ -11,6 +11,8 @@ use std::cell::RefCell;
 use std::panic::PanicHookInfo;
 use std::sync::Arc;
 
+#[doc(hidden)]
+pub use crate::coroutine::erase_scoped_body;
 use crate::coroutine::{self, Suspend};
 use crate::execution::{Execution, SpawnRequest, ThreadResult};
 use crate::ids::{ObjectId, ThreadId};

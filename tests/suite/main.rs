@@ -6,6 +6,7 @@ mod cells;
 mod dpor;
 mod leaks;
 mod optimal;
+mod primitives;
 mod replay;
 mod semantics;
 mod statics;
