@@ -9,10 +9,15 @@
 //!
 //! | kinds | dependent? |
 //! |---|---|
-//! | two loads | no |
+//! | two loads; two reads of a poison flag | no |
+//! | two read-side steps of an `RwLock` (`read`, `try_read`, read unlock) | no: readers do not exclude each other |
+//! | a poison-flag read and a read-side step | no: read guards never poison |
 //! | two condvar waits (enqueues), or two notifies | no: a notify picks any waiter, whichever order they queued in |
+//! | a timed or spurious wake-up (dequeue) and a wait or another wake-up | no: the waiter set ends the same |
 //! | two unparks of one thread | no: setting a token is idempotent |
 //! | two drops of one `Arc` | only if one of them is (or, not yet run, may be) the last one |
+//! | a `Weak::upgrade` and a drop | only if the drop is (or, not yet run, may be) the last one |
+//! | two upgrades, two count reads | no |
 //! | anything else | yes |
 //!
 //! The relation is fixed by the operation, with one exception: a CAS or a
@@ -41,13 +46,19 @@ pub enum Target {
 /// How an access touches its target.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum AccessKind {
-    /// Reads without changing it: a load.
+    /// Reads without changing it: a load, `is_poisoned`.
     Read,
     /// Changes it, or may: stores, read-modify-writes, CAS, lock
-    /// acquisitions, `try_lock`, releases, `try_unwrap`.
+    /// acquisitions, `try_lock`, releases, `try_unwrap`, the write side of an
+    /// `RwLock`, `clear_poison`.
     Write,
+    /// The read side of an `RwLock`: `read`, `try_read`, a read unlock.
+    Shared,
     /// Joins a condvar's waiters.
     Enqueue,
+    /// Leaves a condvar's waiters without a notification: the wake-up of a
+    /// timed wait, or of any wait when spurious wake-ups are explored.
+    Dequeue,
     /// Wakes a condvar's waiters.
     Signal,
     /// Makes a park token available.
@@ -60,6 +71,10 @@ pub enum AccessKind {
         /// Handles left after the drop.
         remaining: Option<u64>,
     },
+    /// Reads an `Arc`'s strong or weak count.
+    Count,
+    /// `Weak::upgrade`: adds a strong handle if one is left.
+    Upgrade,
 }
 
 impl AccessKind {
@@ -93,10 +108,26 @@ pub fn accesses(thread: ThreadId, op: &Op, reply: Option<Reply>) -> SmallVec<[Ac
         | Op::Unlock { object, .. }
         | Op::TryLock { object }
         | Op::ArcTryUnwrap { object } => smallvec![at(object, Write)],
-        Op::Wait { condvar, mutex } => smallvec![at(mutex, Write), at(condvar, Enqueue)],
+        Op::WriteLock { object }
+        | Op::TryWrite { object }
+        | Op::WriteUnlock { object, .. }
+        | Op::PoisonFlag { object, clear: true } => smallvec![at(object, Write)],
+        Op::ReadLock { object } | Op::TryRead { object } | Op::ReadUnlock { object } => {
+            smallvec![at(object, Shared)]
+        }
+        Op::PoisonFlag { object, clear: false } => smallvec![at(object, Read)],
+        Op::Wait { condvar, mutex, .. } => smallvec![at(mutex, Write), at(condvar, Enqueue)],
+        // A wake-up that needs no notification races with the notifies: it
+        // leaves the waiters whether or not one came. One that needs a
+        // notification is ordered after it by causality instead.
+        Op::Relock { condvar, mutex, .. } if op.wakes_unnotified() => {
+            smallvec![at(mutex, Write), at(condvar, Dequeue)]
+        }
         Op::Relock { mutex, .. } => smallvec![at(mutex, Write)],
         Op::Notify { condvar, .. } => smallvec![at(condvar, Signal)],
-        Op::Park => smallvec![Access { target: Target::Token(thread), kind: Park }],
+        Op::Park | Op::TryPark { .. } => {
+            smallvec![Access { target: Target::Token(thread), kind: Park }]
+        }
         Op::Unpark { thread: target } => {
             smallvec![Access { target: Target::Token(target), kind: Unpark }]
         }
@@ -107,6 +138,8 @@ pub fn accesses(thread: ThreadId, op: &Op, reply: Option<Reply>) -> SmallVec<[Ac
             };
             smallvec![at(object, Drop { remaining })]
         }
+        Op::ArcCount { object, .. } => smallvec![at(object, Count)],
+        Op::WeakUpgrade { object } => smallvec![at(object, Upgrade)],
         // Ordered by causality (a child starts after its spawn; a join
         // after the joined thread's end), not by conflict.
         // A yield conflicts with every step of every other thread, and so does
@@ -122,7 +155,23 @@ pub fn dependent(a: &Access, b: &Access) -> bool {
         return false;
     }
     match (a.kind, b.kind) {
-        (Read, Read) | (Enqueue, Enqueue) | (Signal, Signal) | (Unpark, Unpark) => false,
+        (Read, Read)
+        | (Shared, Shared)
+        | (Read, Shared)
+        | (Shared, Read)
+        | (Enqueue, Enqueue)
+        | (Enqueue, Dequeue)
+        | (Dequeue, Enqueue)
+        | (Dequeue, Dequeue)
+        | (Signal, Signal)
+        | (Unpark, Unpark)
+        | (Count, Count)
+        | (Upgrade, Upgrade) => false,
+        // An upgrade succeeds while a handle is left: only the last drop
+        // changes that. A drop not yet run may be the last.
+        (Upgrade, Drop { remaining: r }) | (Drop { remaining: r }, Upgrade) => {
+            r.is_none_or(|r| r == 0)
+        }
         (Drop { remaining: x }, Drop { remaining: y }) => {
             // Which drop is last is the only thing their order changes. A
             // drop not yet run may become the last once at most one handle
@@ -174,7 +223,7 @@ pub fn trace_fingerprint(execution: &crate::execution::Execution) -> u64 {
         // only whether a drop was the last belongs to the class.
         let shown = match (op, reply) {
             (Op::ArcDrop { .. }, Reply::Value(left)) => Reply::Value(u64::from(left == 0)),
-            (Op::ArcTryUnwrap { .. }, Reply::Exchange { ok, .. }) => {
+            (Op::ArcTryUnwrap { .. } | Op::WeakUpgrade { .. }, Reply::Exchange { ok, .. }) => {
                 Reply::Exchange { ok, previous: 0 }
             }
             (_, reply) => reply,
@@ -203,10 +252,26 @@ pub fn trace_fingerprint(execution: &crate::execution::Execution) -> u64 {
     sum
 }
 
+/// Does `op` let the other threads go first when it runs? A yield does; so
+/// may a wake-up that needs no notification or token (when it comes without
+/// one, it counts as a yield: see `Execution::execute`). DPOR makes these
+/// steps pivots (`strategy/dpor.rs`, deviation 4).
+pub fn yields(op: &Op) -> bool {
+    matches!(op, Op::Yield | Op::TryPark { .. }) || op.wakes_unnotified()
+}
+
 /// Does `op` block until another thread acts (a lock held elsewhere, a
 /// thread not finished, no notification or token yet)?
 pub fn blocking(op: &Op) -> bool {
-    matches!(op, Op::Lock { .. } | Op::Relock { .. } | Op::Park | Op::Join { .. })
+    matches!(
+        op,
+        Op::Lock { .. }
+            | Op::Relock { .. }
+            | Op::ReadLock { .. }
+            | Op::WriteLock { .. }
+            | Op::Park
+            | Op::Join { .. }
+    )
 }
 
 #[cfg(test)]

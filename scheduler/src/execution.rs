@@ -134,6 +134,9 @@ pub struct Execution {
     /// block; the engine stops at the next chance.
     pub(crate) teardown: bool,
     pub(crate) failure: Option<(FailureKind, String)>,
+    /// Condvar waits and parks may wake without a notification or token
+    /// (`Config::spurious_wakeups`). Kept across executions.
+    pub(crate) spurious_wakeups: bool,
 }
 
 impl Execution {
@@ -148,6 +151,7 @@ impl Execution {
             current: ThreadId::MAIN,
             teardown: false,
             failure: None,
+            spurious_wakeups: false,
         }
     }
 
@@ -194,7 +198,14 @@ impl Execution {
         let Some(pending) = &record.pending else { return false };
         match pending.op {
             Op::Lock { object } => self.holder(object).is_none(),
-            Op::Relock { mutex, .. } => record.notified && self.holder(mutex).is_none(),
+            Op::Relock { mutex, .. } => {
+                (record.notified || pending.op.wakes_unnotified()) && self.holder(mutex).is_none()
+            }
+            Op::ReadLock { object } => self.rwlock(object).0.is_none(),
+            Op::WriteLock { object } => {
+                let (writer, readers) = self.rwlock(object);
+                writer.is_none() && readers.is_empty()
+            }
             Op::Join { thread } => self.threads[thread.index()].finished,
             Op::Park => record.park_token,
             _ => true,
@@ -205,6 +216,14 @@ impl Execution {
         match self.objects.records[mutex.index()].state {
             ObjectState::Mutex { holder, .. } => holder,
             _ => None,
+        }
+    }
+
+    /// An rwlock's writer and readers.
+    fn rwlock(&self, object: ObjectId) -> (Option<ThreadId>, &[ThreadId]) {
+        match &self.objects.records[object.index()].state {
+            ObjectState::RwLock { writer, readers, .. } => (*writer, readers),
+            other => unreachable!("rwlock access to {other:?}"),
         }
     }
 
@@ -246,6 +265,29 @@ impl Execution {
                 crate::report::location(pending.location)
             );
             self.fail(FailureKind::MutexRelocked, msg);
+        }
+        if let Op::ReadLock { object } | Op::WriteLock { object } = pending.op {
+            let (writer, readers) = self.rwlock(object);
+            let write = matches!(pending.op, Op::WriteLock { .. });
+            let held = if writer == Some(thread) {
+                Some("the write lock")
+            } else if write && readers.contains(&thread) {
+                Some("a read lock")
+            } else {
+                None
+            };
+            if let Some(held) = held {
+                let label = self.objects.label(object);
+                let msg = format!(
+                    "{} {}-locked {label} at {} while already holding {held} on it: this \
+                     deadlocks in std (an RwLock is not reentrant, and a read lock cannot be \
+                     upgraded)",
+                    self.thread_label(thread),
+                    if write { "write" } else { "read" },
+                    crate::report::location(pending.location)
+                );
+                self.fail(FailureKind::RwLockRelocked, msg);
+            }
         }
         self.threads[thread.index()].pending = Some(pending);
     }
@@ -312,6 +354,14 @@ impl Execution {
             }
             op => self.apply(thread, op, pending.location),
         };
+        // A wake-up without notification or token is a timeout: a loop that
+        // waits with a timeout polls, and polling yields (as a spin loop
+        // must), so that it ends once the threads it waits for can run.
+        if let Effect::Resume(Reply::TimedOut { .. } | Reply::Value(0)) = effect
+            && matches!(pending.op, Op::Relock { .. } | Op::TryPark { .. })
+        {
+            self.yield_turn(thread);
+        }
         let reply = match effect {
             Effect::Resume(reply) => reply,
             Effect::Spawn(child) => Reply::Spawned(child),
@@ -354,8 +404,77 @@ impl Execution {
                 };
                 *holder = Some(thread);
                 let poisoned = *poisoned;
-                self.threads[thread.index()].notified = false;
-                Effect::Resume(Reply::Locked { poisoned })
+                let notified = std::mem::take(&mut self.threads[thread.index()].notified);
+                match op {
+                    Op::Relock { condvar, .. } if !notified => {
+                        // Woke without a notification: leave the waiters.
+                        if let ObjectState::Condvar { waiters } = self.objects.state(condvar) {
+                            waiters.retain(|&w| w != thread);
+                        }
+                        Effect::Resume(Reply::TimedOut { poisoned })
+                    }
+                    _ => Effect::Resume(Reply::Locked { poisoned }),
+                }
+            }
+            Op::ReadLock { object } | Op::WriteLock { object } => {
+                let ObjectState::RwLock { writer, readers, poisoned } = self.objects.state(object)
+                else {
+                    unreachable!("lock of an rwlock")
+                };
+                if matches!(op, Op::WriteLock { .. }) {
+                    *writer = Some(thread);
+                } else {
+                    readers.push(thread);
+                }
+                Effect::Resume(Reply::Locked { poisoned: *poisoned })
+            }
+            Op::TryRead { object } | Op::TryWrite { object } => {
+                let ObjectState::RwLock { writer, readers, poisoned } = self.objects.state(object)
+                else {
+                    unreachable!("try-lock of an rwlock")
+                };
+                let write = matches!(op, Op::TryWrite { .. });
+                let acquired = writer.is_none() && (!write || readers.is_empty());
+                if acquired && write {
+                    *writer = Some(thread);
+                } else if acquired {
+                    readers.push(thread);
+                }
+                Effect::Resume(Reply::TryLocked { acquired, poisoned: *poisoned })
+            }
+            Op::ReadUnlock { object } => {
+                let ObjectState::RwLock { readers, .. } = self.objects.state(object) else {
+                    unreachable!("read unlock of an rwlock")
+                };
+                let at = readers.iter().position(|&r| r == thread);
+                debug_assert!(at.is_some(), "read unlock by a reader");
+                if let Some(at) = at {
+                    readers.remove(at);
+                }
+                Effect::Resume(Reply::Done)
+            }
+            Op::WriteUnlock { object, poison } => {
+                let ObjectState::RwLock { writer, poisoned, .. } = self.objects.state(object)
+                else {
+                    unreachable!("write unlock of an rwlock")
+                };
+                debug_assert_eq!(*writer, Some(thread), "write unlock by the writer");
+                *writer = None;
+                *poisoned |= poison;
+                Effect::Resume(Reply::Done)
+            }
+            Op::PoisonFlag { object, clear } => {
+                let flag = match self.objects.state(object) {
+                    ObjectState::Mutex { poisoned, .. } | ObjectState::RwLock { poisoned, .. } => {
+                        poisoned
+                    }
+                    other => unreachable!("poison flag of {other:?}"),
+                };
+                let was = *flag;
+                if clear {
+                    *flag = false;
+                }
+                Effect::Resume(Reply::Value(u64::from(was)))
             }
             Op::TryLock { object } => {
                 let ObjectState::Mutex { holder, poisoned } = self.objects.state(object) else {
@@ -376,16 +495,18 @@ impl Execution {
                 *poisoned |= poison;
                 Effect::Resume(Reply::Done)
             }
-            Op::Wait { condvar, mutex } => {
+            Op::Wait { condvar, mutex, timed } => {
                 if let ObjectState::Mutex { holder, .. } = self.objects.state(mutex) {
                     *holder = None;
                 }
                 if let ObjectState::Condvar { waiters } = self.objects.state(condvar) {
                     waiters.push(thread);
                 }
+                let spurious = self.spurious_wakeups;
                 let record = &mut self.threads[thread.index()];
                 record.notified = false;
-                record.pending = Some(Pending { op: Op::Relock { condvar, mutex }, location });
+                let op = Op::Relock { condvar, mutex, timed, spurious };
+                record.pending = Some(Pending { op, location });
                 Effect::Block
             }
             Op::Spawn => {
@@ -402,16 +523,12 @@ impl Execution {
                 self.threads[thread.index()].park_token = false;
                 Effect::Resume(Reply::Done)
             }
+            Op::TryPark { .. } => {
+                let took = std::mem::take(&mut self.threads[thread.index()].park_token);
+                Effect::Resume(Reply::Value(u64::from(took)))
+            }
             Op::Yield => {
-                let mut waits_for = ThreadSet::new();
-                for u in (0..self.threads.len() as u32).map(ThreadId) {
-                    if u != thread && self.enabled(u) {
-                        waits_for.insert(u);
-                    }
-                }
-                let record = &mut self.threads[thread.index()];
-                record.yielded = true;
-                record.waits_for = waits_for;
+                self.yield_turn(thread);
                 Effect::Resume(Reply::Done)
             }
             Op::Unpark { thread: target } => {
@@ -419,14 +536,14 @@ impl Execution {
                 Effect::Resume(Reply::Done)
             }
             Op::ArcDrop { object } => {
-                let ObjectState::Arc { count } = self.objects.state(object) else {
+                let ObjectState::Arc { count, .. } = self.objects.state(object) else {
                     unreachable!("drop of an Arc")
                 };
                 *count = count.saturating_sub(1);
                 Effect::Resume(Reply::Value(*count))
             }
             Op::ArcTryUnwrap { object } => {
-                let ObjectState::Arc { count } = self.objects.state(object) else {
+                let ObjectState::Arc { count, .. } = self.objects.state(object) else {
                     unreachable!("try_unwrap of an Arc")
                 };
                 let previous = *count;
@@ -436,8 +553,45 @@ impl Execution {
                 }
                 Effect::Resume(Reply::Exchange { ok, previous })
             }
+            Op::ArcCount { object, weak } => {
+                let ObjectState::Arc { count, weak: weaks } = *self.objects.state(object) else {
+                    unreachable!("count of an Arc")
+                };
+                // As std: no weak handles are counted once the value is gone.
+                let n = match weak {
+                    true if count == 0 => 0,
+                    true => weaks,
+                    false => count,
+                };
+                Effect::Resume(Reply::Value(n))
+            }
+            Op::WeakUpgrade { object } => {
+                let ObjectState::Arc { count, .. } = self.objects.state(object) else {
+                    unreachable!("upgrade of a Weak")
+                };
+                let previous = *count;
+                let ok = previous > 0;
+                if ok {
+                    *count += 1;
+                }
+                Effect::Resume(Reply::Exchange { ok, previous })
+            }
             Op::Notify { .. } => unreachable!("notify is executed with its decision"),
         }
+    }
+
+    /// `thread` lets the others go first: it may not run while a thread
+    /// enabled now is enabled and has not stepped since (fairness).
+    fn yield_turn(&mut self, thread: ThreadId) {
+        let mut waits_for = ThreadSet::new();
+        for u in (0..self.threads.len() as u32).map(ThreadId) {
+            if u != thread && self.enabled(u) {
+                waits_for.insert(u);
+            }
+        }
+        let record = &mut self.threads[thread.index()];
+        record.yielded = true;
+        record.waits_for = waits_for;
     }
 
     /// Runs an operation during teardown, on the calling thread's stack
@@ -532,6 +686,20 @@ impl Execution {
             }
             Op::Relock { condvar, .. } => {
                 format!("waits for a notification on {}, at {at}", self.objects.label(condvar))
+            }
+            Op::ReadLock { object } | Op::WriteLock { object } => {
+                let (writer, readers) = self.rwlock(object);
+                let how = if matches!(pending.op, Op::ReadLock { .. }) { "read" } else { "write" };
+                let by = match writer {
+                    Some(w) => format!("held for writing by {}", self.thread_label(w)),
+                    None => {
+                        let mut names: Vec<String> =
+                            readers.iter().map(|&r| self.thread_label(r)).collect();
+                        names.dedup();
+                        format!("held for reading by {}", names.join(", "))
+                    }
+                };
+                format!("waits to {how}-lock {} {by}, at {at}", self.objects.label(object))
             }
             Op::Join { thread: other } => {
                 format!("waits to join {}, at {at}", self.thread_label(other))

@@ -207,7 +207,9 @@ fn explore(
     };
     let start = Instant::now();
     let mut engine = Engine::new(&config, pool);
-    rt::install(Execution::new());
+    let mut execution = Execution::new();
+    execution.spurious_wakeups = config.spurious_wakeups;
+    rt::install(execution);
     let mut executions = 0u64;
     let mut max_steps = 0usize;
     let mut failure = None;

@@ -4,8 +4,10 @@ mod arc;
 pub mod atomic;
 mod condvar;
 mod mutex;
+mod rwlock;
 
-pub use arc::Arc;
-pub use condvar::Condvar;
+pub use arc::{Arc, Weak};
+pub use condvar::{Condvar, WaitTimeoutResult};
 pub use mutex::{Mutex, MutexGuard};
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};

@@ -78,7 +78,7 @@ use smallvec::SmallVec;
 use super::{Coverage, SchedulePoint, Strategy, StrategyError, StrategyErrorKind};
 use crate::dependence::{self, Access, AccessKind, Target};
 use crate::execution::{Execution, ValuePoint};
-use crate::ids::ThreadId;
+use crate::ids::{ObjectId, ThreadId};
 use crate::op::{Op, Reply};
 use crate::trace::EventKind;
 use crate::vclock::VClock;
@@ -367,7 +367,7 @@ impl Strategy for Dpor {
             if self.after_yield.len() <= t {
                 self.after_yield.resize(t + 1, false);
             }
-            let yielded = matches!(op, Op::Yield);
+            let yielded = dependence::yields(&op);
             self.previous_pivot = yielded || self.after_yield[t];
             self.after_yield[t] = yielded;
         }
@@ -508,10 +508,41 @@ struct StepInfo {
     /// Its position in its thread, from 1.
     position: u32,
     blocking: bool,
-    /// Could a blocking step on the same target have run in its place? True
-    /// for a lock acquisition (the mutex was free just before it) and for an
-    /// unpark of a token that was already available.
+    /// For an unpark: was the token already available (so a park could have
+    /// run in its place)?
     leaves_free: bool,
+    /// What the step does to a lock (mutex or rwlock): the lock, and the
+    /// change of its writer count and reader count.
+    lock: Option<(ObjectId, i8, i8)>,
+    /// For a step that blocks on a lock: the lock, and whether it needs it
+    /// free of readers too (a mutex, a write lock) or only of a writer.
+    needs: Option<(ObjectId, bool)>,
+}
+
+/// What `op`, which replied `reply`, does to a lock: see [`StepInfo::lock`].
+fn lock_effect(op: &Op, reply: Reply) -> Option<(ObjectId, i8, i8)> {
+    let acquired = !matches!(reply, Reply::TryLocked { acquired: false, .. });
+    match *op {
+        Op::Lock { object } | Op::WriteLock { object } => Some((object, 1, 0)),
+        Op::Relock { mutex, .. } => Some((mutex, 1, 0)),
+        Op::TryLock { object } | Op::TryWrite { object } if acquired => Some((object, 1, 0)),
+        Op::Unlock { object, .. } | Op::WriteUnlock { object, .. } => Some((object, -1, 0)),
+        Op::Wait { mutex, .. } => Some((mutex, -1, 0)),
+        Op::ReadLock { object } => Some((object, 0, 1)),
+        Op::TryRead { object } if acquired => Some((object, 0, 1)),
+        Op::ReadUnlock { object } => Some((object, 0, -1)),
+        _ => None,
+    }
+}
+
+/// The lock a blocking `op` waits for: see [`StepInfo::needs`].
+fn lock_need(op: &Op) -> Option<(ObjectId, bool)> {
+    match *op {
+        Op::Lock { object } | Op::WriteLock { object } => Some((object, true)),
+        Op::Relock { mutex, .. } => Some((mutex, true)),
+        Op::ReadLock { object } => Some((object, false)),
+        _ => None,
+    }
 }
 
 /// Happens-before and race analysis of one execution. Its buffers are kept
@@ -586,10 +617,8 @@ impl Analysis {
             }
             let position = self.threads[q.index()].1 + 1;
             self.threads[q.index()].1 = position;
-            let leaves_free = match (op, reply) {
-                (Op::Lock { .. } | Op::Relock { .. }, _) => true,
-                (Op::TryLock { .. }, Reply::TryLocked { acquired, .. }) => acquired,
-                (Op::Unpark { thread }, _) => self.token(thread),
+            let leaves_free = match op {
+                Op::Unpark { thread } => self.token(thread),
                 _ => false,
             };
             match op {
@@ -598,11 +627,13 @@ impl Analysis {
                 _ => {}
             }
             let blocking = dependence::blocking(&op);
-            self.steps.push(StepInfo { thread: q, position, blocking, leaves_free });
+            let lock = lock_effect(&op, reply);
+            let needs = lock_need(&op);
+            self.steps.push(StepInfo { thread: q, position, blocking, leaves_free, lock, needs });
             if self.after_yield.len() <= q.index() {
                 self.after_yield.resize(q.index() + 1, false);
             }
-            let yielded = matches!(op, Op::Yield);
+            let yielded = dependence::yields(&op);
             let pivot = yielded || self.after_yield[q.index()];
             self.after_yield[q.index()] = yielded;
             self.pivots.push(pivot);
@@ -611,7 +642,11 @@ impl Analysis {
             let mut before = self.threads[q.index()].0.clone();
             match op {
                 Op::Join { thread } => before.join(&self.threads[thread.index()].0),
-                Op::Relock { .. } if aux > 0 => before.join(&self.clocks[aux as usize - 1]),
+                // A wake-up that needs no notification is ordered after its
+                // notify by dependence, so that the two race.
+                Op::Relock { .. } if aux > 0 && !op.wakes_unnotified() => {
+                    before.join(&self.clocks[aux as usize - 1])
+                }
                 _ => {}
             }
             // Dependence edges.
@@ -733,13 +768,15 @@ impl Analysis {
             }
             let ordered =
                 self.before(i, before) || partners.iter().any(|&m| self.before(i, &self.clocks[m]));
-            // A blocking step can only take the place of a partner that
-            // leaves its target free: a lock precedes an acquisition, never
-            // the release it waited for. A park may also precede an unpark
-            // if `v` brings another unpark (unparks commute): see `reverse`.
+            // A blocking step can only take the place of a partner where its
+            // lock or token would be free: a lock precedes an acquisition,
+            // never the release it waited for (`reverse` checks locks). A
+            // park may also precede an unpark if `v` brings another unpark
+            // (unparks commute): see `reverse`.
             let park = matches!(self.ops[k], Some((_, Op::Park)));
             let free = self.steps[i].leaves_free;
-            let possible = !blocking || free || park;
+            let lock = self.steps[k].needs.is_some();
+            let possible = !blocking || free || park || lock;
             if !ordered {
                 if possible && self.reverse(i, k, nodes, bound, park && !free) {
                     partners.push(i);
@@ -828,6 +865,34 @@ impl Analysis {
             self.first_in_v[s.thread.index()] = s.position;
             if !after_another {
                 initials.push(s.thread);
+            }
+        }
+        if let Some((lock, write)) = self.steps[k].needs {
+            // The lock's state where `e'` would run: before `e`, then `v`'s
+            // steps. Only steps that commute with `e` are in `v`, so if `e`
+            // takes the write side none of them touches the lock.
+            let mut state = [0i32; 2];
+            let mut add = |l: usize| {
+                if let Some((o, w, r)) = self.steps[l].lock
+                    && o == lock
+                {
+                    state[0] += i32::from(w);
+                    state[1] += i32::from(r);
+                }
+            };
+            let slot = Self::slot(Target::Object(lock));
+            for &(l, _) in self.history.get(slot).into_iter().flatten() {
+                if l < i {
+                    add(l);
+                }
+            }
+            for l in i + 1..k {
+                if !self.clocks[l].includes(e.thread, e.position) {
+                    add(l);
+                }
+            }
+            if state[0] > 0 || (write && state[1] > 0) {
+                return false;
             }
         }
         if needs_unpark {
