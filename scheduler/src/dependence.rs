@@ -16,7 +16,6 @@
 //! | a timed or spurious wake-up (dequeue) and a wait or another wake-up | no: the waiter set ends the same |
 //! | two unparks of one thread | no: setting a token is idempotent |
 //! | two drops of one `Arc` | only if one of them is (or, not yet run, may be) the last one |
-//! | a `Weak::upgrade` and a drop | only if the drop is (or, not yet run, may be) the last one |
 //! | two upgrades, two count reads | no |
 //! | anything else | yes |
 //!
@@ -27,7 +26,11 @@
 //! "failed CAS only reads" refinement made the differential test find
 //! missing executions. The one exception is `Arc`: two drops commute unless
 //! one is the last, so that reference counting does not multiply
-//! executions; a drop not yet run (`remaining: None`) may be the last.
+//! executions; a drop not yet run (`remaining: None`) may be the last. An
+//! upgrade, in contrast, is ordered against every drop: whether it finds a
+//! handle left depends on all the drops before it, not on one of them (a
+//! rule over "the last drop" named different drops in equivalent
+//! executions, and the differential test caught it).
 
 use smallvec::{SmallVec, smallvec};
 
@@ -167,11 +170,6 @@ pub fn dependent(a: &Access, b: &Access) -> bool {
         | (Unpark, Unpark)
         | (Count, Count)
         | (Upgrade, Upgrade) => false,
-        // An upgrade succeeds while a handle is left: only the last drop
-        // changes that. A drop not yet run may be the last.
-        (Upgrade, Drop { remaining: r }) | (Drop { remaining: r }, Upgrade) => {
-            r.is_none_or(|r| r == 0)
-        }
         (Drop { remaining: x }, Drop { remaining: y }) => {
             // Which drop is last is the only thing their order changes. A
             // drop not yet run may become the last once at most one handle
@@ -252,12 +250,12 @@ pub fn trace_fingerprint(execution: &crate::execution::Execution) -> u64 {
     sum
 }
 
-/// Does `op` let the other threads go first when it runs? A yield does; so
-/// may a wake-up that needs no notification or token (when it comes without
-/// one, it counts as a yield: see `Execution::execute`). DPOR makes these
-/// steps pivots (`strategy/dpor.rs`, deviation 4).
-pub fn yields(op: &Op) -> bool {
-    matches!(op, Op::Yield | Op::TryPark { .. }) || op.wakes_unnotified()
+/// May `op` wake without a notification or token (a timeout, or a spurious
+/// wake-up)? Such a step may not time out again while a thread that could
+/// run at its last timeout has not stepped (see `Execution::eligible`), so
+/// DPOR makes it a pivot (`strategy/dpor.rs`, deviation 4).
+pub fn may_time_out(op: &Op) -> bool {
+    matches!(op, Op::TryPark { .. }) || op.wakes_unnotified()
 }
 
 /// Does `op` block until another thread acts (a lock held elsewhere, a
@@ -301,6 +299,17 @@ mod tests {
         assert!(dependent(&drop(Some(1)), &drop(Some(0))), "the second is last");
         assert!(dependent(&drop(None), &drop(Some(1))), "the pending one may be last");
         assert!(!dependent(&drop(None), &drop(Some(2))), "two handles are left besides it");
+    }
+
+    #[test]
+    fn upgrades_are_ordered_against_every_drop_but_not_each_other() {
+        let drop = |r| object(AccessKind::Drop { remaining: r });
+        let upgrade = object(AccessKind::Upgrade);
+        for r in [Some(0), Some(1), Some(5), None] {
+            assert!(dependent(&drop(r), &upgrade) && dependent(&upgrade, &drop(r)), "{r:?}");
+        }
+        assert!(!dependent(&upgrade, &upgrade));
+        assert!(dependent(&upgrade, &object(AccessKind::Count)));
     }
 
     #[test]

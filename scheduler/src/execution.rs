@@ -47,6 +47,11 @@ pub(crate) struct ThreadRecord {
     /// The threads that were enabled when it last yielded and have taken no
     /// step since: while one of them is enabled, it may not run.
     pub(crate) waits_for: ThreadSet,
+    /// After a wake-up without notification or token (a timeout): the
+    /// threads that could run then, or could once it released its locks,
+    /// and have taken no step since. While one of them is enabled, the
+    /// thread may not time out again (it may still run, or be woken).
+    pub(crate) timeout_waits_for: ThreadSet,
     pub(crate) park_token: bool,
     /// Between a panic and the end of its unwinding.
     pub(crate) unwinding: bool,
@@ -70,6 +75,7 @@ impl ThreadRecord {
             notified: false,
             yielded: false,
             waits_for: ThreadSet::new(),
+            timeout_waits_for: ThreadSet::new(),
             park_token: false,
             unwinding: false,
             panics: Vec::new(),
@@ -237,8 +243,13 @@ impl Execution {
         let threads = self.threads.len() as u32;
         out.extend((0..threads).map(ThreadId).filter(|&t| {
             self.enabled(t) && {
-                let waits_for = &self.threads[t.index()].waits_for;
-                waits_for.is_empty() || !waits_for.iter().any(|u| self.enabled(u))
+                let record = &self.threads[t.index()];
+                let waits_for = &record.waits_for;
+                let timeouts = &record.timeout_waits_for;
+                (waits_for.is_empty() || !waits_for.iter().any(|u| self.enabled(u)))
+                    && (timeouts.is_empty()
+                        || !self.would_time_out(t)
+                        || !timeouts.iter().any(|u| self.enabled(u)))
             }
         }));
         if out.is_empty() {
@@ -307,6 +318,7 @@ impl Execution {
         // The threads that wait for this one to take a step stop waiting.
         for record in &mut self.threads {
             record.waits_for.remove(thread);
+            record.timeout_waits_for.remove(thread);
         }
         self.threads[thread.index()].yielded = false;
         let mut aux = 0;
@@ -354,13 +366,22 @@ impl Execution {
             }
             op => self.apply(thread, op, pending.location),
         };
-        // A wake-up without notification or token is a timeout: a loop that
-        // waits with a timeout polls, and polling yields (as a spin loop
-        // must), so that it ends once the threads it waits for can run.
-        if let Effect::Resume(Reply::TimedOut { .. } | Reply::Value(0)) = effect
-            && matches!(pending.op, Op::Relock { .. } | Op::TryPark { .. })
-        {
-            self.yield_turn(thread);
+        // A loop that waits with a timeout polls: fairly, as a spin loop
+        // that yields, so that it ends once the threads it waits for can run
+        // (see `eligible`). Taking no turn right away keeps what the thread
+        // does just after a timeout.
+        if crate::dependence::may_time_out(&pending.op) {
+            let timed_out =
+                matches!(effect, Effect::Resume(Reply::TimedOut { .. } | Reply::Value(0)));
+            let mut others = ThreadSet::new();
+            if timed_out {
+                for u in (0..self.threads.len() as u32).map(ThreadId) {
+                    if u != thread && (self.enabled(u) || self.blocked_by(u, thread)) {
+                        others.insert(u);
+                    }
+                }
+            }
+            self.threads[thread.index()].timeout_waits_for = others;
         }
         let reply = match effect {
             Effect::Resume(reply) => reply,
@@ -577,6 +598,32 @@ impl Execution {
                 Effect::Resume(Reply::Exchange { ok, previous })
             }
             Op::Notify { .. } => unreachable!("notify is executed with its decision"),
+        }
+    }
+
+    /// Would `thread`'s pending step, run now, wake without a notification
+    /// or token?
+    fn would_time_out(&self, thread: ThreadId) -> bool {
+        let record = &self.threads[thread.index()];
+        match record.pending.as_ref().map(|p| p.op) {
+            Some(Op::TryPark { .. }) => !record.park_token,
+            Some(op @ Op::Relock { .. }) => op.wakes_unnotified() && !record.notified,
+            _ => false,
+        }
+    }
+
+    /// Is `thread` blocked on a lock that `holder` holds?
+    fn blocked_by(&self, thread: ThreadId, holder: ThreadId) -> bool {
+        let Some(pending) = &self.threads[thread.index()].pending else { return false };
+        match pending.op {
+            Op::Lock { object } | Op::Relock { mutex: object, .. } => {
+                self.holder(object) == Some(holder)
+            }
+            Op::ReadLock { object } | Op::WriteLock { object } => {
+                let (writer, readers) = self.rwlock(object);
+                writer == Some(holder) || readers.contains(&holder)
+            }
+            _ => false,
         }
     }
 

@@ -5,5 +5,6 @@ mod bugs;
 mod dpor;
 mod optimal;
 mod replay;
+mod rwlock;
 mod semantics;
 mod verify;

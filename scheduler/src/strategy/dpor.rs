@@ -367,8 +367,8 @@ impl Strategy for Dpor {
             if self.after_yield.len() <= t {
                 self.after_yield.resize(t + 1, false);
             }
-            let yielded = dependence::yields(&op);
-            self.previous_pivot = yielded || self.after_yield[t];
+            let yielded = matches!(op, Op::Yield);
+            self.previous_pivot = yielded || self.after_yield[t] || dependence::may_time_out(&op);
             self.after_yield[t] = yielded;
         }
         if let Some(node) = self.nodes.get(step) {
@@ -633,8 +633,8 @@ impl Analysis {
             if self.after_yield.len() <= q.index() {
                 self.after_yield.resize(q.index() + 1, false);
             }
-            let yielded = dependence::yields(&op);
-            let pivot = yielded || self.after_yield[q.index()];
+            let yielded = matches!(op, Op::Yield);
+            let pivot = yielded || self.after_yield[q.index()] || dependence::may_time_out(&op);
             self.after_yield[q.index()] = yielded;
             self.pivots.push(pivot);
 
