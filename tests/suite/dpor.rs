@@ -298,7 +298,8 @@ fn dpor_matches_exhaustive_search_on_park_and_unpark() {
 }
 
 /// DFS and DPOR on a hand-written model: both verify it, with the same
-/// outcomes and the same traces, and DPOR runs no more executions.
+/// outcomes and the same traces, and DPOR runs no more executions; and the
+/// same outcomes at preemption bounds 0 to 2.
 fn same_under_both<T>(name: &str, spurious: bool, model: fn(&checker_tests::Recorder<T>))
 where
     T: Ord + std::fmt::Debug + Send + 'static,
@@ -317,6 +318,23 @@ where
     assert_eq!(dpor.0, dfs.0, "{name}: DFS and DPOR found other outcomes");
     assert_eq!(dpor.1, dfs.1, "{name}: DFS and DPOR covered other traces");
     assert!(dpor.2 <= dfs.2, "{name}: DPOR ran {} executions, DFS {}", dpor.2, dfs.2);
+    for bound in [0, 1, 2] {
+        let mut seen = Vec::new();
+        for strategy in [StrategyKind::Dfs, StrategyKind::Dpor] {
+            let mut builder = Builder::new();
+            builder.strategy = strategy;
+            builder.preemption_bound = Some(bound);
+            builder.spurious_wakeups = spurious;
+            let (outcome, found) = outcomes(&builder, model);
+            assert!(
+                matches!(outcome.verdict, Verdict::Verified(_)),
+                "{name}: {}",
+                outcome.summary()
+            );
+            seen.push(found);
+        }
+        assert_eq!(seen[0], seen[1], "{name}, bound {bound}: DFS and DPOR found other outcomes");
+    }
 }
 
 /// Timed condvar waits: whether the timeout passes before a notification is

@@ -32,12 +32,15 @@
 //! Deviations from the paper, and why:
 //! 1. Blocking operations. A race whose reversal cannot run is skipped: one
 //!    of `v`'s initial threads is not eligible before `e`, or `e'` blocks and
-//!    `e` does not leave its target free (a lock can take the place of an
+//!    would still be blocked after `v` (a lock can take the place of an
 //!    acquisition of the mutex, not of the release it waited for; a park, of
-//!    an unpark only if the token was already there). For a blocking step (a
-//!    lock, a wake-up's relock, a park) the search then goes on past that
-//!    partner to earlier ones: a lock races with the previous lock of the
-//!    mutex.
+//!    an unpark only if the token was already there). For a lock, a
+//!    wake-up's relock, and an rwlock's read or write lock, the lock's state
+//!    before `e` is replayed with `v`'s steps: a write lock can take the
+//!    place of a read lock once the other readers in `v` have left, since
+//!    read-side steps commute and so stay in `v`. For a blocking step the
+//!    search then goes on past that partner to earlier ones: a lock races
+//!    with the previous lock of the mutex.
 //! 2. Dependence is fixed by the operation (a CAS or `try_lock` writes even
 //!    when it fails), except that two `Arc` drops commute unless one is the
 //!    last. Weak initials and sleep sets reason about a thread's next step
@@ -61,7 +64,13 @@
 //!    spinning thread's iterations are then ordered against all the others'
 //!    steps, which costs executions in models that spin (more than one per
 //!    class once two threads spin), never outcomes; the differential test
-//!    checks bounded spin loops against DFS.
+//!    checks bounded spin loops against DFS. A wake-up that needs no
+//!    notification or token (`park_timeout`, a timed condvar wait, any wait
+//!    under spurious wake-ups) is a pivot too: after one times out, the
+//!    thread may not time out again while a thread that could run then has
+//!    not stepped (the engine's fairness for polling loops), which again
+//!    depends on what falls between the two. Such a step's reply (woken or
+//!    timed out) changes with its place, so it is a pivot whatever it did.
 //! 5. Data decisions (which waiter `notify_one` wakes) are explored
 //!    exhaustively at every step that makes one.
 //! 6. Races are found once per execution, for the steps new in it: the
