@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 
-use checker::model::{Builder, Outcome};
+use checker::model::{Builder, FailureKind, Outcome, Report, Verdict};
 
 /// Runs `body` under `builder`, collecting every value it records with the
 /// recorder it is given: the set of outcomes of the whole exploration.
@@ -18,6 +18,29 @@ where
     let outcome = builder.run(move || body(&recorder)).expect("a valid configuration");
     let set = std::mem::take(&mut *seen.0.lock().unwrap());
     (outcome, set)
+}
+
+/// Runs `model`, expects a failure of `kind`, replays its path and expects
+/// the same failure with the same trace. Returns the report.
+pub fn expect_bug<F>(builder: &Builder, kind: FailureKind, model: F) -> Report
+where
+    F: Fn() + Send + Sync + Clone + 'static,
+{
+    let outcome: Outcome = builder.run(model.clone()).expect("a valid configuration");
+    assert_eq!(outcome.verdict, Verdict::Failed, "{}", outcome.summary());
+    let report = *outcome.failure.expect("a failure report");
+    assert_eq!(report.kind(), kind, "{report}");
+    assert!(report.trace().contains("(1) "), "a numbered trace:\n{report}");
+    assert!(report.replay_command().contains(&format!("CHECKER_REPLAY={}", report.path())));
+    let mut replay = builder.clone();
+    replay.replay = Some(report.path().to_string());
+    let again = replay.run(model).expect("the path fits the program");
+    assert_eq!(again.executions, 1);
+    let again = again.failure.expect("the replay fails again");
+    assert_eq!(again.kind(), kind);
+    assert_eq!(again.trace(), report.trace(), "the replay is the same execution");
+    assert_eq!(again.message(), report.message());
+    report
 }
 
 /// Collects outcomes across the executions of one model run. It is a std
@@ -85,7 +108,7 @@ pub mod programs {
     use std::fmt;
 
     use checker::sync::atomic::{AtomicU64, Ordering};
-    use checker::sync::{Arc as ModelArc, Condvar, Mutex};
+    use checker::sync::{Arc as ModelArc, Condvar, Mutex, RwLock};
     use checker::thread;
 
     /// A deterministic pseudo-random generator (SplitMix64).
@@ -129,6 +152,10 @@ pub mod programs {
         Cas(usize, u64, u64),
         /// Locks mutex `.0`, runs the instructions, unlocks.
         Locked(usize, Vec<Instr>),
+        /// Read-locks rwlock `.0`, runs the instructions, unlocks.
+        ReadLocked(usize, Vec<Instr>),
+        /// Write-locks rwlock `.0`, runs the instructions, unlocks.
+        WriteLocked(usize, Vec<Instr>),
         /// Loads variable `.0` (recorded); runs the instructions only if it
         /// was `.1`: what the thread does next depends on what it read.
         IfEq(usize, u64, Vec<Instr>),
@@ -153,6 +180,8 @@ pub mod programs {
         pub vars: usize,
         /// Shared mutexes.
         pub mutexes: usize,
+        /// Shared rwlocks.
+        pub rwlocks: usize,
         /// Conditions: a flag under a mutex, with a condvar.
         pub conds: usize,
         /// Also hand every thread a handle of a checker `Arc`, dropped when
@@ -168,10 +197,12 @@ pub mod programs {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             writeln!(
                 f,
-                "program from seed {:#x}: {} var(s), {} mutex(es), {} condition(s), {} Arc",
+                "program from seed {:#x}: {} var(s), {} mutex(es), {} rwlock(s), {} condition(s), \
+                 {} Arc",
                 self.seed,
                 self.vars,
                 self.mutexes,
+                self.rwlocks,
                 self.conds,
                 if self.model_arc { "checker" } else { "std" }
             )?;
@@ -195,6 +226,8 @@ pub mod programs {
         pub vars: std::ops::RangeInclusive<usize>,
         /// Mutexes (0: no critical sections).
         pub mutexes: usize,
+        /// RwLocks (0: no read or write sections).
+        pub rwlocks: usize,
         /// Share through checker's `Arc` in one program out of this many (0: never).
         pub model_arc_one_in: u64,
         /// Allow branches on loaded values.
@@ -218,6 +251,13 @@ pub mod programs {
         let branch = depth < 3 && shape.branches;
         if shape.spins && rng.below(4) == 0 {
             return Instr::Spin(v, val, 1 + rng.below(3));
+        }
+        if depth == 0 && shape.rwlocks > 0 && rng.below(2) == 0 {
+            // Mostly readers: they are what the rwlock adds over a mutex.
+            let r = rng.below(shape.rwlocks as u64) as usize;
+            let write = rng.below(3) == 0;
+            let inner = (0..rng.below(2)).map(|_| instr(rng, shape, vars, depth + 1)).collect();
+            return if write { Instr::WriteLocked(r, inner) } else { Instr::ReadLocked(r, inner) };
         }
         match rng.below(7 + u64::from(lock) + 2 * u64::from(branch)) {
             0 | 1 => Instr::Load(v),
@@ -246,7 +286,9 @@ pub mod programs {
         instrs
             .iter()
             .map(|i| match i {
-                Instr::Locked(_, inner) => 2 + size(inner),
+                Instr::Locked(_, inner)
+                | Instr::ReadLocked(_, inner)
+                | Instr::WriteLocked(_, inner) => 2 + size(inner),
                 Instr::IfEq(_, _, inner) => 1 + size(inner),
                 Instr::Copy(..) => 2,
                 Instr::Spin(_, _, tries) => 1 + *tries as usize,
@@ -300,7 +342,8 @@ pub mod programs {
             conds += 1;
         }
         let model_arc = shape.model_arc_one_in > 0 && rng.below(shape.model_arc_one_in) == 0;
-        Program { vars, mutexes: shape.mutexes, conds, model_arc, threads, seed }
+        let rwlocks = shape.rwlocks;
+        Program { vars, mutexes: shape.mutexes, rwlocks, conds, model_arc, threads, seed }
     }
 
     /// What one execution of a program observed: every value each thread
@@ -310,6 +353,7 @@ pub mod programs {
     struct Shared {
         vars: Vec<AtomicU64>,
         mutexes: Vec<Mutex<()>>,
+        rwlocks: Vec<RwLock<()>>,
         conds: Vec<(Mutex<bool>, Condvar)>,
         /// Which thread dropped the last handle of the token (checker's `Arc`).
         last_drop: AtomicU64,
@@ -344,6 +388,14 @@ pub mod programs {
                 }
                 Instr::Locked(m, ref inner) => {
                     let _guard = shared.mutexes[m].lock().unwrap();
+                    exec(shared, inner, seen);
+                }
+                Instr::ReadLocked(r, ref inner) => {
+                    let _guard = shared.rwlocks[r].read().unwrap();
+                    exec(shared, inner, seen);
+                }
+                Instr::WriteLocked(r, ref inner) => {
+                    let _guard = shared.rwlocks[r].write().unwrap();
                     exec(shared, inner, seen);
                 }
                 Instr::Copy(from, to) => {
@@ -392,6 +444,7 @@ pub mod programs {
             let shared = std::sync::Arc::new(Shared {
                 vars: (0..self.vars).map(|_| AtomicU64::new(0)).collect(),
                 mutexes: (0..self.mutexes).map(|_| Mutex::new(())).collect(),
+                rwlocks: (0..self.rwlocks).map(|_| RwLock::new(())).collect(),
                 conds: (0..self.conds).map(|_| (Mutex::new(false), Condvar::new())).collect(),
                 last_drop: AtomicU64::new(0),
             });

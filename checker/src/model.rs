@@ -58,6 +58,12 @@ pub struct Builder {
     /// covered, in `Outcome::traces`: how close the reduction is to optimal.
     /// A diagnostic; it costs time quadratic in each execution's length.
     pub count_traces: bool,
+    /// Let `Condvar::wait` and `thread::park` return without a notification
+    /// or token, as std allows, and explore those wake-ups
+    /// (`CHECKER_SPURIOUS_WAKEUPS`). Off by default: it multiplies the
+    /// executions, and loom does not model it. Turn it on to check that
+    /// every wait sits in a loop that re-checks its condition.
+    pub spurious_wakeups: bool,
 }
 
 impl Default for Builder {
@@ -82,6 +88,7 @@ impl Builder {
             replay: None,
             strategy: c.strategy,
             count_traces: c.count_traces,
+            spurious_wakeups: c.spurious_wakeups,
         }
     }
 
@@ -99,6 +106,7 @@ impl Builder {
             name: self.name.clone(),
             strategy: self.strategy,
             count_traces: self.count_traces,
+            spurious_wakeups: self.spurious_wakeups,
         }
     }
 

@@ -16,8 +16,8 @@ use scheduler::ids;
 use scheduler::op::Op;
 use scheduler::rt;
 
-pub use crate::thread_local::{AccessError, LocalKey};
 pub use crate::scope::{Scope, ScopedJoinHandle, scope};
+pub use crate::thread_local::{AccessError, LocalKey};
 
 /// A model thread's identifier, unique within one execution.
 #[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -76,9 +76,21 @@ pub fn yield_now() {
 }
 
 /// Blocks until this thread's unpark token is available, and takes it.
+/// With `Builder::spurious_wakeups` it may also return without the token,
+/// as std allows.
 #[track_caller]
 pub fn park() {
-    rt::perform(Op::Park, Location::caller());
+    let op = if rt::spurious_wakeups() { Op::TryPark { timed: false } } else { Op::Park };
+    rt::perform(op, Location::caller());
+}
+
+/// Like [`park`], but may also return when the timeout passes: taking the
+/// token if it is available, returning without it if not. Whether an unpark
+/// comes first is explored; the duration itself is not modelled. A step.
+#[track_caller]
+pub fn park_timeout(dur: std::time::Duration) {
+    let _ = dur;
+    rt::perform(Op::TryPark { timed: true }, Location::caller());
 }
 
 /// Is this model thread unwinding from a panic?

@@ -60,6 +60,10 @@ pub struct Config {
     /// executions run: a diagnostic of how close a reduction is to optimal.
     /// Costs time quadratic in each execution's length.
     pub count_traces: bool,
+    /// Let `Condvar::wait` and `thread::park` return without a notification
+    /// or token, as std allows, and explore it. Off by default: it
+    /// multiplies executions, and loom does not model it.
+    pub spurious_wakeups: bool,
 }
 
 /// The default of [`Config::max_threads`]. Not a compile-time cap: any
@@ -80,6 +84,7 @@ impl Default for Config {
             name: None,
             strategy: StrategyKind::Dpor,
             count_traces: false,
+            spurious_wakeups: false,
         }
     }
 }
@@ -116,6 +121,7 @@ pub const ENV_VARS: &[(&str, Option<&str>, &str)] = &[
     ("CHECKER_REPLAY", None, "a decision path printed by a failure report"),
     ("CHECKER_LOG", Some("LOOM_LOG"), "one of 0, 1, summary, trace"),
     ("CHECKER_STRATEGY", None, "one of dpor, dfs"),
+    ("CHECKER_SPURIOUS_WAKEUPS", None, "one of 0, 1, true, false, on, off"),
 ];
 
 fn expected_form(variable: &'static str) -> &'static str {
@@ -197,6 +203,13 @@ impl Config {
                 _ => return Err(bad(var, &v, "CHECKER_STRATEGY")),
             };
         }
+        if let Some((var, v)) = get("CHECKER_SPURIOUS_WAKEUPS") {
+            self.spurious_wakeups = match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "on" | "yes" => true,
+                "0" | "false" | "off" | "no" => false,
+                _ => return Err(bad(var, &v, "CHECKER_SPURIOUS_WAKEUPS")),
+            };
+        }
         if let Some((var, v)) = get("CHECKER_LOG") {
             self.log = match v.trim().to_ascii_lowercase().as_str() {
                 "0" | "off" | "false" | "quiet" => LogLevel::Quiet,
@@ -261,5 +274,19 @@ mod tests {
         assert!(c.apply_env_from(env(&[("CHECKER_STACK_SIZE", "12")])).is_err());
         assert!(c.apply_env_from(env(&[("CHECKER_LOG", "loud")])).is_err());
         assert!(c.apply_env_from(env(&[("CHECKER_MAX_THREADS", "0")])).is_err());
+    }
+
+    #[test]
+    fn spurious_wakeups_parse_as_a_switch() {
+        let mut c = Config::default();
+        assert!(!c.spurious_wakeups, "off by default");
+        c.apply_env_from(env(&[("CHECKER_SPURIOUS_WAKEUPS", " on ")])).unwrap();
+        assert!(c.spurious_wakeups);
+        c.apply_env_from(env(&[("CHECKER_SPURIOUS_WAKEUPS", "0")])).unwrap();
+        assert!(!c.spurious_wakeups);
+        let err = c.apply_env_from(env(&[("CHECKER_SPURIOUS_WAKEUPS", "maybe")])).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("CHECKER_SPURIOUS_WAKEUPS") && text.contains("\"maybe\""), "{text}");
+        assert!(text.contains("one of 0, 1, true, false, on, off"), "{text}");
     }
 }

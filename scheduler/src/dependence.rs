@@ -9,10 +9,14 @@
 //!
 //! | kinds | dependent? |
 //! |---|---|
-//! | two loads | no |
+//! | two loads; two reads of a poison flag | no |
+//! | two read-side steps of an `RwLock` (`read`, `try_read`, read unlock) | no: readers do not exclude each other |
+//! | a poison-flag read and a read-side step | no: read guards never poison |
 //! | two condvar waits (enqueues), or two notifies | no: a notify picks any waiter, whichever order they queued in |
+//! | a timed or spurious wake-up (dequeue) and a wait or another wake-up | no: the waiter set ends the same |
 //! | two unparks of one thread | no: setting a token is idempotent |
 //! | two drops of one `Arc` | only if one of them is (or, not yet run, may be) the last one |
+//! | two upgrades, two count reads | no |
 //! | anything else | yes |
 //!
 //! The relation is fixed by the operation, with one exception: a CAS or a
@@ -22,7 +26,11 @@
 //! "failed CAS only reads" refinement made the differential test find
 //! missing executions. The one exception is `Arc`: two drops commute unless
 //! one is the last, so that reference counting does not multiply
-//! executions; a drop not yet run (`remaining: None`) may be the last.
+//! executions; a drop not yet run (`remaining: None`) may be the last. An
+//! upgrade, in contrast, is ordered against every drop: whether it finds a
+//! handle left depends on all the drops before it, not on one of them (a
+//! rule over "the last drop" named different drops in equivalent
+//! executions, and the differential test caught it).
 
 use smallvec::{SmallVec, smallvec};
 
@@ -41,13 +49,19 @@ pub enum Target {
 /// How an access touches its target.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum AccessKind {
-    /// Reads without changing it: a load.
+    /// Reads without changing it: a load, `is_poisoned`.
     Read,
     /// Changes it, or may: stores, read-modify-writes, CAS, lock
-    /// acquisitions, `try_lock`, releases, `try_unwrap`.
+    /// acquisitions, `try_lock`, releases, `try_unwrap`, the write side of an
+    /// `RwLock`, `clear_poison`.
     Write,
+    /// The read side of an `RwLock`: `read`, `try_read`, a read unlock.
+    Shared,
     /// Joins a condvar's waiters.
     Enqueue,
+    /// Leaves a condvar's waiters without a notification: the wake-up of a
+    /// timed wait, or of any wait when spurious wake-ups are explored.
+    Dequeue,
     /// Wakes a condvar's waiters.
     Signal,
     /// Makes a park token available.
@@ -60,6 +74,10 @@ pub enum AccessKind {
         /// Handles left after the drop.
         remaining: Option<u64>,
     },
+    /// Reads an `Arc`'s strong or weak count.
+    Count,
+    /// `Weak::upgrade`: adds a strong handle if one is left.
+    Upgrade,
 }
 
 impl AccessKind {
@@ -93,10 +111,26 @@ pub fn accesses(thread: ThreadId, op: &Op, reply: Option<Reply>) -> SmallVec<[Ac
         | Op::Unlock { object, .. }
         | Op::TryLock { object }
         | Op::ArcTryUnwrap { object } => smallvec![at(object, Write)],
-        Op::Wait { condvar, mutex } => smallvec![at(mutex, Write), at(condvar, Enqueue)],
+        Op::WriteLock { object }
+        | Op::TryWrite { object }
+        | Op::WriteUnlock { object, .. }
+        | Op::PoisonFlag { object, clear: true } => smallvec![at(object, Write)],
+        Op::ReadLock { object } | Op::TryRead { object } | Op::ReadUnlock { object } => {
+            smallvec![at(object, Shared)]
+        }
+        Op::PoisonFlag { object, clear: false } => smallvec![at(object, Read)],
+        Op::Wait { condvar, mutex, .. } => smallvec![at(mutex, Write), at(condvar, Enqueue)],
+        // A wake-up that needs no notification races with the notifies: it
+        // leaves the waiters whether or not one came. One that needs a
+        // notification is ordered after it by causality instead.
+        Op::Relock { condvar, mutex, .. } if op.wakes_unnotified() => {
+            smallvec![at(mutex, Write), at(condvar, Dequeue)]
+        }
         Op::Relock { mutex, .. } => smallvec![at(mutex, Write)],
         Op::Notify { condvar, .. } => smallvec![at(condvar, Signal)],
-        Op::Park => smallvec![Access { target: Target::Token(thread), kind: Park }],
+        Op::Park | Op::TryPark { .. } => {
+            smallvec![Access { target: Target::Token(thread), kind: Park }]
+        }
         Op::Unpark { thread: target } => {
             smallvec![Access { target: Target::Token(target), kind: Unpark }]
         }
@@ -107,6 +141,8 @@ pub fn accesses(thread: ThreadId, op: &Op, reply: Option<Reply>) -> SmallVec<[Ac
             };
             smallvec![at(object, Drop { remaining })]
         }
+        Op::ArcCount { object, .. } => smallvec![at(object, Count)],
+        Op::WeakUpgrade { object } => smallvec![at(object, Upgrade)],
         // Ordered by causality (a child starts after its spawn; a join
         // after the joined thread's end), not by conflict.
         // A yield conflicts with every step of every other thread, and so does
@@ -122,7 +158,18 @@ pub fn dependent(a: &Access, b: &Access) -> bool {
         return false;
     }
     match (a.kind, b.kind) {
-        (Read, Read) | (Enqueue, Enqueue) | (Signal, Signal) | (Unpark, Unpark) => false,
+        (Read, Read)
+        | (Shared, Shared)
+        | (Read, Shared)
+        | (Shared, Read)
+        | (Enqueue, Enqueue)
+        | (Enqueue, Dequeue)
+        | (Dequeue, Enqueue)
+        | (Dequeue, Dequeue)
+        | (Signal, Signal)
+        | (Unpark, Unpark)
+        | (Count, Count)
+        | (Upgrade, Upgrade) => false,
         (Drop { remaining: x }, Drop { remaining: y }) => {
             // Which drop is last is the only thing their order changes. A
             // drop not yet run may become the last once at most one handle
@@ -174,7 +221,7 @@ pub fn trace_fingerprint(execution: &crate::execution::Execution) -> u64 {
         // only whether a drop was the last belongs to the class.
         let shown = match (op, reply) {
             (Op::ArcDrop { .. }, Reply::Value(left)) => Reply::Value(u64::from(left == 0)),
-            (Op::ArcTryUnwrap { .. }, Reply::Exchange { ok, .. }) => {
+            (Op::ArcTryUnwrap { .. } | Op::WeakUpgrade { .. }, Reply::Exchange { ok, .. }) => {
                 Reply::Exchange { ok, previous: 0 }
             }
             (_, reply) => reply,
@@ -203,10 +250,26 @@ pub fn trace_fingerprint(execution: &crate::execution::Execution) -> u64 {
     sum
 }
 
+/// May `op` wake without a notification or token (a timeout, or a spurious
+/// wake-up)? Such a step may not time out again while a thread that could
+/// run at its last timeout has not stepped (see `Execution::eligible`), so
+/// DPOR makes it a pivot (`strategy/dpor.rs`, deviation 4).
+pub fn may_time_out(op: &Op) -> bool {
+    matches!(op, Op::TryPark { .. }) || op.wakes_unnotified()
+}
+
 /// Does `op` block until another thread acts (a lock held elsewhere, a
 /// thread not finished, no notification or token yet)?
 pub fn blocking(op: &Op) -> bool {
-    matches!(op, Op::Lock { .. } | Op::Relock { .. } | Op::Park | Op::Join { .. })
+    matches!(
+        op,
+        Op::Lock { .. }
+            | Op::Relock { .. }
+            | Op::ReadLock { .. }
+            | Op::WriteLock { .. }
+            | Op::Park
+            | Op::Join { .. }
+    )
 }
 
 #[cfg(test)]
@@ -236,6 +299,17 @@ mod tests {
         assert!(dependent(&drop(Some(1)), &drop(Some(0))), "the second is last");
         assert!(dependent(&drop(None), &drop(Some(1))), "the pending one may be last");
         assert!(!dependent(&drop(None), &drop(Some(2))), "two handles are left besides it");
+    }
+
+    #[test]
+    fn upgrades_are_ordered_against_every_drop_but_not_each_other() {
+        let drop = |r| object(AccessKind::Drop { remaining: r });
+        let upgrade = object(AccessKind::Upgrade);
+        for r in [Some(0), Some(1), Some(5), None] {
+            assert!(dependent(&drop(r), &upgrade) && dependent(&upgrade, &drop(r)), "{r:?}");
+        }
+        assert!(!dependent(&upgrade, &upgrade));
+        assert!(dependent(&upgrade, &object(AccessKind::Count)));
     }
 
     #[test]

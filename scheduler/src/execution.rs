@@ -49,6 +49,11 @@ pub(crate) struct ThreadRecord {
     /// The threads that were enabled when it last yielded and have taken no
     /// step since: while one of them is enabled, it may not run.
     pub(crate) waits_for: ThreadSet,
+    /// After a wake-up without notification or token (a timeout): the
+    /// threads that could run then, or could once it released its locks,
+    /// and have taken no step since. While one of them is enabled, the
+    /// thread may not time out again (it may still run, or be woken).
+    pub(crate) timeout_waits_for: ThreadSet,
     pub(crate) park_token: bool,
     /// Between a panic and the end of its unwinding.
     pub(crate) unwinding: bool,
@@ -72,6 +77,7 @@ impl ThreadRecord {
             notified: false,
             yielded: false,
             waits_for: ThreadSet::new(),
+            timeout_waits_for: ThreadSet::new(),
             park_token: false,
             unwinding: false,
             panics: Vec::new(),
@@ -143,6 +149,9 @@ pub struct Execution {
     /// Every thread has finished and the lazy statics are being dropped:
     /// operations run at once, as in teardown, but the execution has not failed.
     pub(crate) finalizing: bool,
+    /// Condvar waits and parks may wake without a notification or token
+    /// (`Config::spurious_wakeups`). Kept across executions.
+    pub(crate) spurious_wakeups: bool,
 }
 
 impl Execution {
@@ -160,6 +169,7 @@ impl Execution {
             hb: HappensBefore::default(),
             storage: Storage::default(),
             finalizing: false,
+            spurious_wakeups: false,
         }
     }
 
@@ -209,7 +219,14 @@ impl Execution {
         let Some(pending) = &record.pending else { return false };
         match pending.op {
             Op::Lock { object } => self.holder(object).is_none(),
-            Op::Relock { mutex, .. } => record.notified && self.holder(mutex).is_none(),
+            Op::Relock { mutex, .. } => {
+                (record.notified || pending.op.wakes_unnotified()) && self.holder(mutex).is_none()
+            }
+            Op::ReadLock { object } => self.rwlock(object).0.is_none(),
+            Op::WriteLock { object } => {
+                let (writer, readers) = self.rwlock(object);
+                writer.is_none() && readers.is_empty()
+            }
             Op::Join { thread } => self.threads[thread.index()].finished,
             Op::Park => record.park_token,
             _ => true,
@@ -223,6 +240,14 @@ impl Execution {
         }
     }
 
+    /// An rwlock's writer and readers.
+    fn rwlock(&self, object: ObjectId) -> (Option<ThreadId>, &[ThreadId]) {
+        match &self.objects.records[object.index()].state {
+            ObjectState::RwLock { writer, readers, .. } => (*writer, readers),
+            other => unreachable!("rwlock access to {other:?}"),
+        }
+    }
+
     /// The threads a strategy may pick next, the last-run thread first when
     /// it may go on. A thread that yielded is left out while a thread that
     /// was enabled at its yield is enabled and has not taken a step since:
@@ -233,8 +258,13 @@ impl Execution {
         let threads = self.threads.len() as u32;
         out.extend((0..threads).map(ThreadId).filter(|&t| {
             self.enabled(t) && {
-                let waits_for = &self.threads[t.index()].waits_for;
-                waits_for.is_empty() || !waits_for.iter().any(|u| self.enabled(u))
+                let record = &self.threads[t.index()];
+                let waits_for = &record.waits_for;
+                let timeouts = &record.timeout_waits_for;
+                (waits_for.is_empty() || !waits_for.iter().any(|u| self.enabled(u)))
+                    && (timeouts.is_empty()
+                        || !self.would_time_out(t)
+                        || !timeouts.iter().any(|u| self.enabled(u)))
             }
         }));
         if out.is_empty() {
@@ -262,6 +292,29 @@ impl Execution {
             );
             self.fail(FailureKind::MutexRelocked, msg);
         }
+        if let Op::ReadLock { object } | Op::WriteLock { object } = pending.op {
+            let (writer, readers) = self.rwlock(object);
+            let write = matches!(pending.op, Op::WriteLock { .. });
+            let held = if writer == Some(thread) {
+                Some("the write lock")
+            } else if write && readers.contains(&thread) {
+                Some("a read lock")
+            } else {
+                None
+            };
+            if let Some(held) = held {
+                let label = self.objects.label(object);
+                let msg = format!(
+                    "{} {}-locked {label} at {} while already holding {held} on it: this \
+                     deadlocks in std (an RwLock is not reentrant, and a read lock cannot be \
+                     upgraded)",
+                    self.thread_label(thread),
+                    if write { "write" } else { "read" },
+                    crate::report::location(pending.location)
+                );
+                self.fail(FailureKind::RwLockRelocked, msg);
+            }
+        }
         self.threads[thread.index()].pending = Some(pending);
     }
 
@@ -280,6 +333,7 @@ impl Execution {
         // The threads that wait for this one to take a step stop waiting.
         for record in &mut self.threads {
             record.waits_for.remove(thread);
+            record.timeout_waits_for.remove(thread);
         }
         self.threads[thread.index()].yielded = false;
         let mut aux = 0;
@@ -327,6 +381,23 @@ impl Execution {
             }
             op => self.apply(thread, op, pending.location),
         };
+        // A loop that waits with a timeout polls: fairly, as a spin loop
+        // that yields, so that it ends once the threads it waits for can run
+        // (see `eligible`). Taking no turn right away keeps what the thread
+        // does just after a timeout.
+        if crate::dependence::may_time_out(&pending.op) {
+            let timed_out =
+                matches!(effect, Effect::Resume(Reply::TimedOut { .. } | Reply::Value(0)));
+            let mut others = ThreadSet::new();
+            if timed_out {
+                for u in (0..self.threads.len() as u32).map(ThreadId) {
+                    if u != thread && (self.enabled(u) || self.blocked_by(u, thread)) {
+                        others.insert(u);
+                    }
+                }
+            }
+            self.threads[thread.index()].timeout_waits_for = others;
+        }
         let reply = match effect {
             Effect::Resume(reply) => reply,
             Effect::Spawn(child) => Reply::Spawned(child),
@@ -371,6 +442,25 @@ impl Execution {
             }
             Op::Unlock { object, .. } | Op::Wait { mutex: object, .. } => {
                 hb.release(thread, SyncTarget::Object(object))
+            }
+            // Readers do not order each other: a read unlock releases into
+            // `Readers`, which only a write lock acquires.
+            Op::ReadLock { object } => hb.acquire(thread, SyncTarget::Object(object)),
+            Op::TryRead { object } if matches!(reply, Reply::TryLocked { acquired: true, .. }) => {
+                hb.acquire(thread, SyncTarget::Object(object))
+            }
+            Op::WriteLock { object } => {
+                hb.acquire(thread, SyncTarget::Object(object));
+                hb.acquire(thread, SyncTarget::Readers(object));
+            }
+            Op::TryWrite { object } if matches!(reply, Reply::TryLocked { acquired: true, .. }) => {
+                hb.acquire(thread, SyncTarget::Object(object));
+                hb.acquire(thread, SyncTarget::Readers(object));
+            }
+            Op::ReadUnlock { object } => hb.release(thread, SyncTarget::Readers(object)),
+            Op::WriteUnlock { object, .. } => hb.release(thread, SyncTarget::Object(object)),
+            Op::TryPark { .. } if reply == Reply::Value(1) => {
+                hb.acquire(thread, SyncTarget::ParkToken(thread))
             }
             Op::Spawn => {
                 if let Reply::Spawned(child) = reply {
@@ -431,8 +521,77 @@ impl Execution {
                 };
                 *holder = Some(thread);
                 let poisoned = *poisoned;
-                self.threads[thread.index()].notified = false;
-                Effect::Resume(Reply::Locked { poisoned })
+                let notified = std::mem::take(&mut self.threads[thread.index()].notified);
+                match op {
+                    Op::Relock { condvar, .. } if !notified => {
+                        // Woke without a notification: leave the waiters.
+                        if let ObjectState::Condvar { waiters } = self.objects.state(condvar) {
+                            waiters.retain(|&w| w != thread);
+                        }
+                        Effect::Resume(Reply::TimedOut { poisoned })
+                    }
+                    _ => Effect::Resume(Reply::Locked { poisoned }),
+                }
+            }
+            Op::ReadLock { object } | Op::WriteLock { object } => {
+                let ObjectState::RwLock { writer, readers, poisoned } = self.objects.state(object)
+                else {
+                    unreachable!("lock of an rwlock")
+                };
+                if matches!(op, Op::WriteLock { .. }) {
+                    *writer = Some(thread);
+                } else {
+                    readers.push(thread);
+                }
+                Effect::Resume(Reply::Locked { poisoned: *poisoned })
+            }
+            Op::TryRead { object } | Op::TryWrite { object } => {
+                let ObjectState::RwLock { writer, readers, poisoned } = self.objects.state(object)
+                else {
+                    unreachable!("try-lock of an rwlock")
+                };
+                let write = matches!(op, Op::TryWrite { .. });
+                let acquired = writer.is_none() && (!write || readers.is_empty());
+                if acquired && write {
+                    *writer = Some(thread);
+                } else if acquired {
+                    readers.push(thread);
+                }
+                Effect::Resume(Reply::TryLocked { acquired, poisoned: *poisoned })
+            }
+            Op::ReadUnlock { object } => {
+                let ObjectState::RwLock { readers, .. } = self.objects.state(object) else {
+                    unreachable!("read unlock of an rwlock")
+                };
+                let at = readers.iter().position(|&r| r == thread);
+                debug_assert!(at.is_some(), "read unlock by a reader");
+                if let Some(at) = at {
+                    readers.remove(at);
+                }
+                Effect::Resume(Reply::Done)
+            }
+            Op::WriteUnlock { object, poison } => {
+                let ObjectState::RwLock { writer, poisoned, .. } = self.objects.state(object)
+                else {
+                    unreachable!("write unlock of an rwlock")
+                };
+                debug_assert_eq!(*writer, Some(thread), "write unlock by the writer");
+                *writer = None;
+                *poisoned |= poison;
+                Effect::Resume(Reply::Done)
+            }
+            Op::PoisonFlag { object, clear } => {
+                let flag = match self.objects.state(object) {
+                    ObjectState::Mutex { poisoned, .. } | ObjectState::RwLock { poisoned, .. } => {
+                        poisoned
+                    }
+                    other => unreachable!("poison flag of {other:?}"),
+                };
+                let was = *flag;
+                if clear {
+                    *flag = false;
+                }
+                Effect::Resume(Reply::Value(u64::from(was)))
             }
             Op::TryLock { object } => {
                 let ObjectState::Mutex { holder, poisoned } = self.objects.state(object) else {
@@ -453,16 +612,18 @@ impl Execution {
                 *poisoned |= poison;
                 Effect::Resume(Reply::Done)
             }
-            Op::Wait { condvar, mutex } => {
+            Op::Wait { condvar, mutex, timed } => {
                 if let ObjectState::Mutex { holder, .. } = self.objects.state(mutex) {
                     *holder = None;
                 }
                 if let ObjectState::Condvar { waiters } = self.objects.state(condvar) {
                     waiters.push(thread);
                 }
+                let spurious = self.spurious_wakeups;
                 let record = &mut self.threads[thread.index()];
                 record.notified = false;
-                record.pending = Some(Pending { op: Op::Relock { condvar, mutex }, location });
+                let op = Op::Relock { condvar, mutex, timed, spurious };
+                record.pending = Some(Pending { op, location });
                 Effect::Block
             }
             Op::Spawn => {
@@ -479,16 +640,12 @@ impl Execution {
                 self.threads[thread.index()].park_token = false;
                 Effect::Resume(Reply::Done)
             }
+            Op::TryPark { .. } => {
+                let took = std::mem::take(&mut self.threads[thread.index()].park_token);
+                Effect::Resume(Reply::Value(u64::from(took)))
+            }
             Op::Yield => {
-                let mut waits_for = ThreadSet::new();
-                for u in (0..self.threads.len() as u32).map(ThreadId) {
-                    if u != thread && self.enabled(u) {
-                        waits_for.insert(u);
-                    }
-                }
-                let record = &mut self.threads[thread.index()];
-                record.yielded = true;
-                record.waits_for = waits_for;
+                self.yield_turn(thread);
                 Effect::Resume(Reply::Done)
             }
             Op::Unpark { thread: target } => {
@@ -496,14 +653,14 @@ impl Execution {
                 Effect::Resume(Reply::Done)
             }
             Op::ArcDrop { object } => {
-                let ObjectState::Arc { count } = self.objects.state(object) else {
+                let ObjectState::Arc { count, .. } = self.objects.state(object) else {
                     unreachable!("drop of an Arc")
                 };
                 *count = count.saturating_sub(1);
                 Effect::Resume(Reply::Value(*count))
             }
             Op::ArcTryUnwrap { object } => {
-                let ObjectState::Arc { count } = self.objects.state(object) else {
+                let ObjectState::Arc { count, .. } = self.objects.state(object) else {
                     unreachable!("try_unwrap of an Arc")
                 };
                 let previous = *count;
@@ -513,8 +670,71 @@ impl Execution {
                 }
                 Effect::Resume(Reply::Exchange { ok, previous })
             }
+            Op::ArcCount { object, weak } => {
+                let ObjectState::Arc { count, weak: weaks } = *self.objects.state(object) else {
+                    unreachable!("count of an Arc")
+                };
+                // As std: no weak handles are counted once the value is gone.
+                let n = match weak {
+                    true if count == 0 => 0,
+                    true => weaks,
+                    false => count,
+                };
+                Effect::Resume(Reply::Value(n))
+            }
+            Op::WeakUpgrade { object } => {
+                let ObjectState::Arc { count, .. } = self.objects.state(object) else {
+                    unreachable!("upgrade of a Weak")
+                };
+                let previous = *count;
+                let ok = previous > 0;
+                if ok {
+                    *count += 1;
+                }
+                Effect::Resume(Reply::Exchange { ok, previous })
+            }
             Op::Notify { .. } => unreachable!("notify is executed with its decision"),
         }
+    }
+
+    /// Would `thread`'s pending step, run now, wake without a notification
+    /// or token?
+    fn would_time_out(&self, thread: ThreadId) -> bool {
+        let record = &self.threads[thread.index()];
+        match record.pending.as_ref().map(|p| p.op) {
+            Some(Op::TryPark { .. }) => !record.park_token,
+            Some(op @ Op::Relock { .. }) => op.wakes_unnotified() && !record.notified,
+            _ => false,
+        }
+    }
+
+    /// Is `thread` blocked on a lock that `holder` holds?
+    fn blocked_by(&self, thread: ThreadId, holder: ThreadId) -> bool {
+        let Some(pending) = &self.threads[thread.index()].pending else { return false };
+        match pending.op {
+            Op::Lock { object } | Op::Relock { mutex: object, .. } => {
+                self.holder(object) == Some(holder)
+            }
+            Op::ReadLock { object } | Op::WriteLock { object } => {
+                let (writer, readers) = self.rwlock(object);
+                writer == Some(holder) || readers.contains(&holder)
+            }
+            _ => false,
+        }
+    }
+
+    /// `thread` lets the others go first: it may not run while a thread
+    /// enabled now is enabled and has not stepped since (fairness).
+    fn yield_turn(&mut self, thread: ThreadId) {
+        let mut waits_for = ThreadSet::new();
+        for u in (0..self.threads.len() as u32).map(ThreadId) {
+            if u != thread && self.enabled(u) {
+                waits_for.insert(u);
+            }
+        }
+        let record = &mut self.threads[thread.index()];
+        record.yielded = true;
+        record.waits_for = waits_for;
     }
 
     /// Runs an operation during teardown, on the calling thread's stack
@@ -609,6 +829,20 @@ impl Execution {
             }
             Op::Relock { condvar, .. } => {
                 format!("waits for a notification on {}, at {at}", self.objects.label(condvar))
+            }
+            Op::ReadLock { object } | Op::WriteLock { object } => {
+                let (writer, readers) = self.rwlock(object);
+                let how = if matches!(pending.op, Op::ReadLock { .. }) { "read" } else { "write" };
+                let by = match writer {
+                    Some(w) => format!("held for writing by {}", self.thread_label(w)),
+                    None => {
+                        let mut names: Vec<String> =
+                            readers.iter().map(|&r| self.thread_label(r)).collect();
+                        names.dedup();
+                        format!("held for reading by {}", names.join(", "))
+                    }
+                };
+                format!("waits to {how}-lock {} {by}, at {at}", self.objects.label(object))
             }
             Op::Join { thread: other } => {
                 format!("waits to join {}, at {at}", self.thread_label(other))

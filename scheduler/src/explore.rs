@@ -207,7 +207,9 @@ fn explore(
     };
     let start = Instant::now();
     let mut engine = Engine::new(&config, pool);
-    rt::install(Execution::new());
+    let mut execution = Execution::new();
+    execution.spurious_wakeups = config.spurious_wakeups;
+    rt::install(execution);
     let mut executions = 0u64;
     let mut max_steps = 0usize;
     let mut failure = None;
@@ -661,7 +663,7 @@ fn leak_report(ex: &Execution, forgotten: &[ThreadId]) -> Option<String> {
     } else {
         let leaked = ex.storage.arcs.iter().find_map(|&object| {
             match ex.objects.records[object.index()].state {
-                crate::ObjectState::Arc { count } if count > 0 => Some((object, count)),
+                crate::ObjectState::Arc { count, .. } if count > 0 => Some((object, count)),
                 _ => None,
             }
         })?;

@@ -36,6 +36,15 @@ pub enum ObjectState {
         /// A guard was dropped while its thread panicked.
         poisoned: bool,
     },
+    /// A reader-writer lock.
+    RwLock {
+        /// The thread holding the write lock.
+        writer: Option<ThreadId>,
+        /// The threads holding a read lock, once per guard.
+        readers: Vec<ThreadId>,
+        /// A write guard was dropped while its thread panicked.
+        poisoned: bool,
+    },
     /// A condition variable.
     Condvar {
         /// Threads waiting, in the order they started waiting.
@@ -45,6 +54,8 @@ pub enum ObjectState {
     Arc {
         /// Live handles. Cloning counts without a step; dropping is a step.
         count: u64,
+        /// Live `Weak` handles, counted without a step.
+        weak: u64,
     },
 }
 

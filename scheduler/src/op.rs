@@ -226,20 +226,69 @@ pub enum Op {
         /// The guard is dropped while its thread panics, which poisons the mutex.
         poison: bool,
     },
-    /// `Condvar::wait`: release the mutex and sleep until notified.
+    /// `Condvar::wait` or `wait_timeout`: release the mutex and sleep until
+    /// notified (or, if timed, until the timeout).
     Wait {
         /// The condvar.
         condvar: ObjectId,
         /// The mutex released while waiting.
         mutex: ObjectId,
+        /// `wait_timeout`: the thread may wake without a notification.
+        timed: bool,
     },
     /// The second half of `Condvar::wait`, set by the engine: once notified,
-    /// take the mutex back. Enabled when notified and the mutex is free.
+    /// take the mutex back. Enabled when the mutex is free and the thread
+    /// was notified, or may wake without a notification (`timed` or
+    /// `spurious`); the reply says which happened.
     Relock {
         /// The condvar waited on.
         condvar: ObjectId,
         /// The mutex to take back.
         mutex: ObjectId,
+        /// The wait has a timeout, which may pass first.
+        timed: bool,
+        /// Spurious wake-ups are explored (`Config::spurious_wakeups`).
+        spurious: bool,
+    },
+    /// `RwLock::read`: blocks while a thread holds the write lock.
+    ReadLock {
+        /// The rwlock.
+        object: ObjectId,
+    },
+    /// `RwLock::write`: blocks while any thread holds the lock.
+    WriteLock {
+        /// The rwlock.
+        object: ObjectId,
+    },
+    /// `RwLock::try_read`: never blocks.
+    TryRead {
+        /// The rwlock.
+        object: ObjectId,
+    },
+    /// `RwLock::try_write`: never blocks.
+    TryWrite {
+        /// The rwlock.
+        object: ObjectId,
+    },
+    /// Dropping an `RwLockReadGuard` (never poisons, as in std).
+    ReadUnlock {
+        /// The rwlock.
+        object: ObjectId,
+    },
+    /// Dropping an `RwLockWriteGuard`.
+    WriteUnlock {
+        /// The rwlock.
+        object: ObjectId,
+        /// The guard is dropped while its thread panics, which poisons the lock.
+        poison: bool,
+    },
+    /// `is_poisoned` (replies `Value(1)` if poisoned) or `clear_poison` of a
+    /// `Mutex` or an `RwLock`.
+    PoisonFlag {
+        /// The mutex or rwlock.
+        object: ObjectId,
+        /// `clear_poison`: the flag is cleared after it is read.
+        clear: bool,
     },
     /// `Condvar::notify_one` or `notify_all`.
     Notify {
@@ -257,6 +306,14 @@ pub enum Op {
     },
     /// `thread::park`: blocks until the thread's unpark token is available.
     Park,
+    /// A park that may return without the token: `thread::park_timeout`
+    /// (`timed`), or `thread::park` when spurious wake-ups are explored.
+    /// Never blocks; takes the token if it is there and replies `Value(1)`,
+    /// else `Value(0)` (the timeout passed, or a spurious wake-up).
+    TryPark {
+        /// `park_timeout`, not a spurious wake-up of `park`.
+        timed: bool,
+    },
     /// `thread::yield_now` or `hint::spin_loop`: the thread lets the others
     /// go first. It may take no further step until another thread has taken
     /// one, if another can (a fair yield: spin loops end).
@@ -278,6 +335,20 @@ pub enum Op {
         /// The `Arc` allocation.
         object: ObjectId,
     },
+    /// `Arc::strong_count` and friends: reads a count of the allocation.
+    /// Replies `Value(count)`.
+    ArcCount {
+        /// The `Arc` allocation.
+        object: ObjectId,
+        /// The weak count, not the strong one.
+        weak: bool,
+    },
+    /// `Weak::upgrade`: one more strong handle if any is left. Replies
+    /// `Exchange { ok, previous }` with the strong count it saw.
+    WeakUpgrade {
+        /// The `Arc` allocation.
+        object: ObjectId,
+    },
 }
 
 impl Op {
@@ -292,11 +363,25 @@ impl Op {
             | Op::TryLock { object }
             | Op::Unlock { object, .. }
             | Op::ArcDrop { object }
-            | Op::ArcTryUnwrap { object } => Some(object),
+            | Op::ArcTryUnwrap { object }
+            | Op::ReadLock { object }
+            | Op::WriteLock { object }
+            | Op::TryRead { object }
+            | Op::TryWrite { object }
+            | Op::ReadUnlock { object }
+            | Op::WriteUnlock { object, .. }
+            | Op::PoisonFlag { object, .. }
+            | Op::ArcCount { object, .. }
+            | Op::WeakUpgrade { object } => Some(object),
             Op::Wait { condvar, .. } | Op::Relock { condvar, .. } | Op::Notify { condvar, .. } => {
                 Some(condvar)
             }
-            Op::Spawn | Op::Join { .. } | Op::Park | Op::Yield | Op::Unpark { .. } => None,
+            Op::Spawn
+            | Op::Join { .. }
+            | Op::Park
+            | Op::TryPark { .. }
+            | Op::Yield
+            | Op::Unpark { .. } => None,
         }
     }
 
@@ -312,18 +397,37 @@ impl Op {
             Op::Lock { .. } => "lock",
             Op::TryLock { .. } => "try_lock",
             Op::Unlock { .. } => "unlock",
-            Op::Wait { .. } => "wait",
+            Op::Wait { timed: false, .. } => "wait",
+            Op::Wait { timed: true, .. } => "wait_timeout",
             Op::Relock { .. } => "wake and relock",
+            Op::ReadLock { .. } => "read",
+            Op::WriteLock { .. } => "write",
+            Op::TryRead { .. } => "try_read",
+            Op::TryWrite { .. } => "try_write",
+            Op::ReadUnlock { .. } => "read unlock",
+            Op::WriteUnlock { .. } => "write unlock",
+            Op::PoisonFlag { clear: false, .. } => "is_poisoned",
+            Op::PoisonFlag { clear: true, .. } => "clear_poison",
             Op::Notify { all: false, .. } => "notify_one",
             Op::Notify { all: true, .. } => "notify_all",
             Op::Spawn => "spawn",
             Op::Join { .. } => "join",
-            Op::Park => "park",
+            Op::Park | Op::TryPark { timed: false } => "park",
+            Op::TryPark { timed: true } => "park_timeout",
             Op::Yield => "yield_now",
             Op::Unpark { .. } => "unpark",
             Op::ArcDrop { .. } => "drop",
             Op::ArcTryUnwrap { .. } => "try_unwrap",
+            Op::ArcCount { weak: false, .. } => "strong_count",
+            Op::ArcCount { weak: true, .. } => "weak_count",
+            Op::WeakUpgrade { .. } => "upgrade",
         }
+    }
+
+    /// May this wake-up run without a notification (a timed wait, or any
+    /// wait when spurious wake-ups are explored)?
+    pub fn wakes_unnotified(&self) -> bool {
+        matches!(self, Op::Relock { timed, spurious, .. } if *timed || *spurious)
     }
 }
 
@@ -350,8 +454,14 @@ pub enum Reply {
         /// The value found.
         previous: u64,
     },
-    /// A lock was acquired (also after a condvar wait).
+    /// A lock was acquired (also after a condvar wait that was notified).
     Locked {
+        /// The mutex was poisoned when acquired.
+        poisoned: bool,
+    },
+    /// A condvar wait woke without a notification (its timeout passed, or
+    /// spuriously) and took the mutex back.
+    TimedOut {
         /// The mutex was poisoned when acquired.
         poisoned: bool,
     },

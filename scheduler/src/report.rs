@@ -30,6 +30,9 @@ pub enum FailureKind {
     TooManyThreads,
     /// A thread locked a mutex it already held.
     MutexRelocked,
+    /// A thread took an `RwLock`'s write lock while holding it (read or
+    /// write), or its read lock while holding its write lock.
+    RwLockRelocked,
     /// The model made different choices on the same decision path: it
     /// depends on something checker does not control.
     Nondeterminism,
@@ -54,6 +57,7 @@ impl FailureKind {
             FailureKind::StepBound => "step bound exceeded",
             FailureKind::TooManyThreads => "too many threads",
             FailureKind::MutexRelocked => "mutex locked twice by one thread",
+            FailureKind::RwLockRelocked => "rwlock locked again by its holder",
             FailureKind::Nondeterminism => "nondeterministic model",
             FailureKind::StackOverflow => "stack overflow",
             FailureKind::DataRace => "data race",
@@ -248,12 +252,53 @@ fn describe(ex: &Execution, op: &Op, reply: Reply, aux: u64, labels: &[String]) 
             let how = if poison { ", poisoning it (the thread is panicking)" } else { "" };
             format!("{} unlocked (guard dropped){how}", obj(object))
         }
-        Op::Wait { condvar, mutex } => {
-            format!("{}.wait(): unlocks {} and sleeps", obj(condvar), obj(mutex))
+        Op::Wait { condvar, mutex, timed } => {
+            let what = if timed { "wait_timeout" } else { "wait" };
+            format!("{}.{what}(): unlocks {} and sleeps", obj(condvar), obj(mutex))
         }
-        Op::Relock { condvar, mutex } => {
+        Op::Relock { condvar, mutex, timed, .. } => {
+            let p = matches!(
+                reply,
+                Reply::Locked { poisoned: true } | Reply::TimedOut { poisoned: true }
+            );
+            let how = match reply {
+                Reply::TimedOut { .. } if timed => " (timed out)",
+                Reply::TimedOut { .. } => " (spurious wake-up: not notified)",
+                _ => "",
+            };
+            format!(
+                "wakes from {}.wait(){how}, relocks {}{}",
+                obj(condvar),
+                obj(mutex),
+                poisoned(p)
+            )
+        }
+        Op::ReadLock { object } | Op::WriteLock { object } => {
+            let how = if matches!(op, Op::ReadLock { .. }) { "read" } else { "write" };
             let p = matches!(reply, Reply::Locked { poisoned: true });
-            format!("wakes from {}.wait(), relocks {}{}", obj(condvar), obj(mutex), poisoned(p))
+            format!("{}.{how}() -> acquired{}", obj(object), poisoned(p))
+        }
+        Op::TryRead { object } | Op::TryWrite { object } => {
+            let how = if matches!(op, Op::TryRead { .. }) { "try_read" } else { "try_write" };
+            match reply {
+                Reply::TryLocked { acquired: true, poisoned: p } => {
+                    format!("{}.{how}() -> acquired{}", obj(object), poisoned(p))
+                }
+                _ => format!("{}.{how}() -> WouldBlock", obj(object)),
+            }
+        }
+        Op::ReadUnlock { object } => format!("{} read-unlocked (guard dropped)", obj(object)),
+        Op::WriteUnlock { object, poison } => {
+            let how = if poison { ", poisoning it (the thread is panicking)" } else { "" };
+            format!("{} write-unlocked (guard dropped){how}", obj(object))
+        }
+        Op::PoisonFlag { object, clear } => {
+            let was = matches!(reply, Reply::Value(1));
+            if clear {
+                format!("{}.clear_poison() (was poisoned: {was})", obj(object))
+            } else {
+                format!("{}.is_poisoned() -> {was}", obj(object))
+            }
         }
         Op::Notify { condvar, all: false } => match aux {
             0 => format!("{}.notify_one() -> nobody waits", obj(condvar)),
@@ -272,6 +317,14 @@ fn describe(ex: &Execution, op: &Op, reply: Reply, aux: u64, labels: &[String]) 
             format!("joins {} -> {how}", labels[thread.index()])
         }
         Op::Park => "park() -> token taken".to_string(),
+        Op::TryPark { timed } => {
+            let what = if timed { "park_timeout()" } else { "park()" };
+            match reply {
+                Reply::Value(1) => format!("{what} -> token taken"),
+                _ if timed => format!("{what} -> timed out (no token)"),
+                _ => format!("{what} -> spurious wake-up (no token)"),
+            }
+        }
         Op::Yield => "yield_now()".to_string(),
         Op::Unpark { thread } => format!("unparks {}", labels[thread.index()]),
         Op::ArcDrop { object } => match reply {
@@ -289,6 +342,19 @@ fn describe(ex: &Execution, op: &Op, reply: Reply, aux: u64, labels: &[String]) 
                 format!("{}: try_unwrap -> Err ({previous} handles)", obj(object))
             }
             _ => format!("{}: try_unwrap", obj(object)),
+        },
+        Op::ArcCount { object, weak } => {
+            let what = if weak { "weak_count" } else { "strong_count" };
+            match reply {
+                Reply::Value(n) => format!("{}: {what} -> {n}", obj(object)),
+                _ => format!("{}: {what}", obj(object)),
+            }
+        }
+        Op::WeakUpgrade { object } => match reply {
+            Reply::Exchange { ok: true, previous } => {
+                format!("{}: upgrade -> Some ({previous} strong handle(s) before)", obj(object))
+            }
+            _ => format!("{}: upgrade -> None (the last strong handle is gone)", obj(object)),
         },
     }
 }

@@ -137,26 +137,41 @@ pub fn poke(object: ObjectId, value: u64) {
     with(|ex| ex.poke(object, value))
 }
 
-/// Is this mutex poisoned? Not a step.
+/// Is this mutex or rwlock poisoned? Not a step: for `into_inner` and
+/// `get_mut`, which own the lock (`is_poisoned` is the step
+/// `Op::PoisonFlag`).
 pub fn mutex_poisoned(object: ObjectId) -> bool {
-    with(|ex| matches!(ex.objects.state(object), crate::ObjectState::Mutex { poisoned: true, .. }))
+    with(|ex| {
+        matches!(
+            ex.objects.state(object),
+            crate::ObjectState::Mutex { poisoned: true, .. }
+                | crate::ObjectState::RwLock { poisoned: true, .. }
+        )
+    })
 }
 
-/// Clears a mutex's poison flag. Not a step.
-pub fn clear_poison(object: ObjectId) {
+/// Are condvar waits and parks allowed to wake spuriously in this run?
+pub fn spurious_wakeups() -> bool {
+    with(|ex| ex.spurious_wakeups)
+}
+
+/// One more handle of an `Arc` object. Not a step: an increment of a count
+/// that is at least one changes no other operation's outcome (a count read
+/// of another thread is the exception, see `Arc::strong_count`).
+pub fn arc_clone(object: ObjectId) {
     with(|ex| {
-        if let crate::ObjectState::Mutex { poisoned, .. } = ex.objects.state(object) {
-            *poisoned = false;
+        if let crate::ObjectState::Arc { count, .. } = ex.objects.state(object) {
+            *count += 1;
         }
     })
 }
 
-/// One more handle of an `Arc` object. Not a step: an increment of a count
-/// that is at least one changes no other operation's outcome.
-pub fn arc_clone(object: ObjectId) {
+/// One more (`true`) or one fewer `Weak` handle of an `Arc` object. Not a
+/// step, as a clone is not: only weak-count reads observe it.
+pub fn arc_weak(object: ObjectId, more: bool) {
     with(|ex| {
-        if let crate::ObjectState::Arc { count } = ex.objects.state(object) {
-            *count += 1;
+        if let crate::ObjectState::Arc { weak, .. } = ex.objects.state(object) {
+            *weak = if more { *weak + 1 } else { weak.saturating_sub(1) };
         }
     })
 }

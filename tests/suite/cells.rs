@@ -7,7 +7,7 @@ use std::rc::Rc;
 use checker::cell::{Cell, UnsafeCell};
 use checker::model::{Builder, FailureKind, Outcome, Report, StrategyKind, Verdict};
 use checker::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
-use checker::sync::{Arc, Mutex};
+use checker::sync::{Arc, Mutex, RwLock};
 use checker::thread;
 
 /// Runs `model`, expects a failure of `kind`, replays its path and expects
@@ -109,6 +109,49 @@ fn accesses_under_a_mutex_do_not_race() {
         });
         {
             let _g = shared.0.lock().unwrap();
+            shared.1.with_mut(|_| ());
+        }
+        h.join().unwrap();
+    });
+}
+
+/// An RwLock orders a writer against the readers before and after it, but
+/// readers do not order each other: a write under a read lock races.
+#[test]
+fn an_rwlock_orders_writers_and_readers_but_not_readers_among_themselves() {
+    expect_verified(|| {
+        let shared = Rc::new((RwLock::new(()), UnsafeCell::new(0u32)));
+        let handles: Vec<_> = (0..2)
+            .map(|i| {
+                let other = shared.clone();
+                thread::spawn(move || {
+                    if i == 0 {
+                        let _g = other.0.write().unwrap();
+                        other.1.with_mut(|_| ());
+                    } else {
+                        let _g = other.0.read().unwrap();
+                        other.1.with(|_| ());
+                    }
+                })
+            })
+            .collect();
+        {
+            let _g = shared.0.read().unwrap();
+            shared.1.with(|_| ());
+        }
+        for h in handles {
+            h.join().unwrap();
+        }
+    });
+    expect_failure(FailureKind::DataRace, || {
+        let shared = Rc::new((RwLock::new(()), UnsafeCell::new(0u32)));
+        let other = shared.clone();
+        let h = thread::spawn(move || {
+            let _g = other.0.read().unwrap();
+            other.1.with_mut(|_| ());
+        });
+        {
+            let _g = shared.0.read().unwrap();
             shared.1.with_mut(|_| ());
         }
         h.join().unwrap();

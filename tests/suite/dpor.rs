@@ -123,6 +123,7 @@ fn shape(
         total,
         vars: 1..=3,
         mutexes: 0,
+        rwlocks: 0,
         model_arc_one_in: 0,
         branches: false,
         condvars: 0,
@@ -143,6 +144,13 @@ fn dpor_matches_exhaustive_search_on_three_and_four_threads() {
 #[test]
 fn dpor_matches_exhaustive_search_with_locks() {
     differential(Shape { vars: 1..=2, mutexes: 2, ..shape(2..=3, 1..=3, 7) }, 3, 700);
+}
+
+#[test]
+fn dpor_matches_exhaustive_search_with_rwlocks() {
+    // Read sections of several threads commute; write sections order them.
+    differential(Shape { vars: 1..=2, rwlocks: 2, ..shape(2..=3, 1..=3, 6) }, 10, 500);
+    differential(Shape { vars: 1..=2, rwlocks: 1, mutexes: 1, ..shape(3..=3, 1..=2, 6) }, 11, 200);
 }
 
 #[test]
@@ -168,6 +176,7 @@ fn dpor_with_sleep_sets_matches_conservative_dpor_on_larger_programs() {
         total: 9,
         vars: 2..=4,
         mutexes: 1,
+        rwlocks: 0,
         model_arc_one_in: 4,
         branches: true,
         condvars: 0,
@@ -285,5 +294,321 @@ fn dpor_matches_exhaustive_search_on_park_and_unpark() {
             found.push((seen, outcome.traces));
         }
         assert_eq!(found[0], found[1], "{name}: DFS and DPOR disagree");
+    }
+}
+
+/// DFS and DPOR on a hand-written model: both verify it, with the same
+/// outcomes and the same traces, and DPOR runs no more executions; and the
+/// same outcomes at preemption bounds 0 to 2.
+fn same_under_both<T>(name: &str, spurious: bool, model: fn(&checker_tests::Recorder<T>))
+where
+    T: Ord + std::fmt::Debug + Send + 'static,
+{
+    let mut found = Vec::new();
+    for strategy in [StrategyKind::Dfs, StrategyKind::Dpor] {
+        let mut builder = Builder::new();
+        builder.strategy = strategy;
+        builder.count_traces = true;
+        builder.spurious_wakeups = spurious;
+        let (outcome, seen) = outcomes(&builder, model);
+        assert!(matches!(outcome.verdict, Verdict::Verified(_)), "{name}: {}", outcome.summary());
+        found.push((seen, outcome.traces, outcome.executions - outcome.redundant));
+    }
+    let (dpor, dfs) = (found.pop().unwrap(), found.pop().unwrap());
+    assert_eq!(dpor.0, dfs.0, "{name}: DFS and DPOR found other outcomes");
+    assert_eq!(dpor.1, dfs.1, "{name}: DFS and DPOR covered other traces");
+    assert!(dpor.2 <= dfs.2, "{name}: DPOR ran {} executions, DFS {}", dpor.2, dfs.2);
+    for bound in [0, 1, 2] {
+        let mut seen = Vec::new();
+        for strategy in [StrategyKind::Dfs, StrategyKind::Dpor] {
+            let mut builder = Builder::new();
+            builder.strategy = strategy;
+            builder.preemption_bound = Some(bound);
+            builder.spurious_wakeups = spurious;
+            let (outcome, found) = outcomes(&builder, model);
+            assert!(
+                matches!(outcome.verdict, Verdict::Verified(_)),
+                "{name}: {}",
+                outcome.summary()
+            );
+            seen.push(found);
+        }
+        assert_eq!(seen[0], seen[1], "{name}, bound {bound}: DFS and DPOR found other outcomes");
+    }
+}
+
+/// Timed condvar waits: whether the timeout passes before a notification is
+/// a race DPOR must reverse, with one or two waiters, `notify_one` or
+/// `notify_all`.
+#[test]
+fn dpor_matches_exhaustive_search_on_condvar_timeouts() {
+    use checker::sync::{Condvar, Mutex};
+    use checker::thread;
+    use std::sync::Arc as StdArc;
+    use std::time::Duration;
+
+    type Pair = StdArc<(Mutex<u32>, Condvar)>;
+    fn waiter(pair: &Pair, with_while: bool) -> (bool, u32) {
+        let guard = pair.0.lock().unwrap();
+        let (guard, result) = if with_while {
+            pair.1.wait_timeout_while(guard, Duration::from_millis(1), |n| *n == 0).unwrap()
+        } else {
+            pair.1.wait_timeout(guard, Duration::from_millis(1)).unwrap()
+        };
+        (result.timed_out(), *guard)
+    }
+    type Model = fn(&checker_tests::Recorder<Vec<(bool, u32)>>);
+    let models: [(&str, Model); 3] = [
+        ("one timed waiter, notify_one", |rec| {
+            let pair: Pair = StdArc::new((Mutex::new(0), Condvar::new()));
+            let h = {
+                let pair = pair.clone();
+                thread::spawn(move || waiter(&pair, false))
+            };
+            *pair.0.lock().unwrap() = 1;
+            pair.1.notify_one();
+            rec.record(vec![h.join().unwrap()]);
+        }),
+        ("two timed waiters, notify_one outside the lock", |rec| {
+            let pair: Pair = StdArc::new((Mutex::new(0), Condvar::new()));
+            let hs: Vec<_> = (0..2)
+                .map(|_| {
+                    let pair = pair.clone();
+                    thread::spawn(move || waiter(&pair, false))
+                })
+                .collect();
+            *pair.0.lock().unwrap() = 1;
+            pair.1.notify_one();
+            rec.record(hs.into_iter().map(|h| h.join().unwrap()).collect());
+        }),
+        ("wait_timeout_while, a plain waiter, notify_all", |rec| {
+            let pair: Pair = StdArc::new((Mutex::new(0), Condvar::new()));
+            let timed = {
+                let pair = pair.clone();
+                thread::spawn(move || waiter(&pair, true))
+            };
+            let plain = {
+                let pair = pair.clone();
+                thread::spawn(move || {
+                    let mut n = pair.0.lock().unwrap();
+                    while *n == 0 {
+                        n = pair.1.wait(n).unwrap();
+                    }
+                    (false, *n)
+                })
+            };
+            {
+                let mut n = pair.0.lock().unwrap();
+                *n += 1;
+                pair.1.notify_all();
+            }
+            rec.record(vec![timed.join().unwrap(), plain.join().unwrap()]);
+        }),
+    ];
+    for (name, model) in models {
+        same_under_both(name, false, model);
+    }
+}
+
+/// Spurious wake-ups of condvar waits and parks, switched on: waits in
+/// loops, and a park whose caller checks a flag.
+#[test]
+fn dpor_matches_exhaustive_search_with_spurious_wakeups() {
+    use checker::sync::atomic::{AtomicUsize, Ordering};
+    use checker::sync::{Condvar, Mutex};
+    use checker::thread;
+    use std::sync::Arc as StdArc;
+
+    type Model = fn(&checker_tests::Recorder<Vec<usize>>);
+    let models: [(&str, Model); 2] = [
+        ("a waiter in a loop, counting its wake-ups", |rec| {
+            let pair = StdArc::new((Mutex::new(false), Condvar::new()));
+            let h = {
+                let pair = pair.clone();
+                thread::spawn(move || {
+                    let mut wakeups = 0;
+                    let mut ready = pair.0.lock().unwrap();
+                    while !*ready {
+                        ready = pair.1.wait(ready).unwrap();
+                        wakeups += 1;
+                    }
+                    wakeups
+                })
+            };
+            *pair.0.lock().unwrap() = true;
+            pair.1.notify_one();
+            rec.record(vec![h.join().unwrap()]);
+        }),
+        ("a park that may wake without the token", |rec| {
+            let flag = StdArc::new(AtomicUsize::new(0));
+            let parker = {
+                let flag = flag.clone();
+                thread::spawn(move || {
+                    thread::park();
+                    flag.load(Ordering::SeqCst)
+                })
+            };
+            flag.store(1, Ordering::SeqCst);
+            parker.thread().unpark();
+            rec.record(vec![parker.join().unwrap()]);
+        }),
+    ];
+    for (name, model) in models {
+        same_under_both(name, true, model);
+    }
+}
+
+/// `park_timeout` against unparks: taken or timed out, and a polling loop.
+#[test]
+fn dpor_matches_exhaustive_search_on_park_timeout() {
+    use checker::sync::atomic::{AtomicUsize, Ordering};
+    use checker::thread;
+    use std::sync::Arc as StdArc;
+    use std::time::Duration;
+
+    type Model = fn(&checker_tests::Recorder<Vec<usize>>);
+    let models: [(&str, Model); 2] = [
+        ("two park_timeouts, one unpark", |rec| {
+            let flag = StdArc::new(AtomicUsize::new(0));
+            let parker = {
+                let flag = flag.clone();
+                thread::spawn(move || {
+                    thread::park_timeout(Duration::from_millis(1));
+                    let first = flag.load(Ordering::SeqCst);
+                    thread::park_timeout(Duration::from_millis(1));
+                    vec![first, flag.load(Ordering::SeqCst)]
+                })
+            };
+            flag.store(1, Ordering::SeqCst);
+            parker.thread().unpark();
+            flag.store(2, Ordering::SeqCst);
+            rec.record(parker.join().unwrap());
+        }),
+        ("polling with park_timeout until a flag is set", |rec| {
+            let flag = StdArc::new(AtomicUsize::new(0));
+            let parker = {
+                let flag = flag.clone();
+                thread::spawn(move || {
+                    let mut polls = 0;
+                    while flag.load(Ordering::SeqCst) == 0 {
+                        thread::park_timeout(Duration::from_millis(1));
+                        polls += 1;
+                    }
+                    polls
+                })
+            };
+            flag.store(1, Ordering::SeqCst);
+            parker.thread().unpark();
+            rec.record(vec![parker.join().unwrap()]);
+        }),
+    ];
+    for (name, model) in models {
+        same_under_both(name, false, model);
+    }
+}
+
+/// `Weak::upgrade` and count reads against drops: an upgrade races only
+/// with the last drop, a count read with every drop.
+#[test]
+fn dpor_matches_exhaustive_search_on_weak_upgrades_and_counts() {
+    use checker::sync::Arc;
+    use checker::thread;
+
+    type Model = fn(&checker_tests::Recorder<Vec<usize>>);
+    let models: [(&str, Model); 3] = [
+        ("an upgrade against two dropping threads", |rec| {
+            let strong = Arc::new(7usize);
+            let weak = Arc::downgrade(&strong);
+            let droppers: Vec<_> = (0..2)
+                .map(|_| {
+                    let handle = strong.clone();
+                    thread::spawn(move || drop(handle))
+                })
+                .collect();
+            drop(strong);
+            let got = weak.upgrade().map_or(0, |a| *a);
+            for h in droppers {
+                h.join().unwrap();
+            }
+            rec.record(vec![got]);
+        }),
+        ("two upgrades against the last drop", |rec| {
+            let strong = Arc::new(7usize);
+            let upgraders: Vec<_> = (0..2)
+                .map(|_| {
+                    let weak = Arc::downgrade(&strong);
+                    thread::spawn(move || weak.upgrade().map_or(0, |a| *a))
+                })
+                .collect();
+            drop(strong);
+            rec.record(upgraders.into_iter().map(|h| h.join().unwrap()).collect());
+        }),
+        ("count reads against drops and an upgrade", |rec| {
+            let strong = Arc::new(());
+            let weak = Arc::downgrade(&strong);
+            let dropper = {
+                let handle = strong.clone();
+                thread::spawn(move || drop(handle))
+            };
+            let upgrader = thread::spawn(move || weak.upgrade().is_some());
+            let counts = vec![Arc::strong_count(&strong), Arc::weak_count(&strong)];
+            let upgraded = upgrader.join().unwrap();
+            dropper.join().unwrap();
+            rec.record([counts, vec![usize::from(upgraded)]].concat());
+        }),
+    ];
+    for (name, model) in models {
+        same_under_both(name, false, model);
+    }
+}
+
+/// The rest of the rwlock's operations: `try_read`, `try_write` and the
+/// poison flag, against readers and a writer.
+#[test]
+fn dpor_matches_exhaustive_search_on_rwlock_try_and_poison() {
+    use checker::sync::{Arc, RwLock};
+    use checker::thread;
+
+    type Model = fn(&checker_tests::Recorder<Vec<usize>>);
+    let models: [(&str, Model); 2] = [
+        ("try_write and try_read against a reader and a writer", |rec| {
+            let lock = Arc::new(RwLock::new(0usize));
+            let reader = {
+                let lock = lock.clone();
+                thread::spawn(move || *lock.read().unwrap())
+            };
+            let writer = {
+                let lock = lock.clone();
+                thread::spawn(move || *lock.write().unwrap() += 1)
+            };
+            let tried_write = lock.try_write().map_or(9, |mut g| {
+                *g += 10;
+                *g
+            });
+            let tried_read = lock.try_read().map_or(9, |g| *g);
+            writer.join().unwrap();
+            rec.record(vec![reader.join().unwrap(), tried_write, tried_read]);
+        }),
+        ("is_poisoned and clear_poison against a panicking writer", |rec| {
+            let lock = Arc::new(RwLock::new(()));
+            let writer = {
+                let lock = lock.clone();
+                thread::spawn(move || {
+                    let _guard = lock.write().unwrap();
+                    panic!("writer dies");
+                })
+            };
+            let reader = {
+                let lock = lock.clone();
+                thread::spawn(move || usize::from(lock.read().is_err()))
+            };
+            let seen = usize::from(lock.is_poisoned());
+            lock.clear_poison();
+            assert!(writer.join().is_err());
+            rec.record(vec![seen, reader.join().unwrap(), usize::from(lock.is_poisoned())]);
+        }),
+    ];
+    for (name, model) in models {
+        same_under_both(name, false, model);
     }
 }

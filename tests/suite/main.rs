@@ -8,6 +8,7 @@ mod leaks;
 mod optimal;
 mod primitives;
 mod replay;
+mod rwlock;
 mod semantics;
 mod statics;
 mod verify;

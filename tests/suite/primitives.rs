@@ -10,11 +10,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc as StdArc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use checker::future::{AtomicWaker, block_on};
 use checker::model::{Builder, FailureKind, Outcome, Report, StrategyKind, Verdict};
 use checker::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use checker::sync::mpsc::{self, RecvError, TryRecvError, TrySendError};
+use checker::sync::mpsc::{self, RecvError, RecvTimeoutError, TryRecvError, TrySendError};
 use checker::sync::{Arc, Barrier, LazyLock, Notify, Once, OnceLock};
 use checker::thread;
 use checker_tests::{Recorder, outcomes};
@@ -385,6 +386,33 @@ fn a_channel_keeps_each_senders_order_and_recv_fails_once_all_senders_are_gone()
     assert!(seen.contains(&vec![11, 12, 21, 22]) && seen.contains(&vec![21, 22, 11, 12]));
     assert!(seen.contains(&vec![11, 21, 12, 22]), "interleaved: {seen:?}");
     assert_eq!(seen.len(), 6, "every merge of the two orders: {seen:?}");
+}
+
+/// `recv_timeout`: the timeout may pass before the message arrives or not;
+/// once the sender is gone without sending, it reports disconnection
+/// unless it timed out first.
+#[test]
+fn recv_timeout_explores_the_message_the_timeout_and_the_disconnection() {
+    let seen = verified_outcomes(|rec: &Recorder<(u32, Result<u32, String>)>| {
+        for send in [0u32, 1] {
+            let (tx, rx) = mpsc::channel::<u32>();
+            let h = thread::spawn(move || {
+                if send == 1 {
+                    tx.send(7).unwrap();
+                }
+            });
+            let got = rx.recv_timeout(Duration::from_millis(10));
+            rec.record((send, got.map_err(|e: RecvTimeoutError| format!("{e:?}"))));
+            h.join().unwrap();
+        }
+    });
+    let expected = BTreeSet::from([
+        (0, Err("Timeout".to_string())),
+        (0, Err("Disconnected".to_string())),
+        (1, Err("Timeout".to_string())),
+        (1, Ok(7)),
+    ]);
+    assert_eq!(seen, expected);
 }
 
 #[test]

@@ -199,6 +199,32 @@ impl<T> Channel<T> {
     }
 
     #[track_caller]
+    fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        let mut state = self.lock();
+        loop {
+            if let Some(t) = self.pop(&mut state) {
+                return Ok(t);
+            }
+            if state.senders == 0 {
+                return Err(RecvTimeoutError::Disconnected);
+            }
+            state.receiver_waiting = true;
+            let (next, result) =
+                self.not_empty.wait_timeout(state, timeout).unwrap_or_else(PoisonError::into_inner);
+            state = next;
+            state.receiver_waiting = false;
+            if result.timed_out() {
+                // A message that arrived meanwhile is still taken, as std does.
+                return match self.pop(&mut state) {
+                    Some(t) => Ok(t),
+                    None if state.senders == 0 => Err(RecvTimeoutError::Disconnected),
+                    None => Err(RecvTimeoutError::Timeout),
+                };
+            }
+        }
+    }
+
+    #[track_caller]
     fn try_recv(&self) -> Result<T, TryRecvError> {
         let mut state = self.lock();
         match self.pop(&mut state) {
@@ -340,19 +366,12 @@ impl<T> Receiver<T> {
         self.channel.try_recv()
     }
 
-    /// Waits at most `timeout` for a message.
-    ///
-    /// Not supported yet: it panics with a message saying so.
-    // TODO(issue 4): model the timeout as an explored choice with
-    // `Condvar::wait_timeout` (helper A's branch) once it is merged: wait on
-    // `not_empty` with a timeout, and return `Timeout` when it fires.
+    /// Waits at most `timeout` for a message. Durations are not modelled:
+    /// whether the timeout passes before a message arrives is a choice the
+    /// exploration makes both ways, as for `Condvar::wait_timeout`.
     #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        let _ = timeout;
-        panic!(
-            "checker does not support Receiver::recv_timeout yet (it needs an explored \
-             timeout); use recv or try_recv in the model"
-        )
+        self.channel.recv_timeout(timeout)
     }
 
     /// An iterator that waits for messages until every sender is gone.

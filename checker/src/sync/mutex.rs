@@ -106,17 +106,21 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
-    /// Is the mutex poisoned? (Not a step.)
-    // FIXME(DPOR issue): a racy read of the poison flag; its interleavings
-    // with a panicking holder are not explored.
+    /// Is the mutex poisoned? A step: it races with a holder that panics.
+    #[track_caller]
     pub fn is_poisoned(&self) -> bool {
-        self.poisoned_now()
+        if !rt::in_model() {
+            return false;
+        }
+        let op = Op::PoisonFlag { object: self.id(), clear: false };
+        rt::perform(op, Location::caller()) == Reply::Value(1)
     }
 
-    /// Clears the poison flag (not a step).
+    /// Clears the poison flag (a step).
+    #[track_caller]
     pub fn clear_poison(&self) {
         if rt::in_model() {
-            rt::clear_poison(self.id());
+            rt::perform(Op::PoisonFlag { object: self.id(), clear: true }, Location::caller());
         }
     }
 

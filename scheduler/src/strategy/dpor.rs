@@ -32,12 +32,15 @@
 //! Deviations from the paper, and why:
 //! 1. Blocking operations. A race whose reversal cannot run is skipped: one
 //!    of `v`'s initial threads is not eligible before `e`, or `e'` blocks and
-//!    `e` does not leave its target free (a lock can take the place of an
+//!    would still be blocked after `v` (a lock can take the place of an
 //!    acquisition of the mutex, not of the release it waited for; a park, of
-//!    an unpark only if the token was already there). For a blocking step (a
-//!    lock, a wake-up's relock, a park) the search then goes on past that
-//!    partner to earlier ones: a lock races with the previous lock of the
-//!    mutex.
+//!    an unpark only if the token was already there). For a lock, a
+//!    wake-up's relock, and an rwlock's read or write lock, the lock's state
+//!    before `e` is replayed with `v`'s steps: a write lock can take the
+//!    place of a read lock once the other readers in `v` have left, since
+//!    read-side steps commute and so stay in `v`. For a blocking step the
+//!    search then goes on past that partner to earlier ones: a lock races
+//!    with the previous lock of the mutex.
 //! 2. Dependence is fixed by the operation (a CAS or `try_lock` writes even
 //!    when it fails), except that two `Arc` drops commute unless one is the
 //!    last. Weak initials and sleep sets reason about a thread's next step
@@ -61,7 +64,13 @@
 //!    spinning thread's iterations are then ordered against all the others'
 //!    steps, which costs executions in models that spin (more than one per
 //!    class once two threads spin), never outcomes; the differential test
-//!    checks bounded spin loops against DFS.
+//!    checks bounded spin loops against DFS. A wake-up that needs no
+//!    notification or token (`park_timeout`, a timed condvar wait, any wait
+//!    under spurious wake-ups) is a pivot too: after one times out, the
+//!    thread may not time out again while a thread that could run then has
+//!    not stepped (the engine's fairness for polling loops), which again
+//!    depends on what falls between the two. Such a step's reply (woken or
+//!    timed out) changes with its place, so it is a pivot whatever it did.
 //! 5. Data decisions (which waiter `notify_one` wakes) are explored
 //!    exhaustively at every step that makes one.
 //! 6. Races are found once per execution, for the steps new in it: the
@@ -78,7 +87,7 @@ use smallvec::SmallVec;
 use super::{Coverage, SchedulePoint, Strategy, StrategyError, StrategyErrorKind};
 use crate::dependence::{self, Access, AccessKind, Target};
 use crate::execution::{Execution, ValuePoint};
-use crate::ids::ThreadId;
+use crate::ids::{ObjectId, ThreadId};
 use crate::op::{Op, Reply};
 use crate::trace::EventKind;
 use crate::vclock::VClock;
@@ -368,7 +377,7 @@ impl Strategy for Dpor {
                 self.after_yield.resize(t + 1, false);
             }
             let yielded = matches!(op, Op::Yield);
-            self.previous_pivot = yielded || self.after_yield[t];
+            self.previous_pivot = yielded || self.after_yield[t] || dependence::may_time_out(&op);
             self.after_yield[t] = yielded;
         }
         if let Some(node) = self.nodes.get(step) {
@@ -508,10 +517,41 @@ struct StepInfo {
     /// Its position in its thread, from 1.
     position: u32,
     blocking: bool,
-    /// Could a blocking step on the same target have run in its place? True
-    /// for a lock acquisition (the mutex was free just before it) and for an
-    /// unpark of a token that was already available.
+    /// For an unpark: was the token already available (so a park could have
+    /// run in its place)?
     leaves_free: bool,
+    /// What the step does to a lock (mutex or rwlock): the lock, and the
+    /// change of its writer count and reader count.
+    lock: Option<(ObjectId, i8, i8)>,
+    /// For a step that blocks on a lock: the lock, and whether it needs it
+    /// free of readers too (a mutex, a write lock) or only of a writer.
+    needs: Option<(ObjectId, bool)>,
+}
+
+/// What `op`, which replied `reply`, does to a lock: see [`StepInfo::lock`].
+fn lock_effect(op: &Op, reply: Reply) -> Option<(ObjectId, i8, i8)> {
+    let acquired = !matches!(reply, Reply::TryLocked { acquired: false, .. });
+    match *op {
+        Op::Lock { object } | Op::WriteLock { object } => Some((object, 1, 0)),
+        Op::Relock { mutex, .. } => Some((mutex, 1, 0)),
+        Op::TryLock { object } | Op::TryWrite { object } if acquired => Some((object, 1, 0)),
+        Op::Unlock { object, .. } | Op::WriteUnlock { object, .. } => Some((object, -1, 0)),
+        Op::Wait { mutex, .. } => Some((mutex, -1, 0)),
+        Op::ReadLock { object } => Some((object, 0, 1)),
+        Op::TryRead { object } if acquired => Some((object, 0, 1)),
+        Op::ReadUnlock { object } => Some((object, 0, -1)),
+        _ => None,
+    }
+}
+
+/// The lock a blocking `op` waits for: see [`StepInfo::needs`].
+fn lock_need(op: &Op) -> Option<(ObjectId, bool)> {
+    match *op {
+        Op::Lock { object } | Op::WriteLock { object } => Some((object, true)),
+        Op::Relock { mutex, .. } => Some((mutex, true)),
+        Op::ReadLock { object } => Some((object, false)),
+        _ => None,
+    }
 }
 
 /// Happens-before and race analysis of one execution. Its buffers are kept
@@ -586,10 +626,8 @@ impl Analysis {
             }
             let position = self.threads[q.index()].1 + 1;
             self.threads[q.index()].1 = position;
-            let leaves_free = match (op, reply) {
-                (Op::Lock { .. } | Op::Relock { .. }, _) => true,
-                (Op::TryLock { .. }, Reply::TryLocked { acquired, .. }) => acquired,
-                (Op::Unpark { thread }, _) => self.token(thread),
+            let leaves_free = match op {
+                Op::Unpark { thread } => self.token(thread),
                 _ => false,
             };
             match op {
@@ -598,12 +636,14 @@ impl Analysis {
                 _ => {}
             }
             let blocking = dependence::blocking(&op);
-            self.steps.push(StepInfo { thread: q, position, blocking, leaves_free });
+            let lock = lock_effect(&op, reply);
+            let needs = lock_need(&op);
+            self.steps.push(StepInfo { thread: q, position, blocking, leaves_free, lock, needs });
             if self.after_yield.len() <= q.index() {
                 self.after_yield.resize(q.index() + 1, false);
             }
             let yielded = matches!(op, Op::Yield);
-            let pivot = yielded || self.after_yield[q.index()];
+            let pivot = yielded || self.after_yield[q.index()] || dependence::may_time_out(&op);
             self.after_yield[q.index()] = yielded;
             self.pivots.push(pivot);
 
@@ -611,7 +651,11 @@ impl Analysis {
             let mut before = self.threads[q.index()].0.clone();
             match op {
                 Op::Join { thread } => before.join(&self.threads[thread.index()].0),
-                Op::Relock { .. } if aux > 0 => before.join(&self.clocks[aux as usize - 1]),
+                // A wake-up that needs no notification is ordered after its
+                // notify by dependence, so that the two race.
+                Op::Relock { .. } if aux > 0 && !op.wakes_unnotified() => {
+                    before.join(&self.clocks[aux as usize - 1])
+                }
                 _ => {}
             }
             // Dependence edges.
@@ -733,13 +777,15 @@ impl Analysis {
             }
             let ordered =
                 self.before(i, before) || partners.iter().any(|&m| self.before(i, &self.clocks[m]));
-            // A blocking step can only take the place of a partner that
-            // leaves its target free: a lock precedes an acquisition, never
-            // the release it waited for. A park may also precede an unpark
-            // if `v` brings another unpark (unparks commute): see `reverse`.
+            // A blocking step can only take the place of a partner where its
+            // lock or token would be free: a lock precedes an acquisition,
+            // never the release it waited for (`reverse` checks locks). A
+            // park may also precede an unpark if `v` brings another unpark
+            // (unparks commute): see `reverse`.
             let park = matches!(self.ops[k], Some((_, Op::Park)));
             let free = self.steps[i].leaves_free;
-            let possible = !blocking || free || park;
+            let lock = self.steps[k].needs.is_some();
+            let possible = !blocking || free || park || lock;
             if !ordered {
                 if possible && self.reverse(i, k, nodes, bound, park && !free) {
                     partners.push(i);
@@ -828,6 +874,34 @@ impl Analysis {
             self.first_in_v[s.thread.index()] = s.position;
             if !after_another {
                 initials.push(s.thread);
+            }
+        }
+        if let Some((lock, write)) = self.steps[k].needs {
+            // The lock's state where `e'` would run: before `e`, then `v`'s
+            // steps. Only steps that commute with `e` are in `v`, so if `e`
+            // takes the write side none of them touches the lock.
+            let mut state = [0i32; 2];
+            let mut add = |l: usize| {
+                if let Some((o, w, r)) = self.steps[l].lock
+                    && o == lock
+                {
+                    state[0] += i32::from(w);
+                    state[1] += i32::from(r);
+                }
+            };
+            let slot = Self::slot(Target::Object(lock));
+            for &(l, _) in self.history.get(slot).into_iter().flatten() {
+                if l < i {
+                    add(l);
+                }
+            }
+            for l in i + 1..k {
+                if !self.clocks[l].includes(e.thread, e.position) {
+                    add(l);
+                }
+            }
+            if state[0] > 0 || (write && state[1] > 0) {
+                return false;
             }
         }
         if needs_unpark {
