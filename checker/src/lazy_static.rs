@@ -42,7 +42,7 @@ impl<T> fmt::Debug for Lazy<T> {
 
 /// Declares lazily initialised statics, with the syntax of the
 /// `lazy_static` crate: `static ref NAME: Type = expr;`. Each execution of
-/// a model initialises them anew; see [`crate::lazy_static`] (the module).
+/// a model initialises them anew; see [the module](mod@crate::lazy_static).
 #[macro_export]
 macro_rules! lazy_static {
     ($(#[$attr:meta])* static ref $N:ident : $T:ty = $e:expr; $($t:tt)*) => {
