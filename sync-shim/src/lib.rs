@@ -31,8 +31,16 @@
 //! - [`thread_local!`]: `static NAME: Type = expr;` (no `const { }` form),
 //!   used through `LocalKey::with`/`try_with`.
 //! - `parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard,
-//!   RwLockWriteGuard, Condvar, WaitTimeoutResult}` with parking_lot's API:
-//!   see the module.
+//!   RwLockWriteGuard, Condvar, WaitTimeoutResult}` with parking_lot's API
+//!   for: `const fn new`, `lock`/`read`/`write` returning the guard,
+//!   `try_lock`/`try_read`/`try_write` returning an `Option`, `into_inner`,
+//!   `get_mut`, `Default`, `From`, `Debug`; `Condvar::{wait, wait_while,
+//!   wait_for, wait_until, wait_while_for, wait_while_until}` taking
+//!   `&mut MutexGuard` (the timed ones return a `WaitTimeoutResult`),
+//!   `notify_one -> bool`, `notify_all -> usize`. Without `--cfg checker`
+//!   this is the real `parking_lot` crate; with it, an adapter over
+//!   checker's locks (no poisoning, as in parking_lot). Its deviations are
+//!   in the adapter's module docs (`cargo doc` with `--cfg checker`).
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]

@@ -20,7 +20,11 @@
 //! - Timeouts are not modelled as durations: `wait_for`/`wait_until` may
 //!   time out before any notification, and both outcomes are explored.
 //! - Only the items listed here; no `ReentrantMutex`, `FairMutex`,
-//!   upgradable reads, mapped guards or raw locks.
+//!   upgradable reads, mapped guards, raw locks, `is_locked`, `try_lock_for`
+//!   or the guards' `unlocked`/`bump`. `Condvar::wait*` need a sized `T`.
+//! - The waiter count of a `Condvar` is plain state, not a model object:
+//!   a `static` condvar whose execution ended with a thread still waiting
+//!   (a failure) keeps that count into the next execution.
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
@@ -301,6 +305,22 @@ impl Condvar {
             }
         }
         WaitTimeoutResult(false)
+    }
+
+    /// Waits while `condition` holds, or until the deadline passes. The
+    /// result says whether it timed out with the condition still true.
+    #[track_caller]
+    pub fn wait_while_until<T, F>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        condition: F,
+        timeout: Instant,
+    ) -> WaitTimeoutResult
+    where
+        F: FnMut(&mut T) -> bool,
+    {
+        let _ = timeout;
+        self.wait_while_for(guard, condition, Duration::MAX)
     }
 
     /// Wakes one waiting thread, if any (a step); says whether it woke one.

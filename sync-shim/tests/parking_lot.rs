@@ -4,8 +4,8 @@
 mod common;
 
 use common::run_both_ways;
-use std::time::Duration;
-use sync_shim::parking_lot::{Condvar, Mutex, MutexGuard, RwLock};
+use std::time::{Duration, Instant};
+use sync_shim::parking_lot::{Condvar, Mutex, MutexGuard, RwLock, WaitTimeoutResult};
 use sync_shim::sync::Arc;
 use sync_shim::thread;
 
@@ -104,6 +104,13 @@ fn a_timed_wait_reports_a_timeout_or_the_value() {
         let mut ready = pair.0.lock();
         let result = pair.1.wait_while_for(&mut ready, |r| !*r, Duration::from_secs(10));
         assert_eq!(result.timed_out(), !*ready, "timed out exactly when not ready");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let result = pair.1.wait_while_until(&mut ready, |r| !*r, deadline);
+        assert_eq!(result.timed_out(), !*ready, "timed out exactly when not ready");
+        if !*ready {
+            let _: WaitTimeoutResult = pair.1.wait_for(&mut ready, Duration::from_secs(10));
+            let _: WaitTimeoutResult = pair.1.wait_until(&mut ready, deadline);
+        }
         drop(ready);
         setter.join().unwrap();
         assert!(*pair.0.lock());
