@@ -18,6 +18,7 @@
 //!   of when two steps do not commute.
 //! - [`path`] writes and reads decision paths; [`report::Report`] is what a
 //!   failure looks like.
+#![allow(rustdoc::private_intra_doc_links)] // an engine crate: its docs are read with private items
 #![warn(missing_docs)]
 
 mod coroutine;
