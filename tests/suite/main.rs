@@ -4,6 +4,7 @@ mod atomics;
 mod bugs;
 mod cells;
 mod dpor;
+mod explore;
 mod leaks;
 mod optimal;
 mod primitives;
