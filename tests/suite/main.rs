@@ -6,6 +6,7 @@ mod cells;
 mod dpor;
 mod explore;
 mod leaks;
+mod loom_api;
 mod optimal;
 mod primitives;
 mod replay;
