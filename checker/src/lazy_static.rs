@@ -11,6 +11,9 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+// Loom's `lazy_static` module re-exports these; so does checker's.
+pub use crate::thread::{AccessError, panicking, yield_now};
+
 /// A lazily initialised static, made by [`lazy_static!`](crate::lazy_static!).
 pub struct Lazy<T> {
     // Public only so that the macro can build it in a `static` (function

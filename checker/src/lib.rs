@@ -13,4 +13,31 @@ pub mod thread;
 mod thread_local;
 
 pub use model::model;
+
+/// Explores the decisions that follow again, after [`stop_exploring`] (or
+/// from the start with `Builder::expect_explicit_explore`).
+///
+/// Exploration is a property of the running execution, not of a thread.
+/// Has no effect after [`skip_branch`] in the same execution.
+pub fn explore() {
+    scheduler::rt::set_exploring(true);
+}
+
+/// Stops exploring: until [`explore`] is called, every scheduling and data
+/// decision of this execution takes one choice (the running thread goes on)
+/// and no alternative of it is tried later.
+///
+/// Use it around setup or teardown whose interleavings do not matter, to
+/// cut executions. A run that pruned decisions this way reports it and is
+/// not verified exhaustively: a bug that needs an unexplored choice is
+/// missed.
+pub fn stop_exploring() {
+    scheduler::rt::set_exploring(false);
+}
+
+/// Explores none of the remaining decisions of this execution, not even
+/// after [`explore`]: the execution is run to its end on one schedule.
+pub fn skip_branch() {
+    scheduler::rt::skip_branch();
+}
 pub use scheduler::config::DEFAULT_MAX_THREADS as MAX_THREADS;

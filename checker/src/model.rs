@@ -1,5 +1,6 @@
 //! Running a model: [`model`] and its [`Builder`].
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -64,6 +65,22 @@ pub struct Builder {
     /// executions, and loom does not model it. Turn it on to check that
     /// every wait sits in a loop that re-checks its condition.
     pub spurious_wakeups: bool,
+    /// Start every execution with exploration off, as if
+    /// [`crate::stop_exploring`] had been called first: only the decisions
+    /// after [`crate::explore`] are branched on (loom's field).
+    pub expect_explicit_explore: bool,
+    /// Save the exploration state to this file and resume from it (loom's
+    /// field, also `CHECKER_CHECKPOINT_FILE` / `LOOM_CHECKPOINT_FILE`).
+    /// Not supported yet: a run with it set fails with a
+    /// [`UsageError::Unsupported`] rather than run without checkpoints.
+    pub checkpoint_file: Option<PathBuf>,
+    /// How many executions between checkpoints (loom's field). Only
+    /// meaningful with `checkpoint_file`, which is not supported yet.
+    pub checkpoint_interval: usize,
+    /// Record the source location of operations (loom's field). checker
+    /// always records them, for every trace; the field is accepted for
+    /// loom compatibility and has no effect.
+    pub location: bool,
 }
 
 impl Default for Builder {
@@ -89,7 +106,18 @@ impl Builder {
             strategy: c.strategy,
             count_traces: c.count_traces,
             spurious_wakeups: c.spurious_wakeups,
+            expect_explicit_explore: c.expect_explicit_explore,
+            checkpoint_file: c.checkpoint_file,
+            checkpoint_interval: 20_000,
+            location: true,
         }
+    }
+
+    /// Sets [`Builder::checkpoint_file`] (loom's method). Checkpoints are
+    /// not supported yet: the run is then refused with a clear error.
+    pub fn checkpoint_file(&mut self, file: &str) -> &mut Self {
+        self.checkpoint_file = Some(file.into());
+        self
     }
 
     /// The configuration these fields describe, before the environment.
@@ -107,6 +135,8 @@ impl Builder {
             strategy: self.strategy,
             count_traces: self.count_traces,
             spurious_wakeups: self.spurious_wakeups,
+            expect_explicit_explore: self.expect_explicit_explore,
+            checkpoint_file: self.checkpoint_file.clone(),
         }
     }
 

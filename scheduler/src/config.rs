@@ -9,6 +9,7 @@
 //! when both are set.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// How much a model run prints.
@@ -64,6 +65,12 @@ pub struct Config {
     /// or token, as std allows, and explore it. Off by default: it
     /// multiplies executions, and loom does not model it.
     pub spurious_wakeups: bool,
+    /// Every execution starts with exploration off, as if `stop_exploring`
+    /// had been called: only what follows an `explore()` is branched on.
+    pub expect_explicit_explore: bool,
+    /// Where to save the exploration state and resume it from (loom's
+    /// checkpoints). Not supported yet: a run with it set is refused.
+    pub checkpoint_file: Option<PathBuf>,
 }
 
 /// The default of [`Config::max_threads`]. Not a compile-time cap: any
@@ -85,6 +92,8 @@ impl Default for Config {
             strategy: StrategyKind::Dpor,
             count_traces: false,
             spurious_wakeups: false,
+            expect_explicit_explore: false,
+            checkpoint_file: None,
         }
     }
 }
@@ -122,6 +131,11 @@ pub const ENV_VARS: &[(&str, Option<&str>, &str)] = &[
     ("CHECKER_LOG", Some("LOOM_LOG"), "one of 0, 1, summary, trace"),
     ("CHECKER_STRATEGY", None, "one of dpor, dfs"),
     ("CHECKER_SPURIOUS_WAKEUPS", None, "one of 0, 1, true, false, on, off"),
+    (
+        "CHECKER_CHECKPOINT_FILE",
+        Some("LOOM_CHECKPOINT_FILE"),
+        "a file path (checkpoints are not supported yet)",
+    ),
 ];
 
 fn expected_form(variable: &'static str) -> &'static str {
@@ -210,6 +224,12 @@ impl Config {
                 _ => return Err(bad(var, &v, "CHECKER_SPURIOUS_WAKEUPS")),
             };
         }
+        if let Some((var, v)) = get("CHECKER_CHECKPOINT_FILE") {
+            if v.trim().is_empty() {
+                return Err(bad(var, &v, "CHECKER_CHECKPOINT_FILE"));
+            }
+            self.checkpoint_file = Some(PathBuf::from(v.trim()));
+        }
         if let Some((var, v)) = get("CHECKER_LOG") {
             self.log = match v.trim().to_ascii_lowercase().as_str() {
                 "0" | "off" | "false" | "quiet" => LogLevel::Quiet,
@@ -288,5 +308,15 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("CHECKER_SPURIOUS_WAKEUPS") && text.contains("\"maybe\""), "{text}");
         assert!(text.contains("one of 0, 1, true, false, on, off"), "{text}");
+    }
+
+    #[test]
+    fn a_checkpoint_file_is_read_under_both_names() {
+        let mut c = Config::default();
+        assert!(c.checkpoint_file.is_none());
+        c.apply_env_from(env(&[("LOOM_CHECKPOINT_FILE", "a.json")])).unwrap();
+        assert_eq!(c.checkpoint_file.as_deref(), Some(std::path::Path::new("a.json")));
+        let err = c.apply_env_from(env(&[("CHECKER_CHECKPOINT_FILE", " ")])).unwrap_err();
+        assert!(err.to_string().contains("CHECKER_CHECKPOINT_FILE"), "{err}");
     }
 }

@@ -110,6 +110,8 @@ pub struct ValuePoint {
     pub thread: ThreadId,
     /// Where in the user's source.
     pub location: SourceLocation,
+    /// Is the decision explored, or only taken once (after `stop_exploring`)?
+    pub exploring: bool,
 }
 
 /// The kinds of data decision.
@@ -152,6 +154,15 @@ pub struct Execution {
     /// Condvar waits and parks may wake without a notification or token
     /// (`Config::spurious_wakeups`). Kept across executions.
     pub(crate) spurious_wakeups: bool,
+    /// Are the scheduling and data decisions of this execution explored
+    /// (branched on)? `stop_exploring` clears it, `explore` sets it again;
+    /// strategies take one choice, and add no backtracking, where it is off.
+    pub(crate) exploring: bool,
+    /// `skip_branch` was called: nothing more of this execution is explored.
+    pub(crate) skipping: bool,
+    /// What `exploring` starts as in every execution (off with
+    /// `Config::expect_explicit_explore`). Kept across executions.
+    pub(crate) explore_on_start: bool,
 }
 
 impl Execution {
@@ -170,6 +181,9 @@ impl Execution {
             storage: Storage::default(),
             finalizing: false,
             spurious_wakeups: false,
+            exploring: true,
+            skipping: false,
+            explore_on_start: true,
         }
     }
 
@@ -188,6 +202,14 @@ impl Execution {
         self.hb.reset();
         self.storage.reset();
         self.finalizing = false;
+        self.exploring = self.explore_on_start;
+        self.skipping = false;
+    }
+
+    /// Are this execution's decisions explored here, or only taken once
+    /// (after `stop_exploring` or `skip_branch`)?
+    pub fn exploring(&self) -> bool {
+        self.exploring
     }
 
     /// The events of the execution so far (steps and markers), in order.
@@ -360,6 +382,7 @@ impl Execution {
                             options: rest.len() as u64,
                             thread,
                             location: pending.location,
+                            exploring: self.exploring,
                         };
                         decide(self, point)? as usize
                     };

@@ -92,6 +92,11 @@ impl Outcome {
                 self.strategy
             ),
             Verdict::Verified(Coverage::Replayed) => "replayed one execution: passed".to_string(),
+            Verdict::Verified(Coverage::Pruned(n)) => format!(
+                "passed, NOT exhaustive ({}): the model pruned {n} decision(s) with \
+                 stop_exploring/skip_branch",
+                self.strategy
+            ),
             Verdict::Incomplete(limit) => {
                 let why = match limit {
                     Limit::MaxPermutations(n) => format!("max_permutations ({n})"),
@@ -130,6 +135,8 @@ pub enum UsageError {
     Replay(String),
     /// checker itself failed.
     Internal(String),
+    /// A configured feature checker does not support yet.
+    Unsupported(String),
 }
 
 impl fmt::Display for UsageError {
@@ -139,6 +146,7 @@ impl fmt::Display for UsageError {
             UsageError::Path(e) => write!(f, "checker: {e}"),
             UsageError::Replay(m) => write!(f, "checker: replay refused: {m}"),
             UsageError::Internal(m) => write!(f, "internal error in checker: {m}"),
+            UsageError::Unsupported(m) => write!(f, "checker: {m}"),
         }
     }
 }
@@ -165,6 +173,14 @@ fn install_panic_hook() {
 /// thread and returns how it went. Environment variables are not read here;
 /// see [`Config::apply_env`].
 pub fn run_model(config: Config, body: Body) -> Result<Outcome, UsageError> {
+    if let Some(file) = &config.checkpoint_file {
+        return Err(UsageError::Unsupported(format!(
+            "checkpoints are not supported yet: checkpoint_file is set to {} (by \
+             Builder::checkpoint_file or CHECKER_CHECKPOINT_FILE / LOOM_CHECKPOINT_FILE); unset \
+             it, the run would not be saved or resumed",
+            file.display()
+        )));
+    }
     install_panic_hook();
     if rt::installed() {
         return Err(UsageError::Internal(
@@ -209,6 +225,7 @@ fn explore(
     let mut engine = Engine::new(&config, pool);
     let mut execution = Execution::new();
     execution.spurious_wakeups = config.spurious_wakeups;
+    execution.explore_on_start = !config.expect_explicit_explore;
     rt::install(execution);
     let mut executions = 0u64;
     let mut max_steps = 0usize;
@@ -226,7 +243,10 @@ fn explore(
             break Verdict::Incomplete(Limit::MaxDuration(d));
         }
         if !strategy.next_execution() {
-            break Verdict::Verified(strategy.coverage());
+            break Verdict::Verified(match strategy.pruned_decisions() {
+                0 => strategy.coverage(),
+                n => Coverage::Pruned(n),
+            });
         }
         executions += 1;
         let ended = engine.run_execution(&mut *strategy, &body);

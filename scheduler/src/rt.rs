@@ -155,6 +155,26 @@ pub fn spurious_wakeups() -> bool {
     with(|ex| ex.spurious_wakeups)
 }
 
+/// Turns the exploration of this execution's later decisions on (`true`) or
+/// off. Off, a strategy takes one choice at each decision and branches on
+/// none. Not a step. No effect once [`skip_branch`] was called.
+pub fn set_exploring(on: bool) {
+    with(|ex| {
+        if !ex.skipping {
+            ex.exploring = on;
+        }
+    })
+}
+
+/// Explores none of this execution's later decisions, whatever
+/// [`set_exploring`] says. Not a step.
+pub fn skip_branch() {
+    with(|ex| {
+        ex.exploring = false;
+        ex.skipping = true;
+    })
+}
+
 /// One more handle of an `Arc` object. Not a step: an increment of a count
 /// that is at least one changes no other operation's outcome (a count read
 /// of another thread is the exception, see `Arc::strong_count`).

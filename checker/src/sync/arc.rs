@@ -80,6 +80,18 @@ impl<T> Arc<T> {
         }
     }
 
+    /// Moves the value out of a std `Arc` into a model one (loom's
+    /// constructor). Panics if `std` has other handles, as loom does; unlike
+    /// loom it needs `T: Sized`, since the value moves into checker's own
+    /// allocation.
+    #[track_caller]
+    pub fn from_std(std: std::sync::Arc<T>) -> Arc<T> {
+        match std::sync::Arc::try_unwrap(std) {
+            Ok(value) => Arc::new(value),
+            Err(_) => panic!("Arc::from_std: the std Arc is not unique (it has other handles)"),
+        }
+    }
+
     /// The value if this is the last handle (a step: it drops the handle).
     #[track_caller]
     pub fn into_inner(mut this: Arc<T>) -> Option<T> {

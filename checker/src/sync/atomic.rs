@@ -77,6 +77,14 @@ pub fn fence(order: Ordering) {
     rt::fence(ordering(order));
 }
 
+/// Signals a busy-wait loop: a yield, as [`crate::thread::yield_now`], so
+/// that a spin loop calling it terminates under exploration. Loom's
+/// deprecated name for [`crate::hint::spin_loop`].
+#[track_caller]
+pub fn spin_loop_hint() {
+    crate::thread::yield_now();
+}
+
 /// A compiler fence: nothing to do in a model.
 pub fn compiler_fence(order: Ordering) {
     if order == Ordering::Relaxed {

@@ -7,6 +7,10 @@
 //! decision that would preempt the running thread beyond the bound has only
 //! one alternative: let it go on (yields and blocking are not preemptions).
 //!
+//! Where the model stopped exploring (`stop_exploring`, `skip_branch`), a
+//! decision is recorded with its first alternative only: it is taken, never
+//! branched on, and counted in [`Strategy::pruned_decisions`].
+//!
 //! Replaying the prefix also checks the model: the same decisions must lead
 //! to the same alternatives, or the model depends on something checker does
 //! not control.
@@ -32,23 +36,32 @@ pub struct Dfs {
     depth: usize,
     bound: Option<usize>,
     started: bool,
+    /// Decisions with alternatives that were taken once, not branched on,
+    /// because the model had stopped exploring there.
+    pruned: u64,
 }
 
 impl Dfs {
     /// A search over every execution with at most `bound` preemptions
     /// (`None`: every execution).
     pub fn new(bound: Option<usize>) -> Self {
-        Dfs { stack: Vec::new(), depth: 0, bound, started: false }
+        Dfs { stack: Vec::new(), depth: 0, bound, started: false, pruned: 0 }
     }
 
     fn choose(
         &mut self,
         alternatives: SmallVec<[u64; 8]>,
+        exploring: bool,
         what: &str,
     ) -> Result<u64, StrategyError> {
         debug_assert!(!alternatives.is_empty());
         if let Some(node) = self.stack.get(self.depth) {
-            if node.alternatives != alternatives {
+            let same = if exploring {
+                node.alternatives == alternatives
+            } else {
+                node.alternatives.len() == 1 && node.alternatives[0] == alternatives[0]
+            };
+            if !same {
                 return Err(nondeterministic(format!(
                     "at decision {} the same earlier decisions gave {what} {:?} before and {:?} now",
                     self.depth + 1,
@@ -59,6 +72,12 @@ impl Dfs {
             let value = node.alternatives[node.chosen];
             self.depth += 1;
             return Ok(value);
+        }
+        let mut alternatives = alternatives;
+        if !exploring && alternatives.len() > 1 {
+            // Not explored: one choice, nothing to backtrack to.
+            alternatives.truncate(1);
+            self.pruned += 1;
         }
         let value = alternatives[0];
         self.stack.push(Node { alternatives, chosen: 0 });
@@ -100,11 +119,12 @@ impl Strategy for Dfs {
             return Ok(point.eligible[0]);
         }
         let alternatives = point.within_bound(self.bound).iter().map(|t| u64::from(t.0)).collect();
-        self.choose(alternatives, "runnable threads").map(|v| ThreadId(v as u32))
+        let exploring = point.execution().exploring();
+        self.choose(alternatives, exploring, "runnable threads").map(|v| ThreadId(v as u32))
     }
 
     fn pick_value(&mut self, point: &ValuePoint, _decision: usize) -> Result<u64, StrategyError> {
-        self.choose((0..point.options).collect(), "alternatives")
+        self.choose((0..point.options).collect(), point.exploring, "alternatives")
     }
 
     fn end_execution(&mut self, _execution: &Execution) -> Result<(), StrategyError> {
@@ -120,6 +140,10 @@ impl Strategy for Dfs {
 
     fn name(&self) -> &'static str {
         "dfs"
+    }
+
+    fn pruned_decisions(&self) -> u64 {
+        self.pruned
     }
 
     fn coverage(&self) -> Coverage {

@@ -81,6 +81,14 @@
 //!    initial relies on an equivalent execution that may need more
 //!    preemptions than the bound allows, and so was never run: the
 //!    differential test found both (`tests/suite/dpor.rs`).
+//! 8. `stop_exploring` and `skip_branch`. A state reached while the model
+//!    had stopped exploring is marked pruned: a race reversal that would
+//!    start there is dropped, and a data decision taken there keeps its
+//!    first value. Wakeup sequences prescribed by explored states are still
+//!    followed through it. The run then reports the decisions it pruned and
+//!    does not claim to be exhaustive. DFS, which only stops branching at
+//!    such states, may reach a reversed race from an earlier explored state
+//!    that DPOR never revisits: with pruning, DPOR covers a subset of DFS.
 
 use smallvec::SmallVec;
 
@@ -194,6 +202,9 @@ struct Node {
     explored: Vec<Ev>,
     /// Threads asleep here, with their next step: running them is redundant.
     sleep: Vec<Ev>,
+    /// The model had stopped exploring here (`stop_exploring`,
+    /// `skip_branch`): no race reversal is added to this state.
+    pruned: bool,
 }
 
 impl Node {
@@ -211,6 +222,8 @@ struct ValueNode {
     options: u64,
     /// Invariant: `chosen < options`.
     chosen: u64,
+    /// Taken while the model had stopped exploring: no other value is tried.
+    pruned: bool,
 }
 
 /// Optimal DPOR (source-set DPOR under a preemption bound).
@@ -235,6 +248,9 @@ pub struct Dpor {
     after_yield: Vec<bool>,
     /// Was the previous step a pivot?
     previous_pivot: bool,
+    /// Decisions with alternatives taken while the model had stopped
+    /// exploring: not branched on.
+    pruned: u64,
 }
 
 impl Dpor {
@@ -254,6 +270,7 @@ impl Dpor {
             analysis: Analysis::default(),
             after_yield: Vec::new(),
             previous_pivot: false,
+            pruned: 0,
         }
     }
 
@@ -325,7 +342,7 @@ impl Strategy for Dpor {
                 if value.step < s {
                     break;
                 }
-                if value.chosen + 1 < value.options {
+                if !value.pruned && value.chosen + 1 < value.options {
                     value.chosen += 1;
                     self.nodes.truncate(s + 1);
                     self.first_new = s;
@@ -415,7 +432,11 @@ impl Strategy for Dpor {
             queue: Vec::new(),
             explored: Vec::new(),
             sleep,
+            pruned: !point.execution().exploring(),
         };
+        if node.pruned && point.is_decision() {
+            self.pruned += 1;
+        }
         let bound = self.bound;
         // Follow the wakeup tree where it leads; a sequence whose next thread
         // cannot run here (a yield, a block) is dropped.
@@ -469,7 +490,11 @@ impl Strategy for Dpor {
         if self.blocked_at.is_some() {
             return Ok(0);
         }
-        self.values.push(ValueNode { step, options: point.options, chosen: 0 });
+        let pruned = !point.exploring;
+        if pruned && point.options > 1 {
+            self.pruned += 1;
+        }
+        self.values.push(ValueNode { step, options: point.options, chosen: 0, pruned });
         Ok(0)
     }
 
@@ -507,6 +532,10 @@ impl Strategy for Dpor {
 
     fn redundant_executions(&self) -> u64 {
         self.redundant_executions
+    }
+
+    fn pruned_decisions(&self) -> u64 {
+        self.pruned
     }
 }
 
@@ -917,6 +946,11 @@ impl Analysis {
         if !initials.iter().all(|t| node.eligible.contains(t)) {
             return false;
         }
+        if node.pruned {
+            // The model stopped exploring here: the reversal is not explored,
+            // on purpose (deviation 8).
+            return true;
+        }
         if bound.is_none() {
             // Optimal DPOR: nothing to do if a thread explored or asleep here
             // already leads `v`; else `v` joins the wakeup tree.
@@ -931,7 +965,7 @@ impl Analysis {
         // so that the reversal needs no extra preemption.
         let start =
             (0..=i).rev().find(|&b| b == 0 || self.steps[b - 1].thread != e.thread).unwrap_or(0);
-        if start < i {
+        if start < i && !nodes[start].pruned {
             let node = &mut nodes[start];
             let here: SmallVec<[ThreadId; 8]> =
                 initials.iter().copied().filter(|t| node.eligible.contains(t)).collect();

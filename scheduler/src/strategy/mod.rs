@@ -96,6 +96,10 @@ pub enum Coverage {
     ExhaustiveWithinBound(usize),
     /// The one execution a decision path describes.
     Replayed,
+    /// What the strategy covers, except the alternatives of this many
+    /// decisions the model asked not to explore (`stop_exploring`,
+    /// `skip_branch`): not exhaustive.
+    Pruned(u64),
 }
 
 /// A strategy could not go on.
@@ -148,6 +152,13 @@ pub trait Strategy {
     /// Executions run to their end that could not add anything (a reduction
     /// found them equivalent to explored ones only after they started).
     fn redundant_executions(&self) -> u64 {
+        0
+    }
+
+    /// Decisions with alternatives that were taken once and not branched on
+    /// because the model had stopped exploring (`stop_exploring`,
+    /// `skip_branch`). Non-zero means the search was not exhaustive.
+    fn pruned_decisions(&self) -> u64 {
         0
     }
 }
