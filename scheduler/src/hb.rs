@@ -271,13 +271,15 @@ impl HappensBefore {
 
     /// An atomic load (or the read of an RMW, or a failed compare-exchange).
     pub(crate) fn atomic_read(&mut self, thread: ThreadId, object: ObjectId, o: MemoryOrdering) {
-        let read = self.target(SyncTarget::Object(object)).clone();
+        // Taken and put back rather than cloned: this runs on every load.
+        let read = std::mem::take(self.target(SyncTarget::Object(object)));
         let t = self.thread(thread);
         if acquires(o) {
             t.clock.join(&read);
         } else {
             t.fence_acquire.join(&read);
         }
+        *self.target(SyncTarget::Object(object)) = read;
     }
 
     /// An atomic store: it starts a new release sequence (C++20), headed by

@@ -1,34 +1,11 @@
 //! Buggy models are caught: each test asserts the bug was found, what kind
 //! it is, what the report says, and that its decision path replays it.
 
-use checker::model::{Builder, FailureKind, Outcome, Report, Verdict};
+use checker::model::{Builder, FailureKind, Verdict};
 use checker::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use checker::sync::{Arc, Condvar, Mutex};
 use checker::thread;
-use checker_tests::models;
-
-/// Runs `model`, expects a failure of `kind`, replays its path and expects
-/// the same failure with the same trace. Returns the report.
-fn expect_bug<F>(builder: &Builder, kind: FailureKind, model: F) -> Report
-where
-    F: Fn() + Send + Sync + Clone + 'static,
-{
-    let outcome: Outcome = builder.run(model.clone()).expect("a valid configuration");
-    assert_eq!(outcome.verdict, Verdict::Failed, "{}", outcome.summary());
-    let report = *outcome.failure.expect("a failure report");
-    assert_eq!(report.kind(), kind, "{report}");
-    assert!(report.trace().contains("(1) "), "a numbered trace:\n{report}");
-    assert!(report.replay_command().contains(&format!("CHECKER_REPLAY={}", report.path())));
-    let mut replay = builder.clone();
-    replay.replay = Some(report.path().to_string());
-    let again = replay.run(model).expect("the path fits the program");
-    assert_eq!(again.executions, 1);
-    let again = again.failure.expect("the replay fails again");
-    assert_eq!(again.kind(), kind);
-    assert_eq!(again.trace(), report.trace(), "the replay is the same execution");
-    assert_eq!(again.message(), report.message());
-    report
-}
+use checker_tests::{expect_bug, models};
 
 #[test]
 fn a_load_then_store_counter_loses_an_update() {

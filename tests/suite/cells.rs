@@ -10,28 +10,13 @@ use checker::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 use checker::sync::{Arc, Mutex, RwLock};
 use checker::thread;
 
-/// Runs `model`, expects a failure of `kind`, replays its path and expects
-/// the same failure with the same trace. Returns the report.
+/// [`checker_tests::expect_bug`] with the default configuration: the
+/// failure of `kind` is found and its path replays it. Returns the report.
 pub(crate) fn expect_failure<F>(kind: FailureKind, model: F) -> Report
 where
     F: Fn() + Send + Sync + Clone + 'static,
 {
-    let builder = Builder::new();
-    let outcome: Outcome = builder.run(model.clone()).expect("a valid configuration");
-    assert_eq!(outcome.verdict, Verdict::Failed, "{}", outcome.summary());
-    let report = *outcome.failure.expect("a failure report");
-    assert_eq!(report.kind(), kind, "{report}");
-    assert!(report.trace().contains("(1) "), "a numbered trace:\n{report}");
-    assert!(report.replay_command().contains(&format!("CHECKER_REPLAY={}", report.path())));
-    let mut replay = builder.clone();
-    replay.replay = Some(report.path().to_string());
-    let again = replay.run(model).expect("the path fits the program");
-    assert_eq!(again.executions, 1);
-    let again = again.failure.expect("the replay fails again");
-    assert_eq!(again.kind(), kind);
-    assert_eq!(again.trace(), report.trace(), "the replay is the same execution");
-    assert_eq!(again.message(), report.message());
-    report
+    checker_tests::expect_bug(&Builder::new(), kind, model)
 }
 
 /// Runs `model` and expects every execution to pass.
@@ -47,27 +32,29 @@ where
     outcome
 }
 
-/// The line of this file a report cites for an access, e.g.
-/// `tests/suite/cells.rs:57`.
-fn at(line: u32) -> String {
-    format!("tests/suite/cells.rs:{line}:")
-}
-
 #[test]
 fn two_unsynchronised_writes_race_and_the_report_names_both() {
     let report = expect_failure(FailureKind::DataRace, || {
         let cell = Rc::new(UnsafeCell::new(0u32));
         let other = cell.clone();
         let h = thread::spawn(move || {
-            other.with_mut(|_| ()); // line 62
+            other.with_mut(|_| ()); // THREAD_WRITE
         });
-        cell.with_mut(|_| ()); // line 64
+        cell.with_mut(|_| ()); // MAIN_WRITE
         h.join().unwrap();
     });
     let message = report.message();
     assert!(message.starts_with("data race on UnsafeCell created at tests/suite/cells.rs:"));
     assert!(message.contains("(1) ") && message.contains("(2) "), "{report}");
-    assert!(message.contains(&at(62)) && message.contains(&at(64)), "{report}");
+    // The lines of this file marked THREAD_WRITE and MAIN_WRITE.
+    let source = include_str!("cells.rs");
+    let line_of = |mark: &str| {
+        let n = source.lines().position(|l| l.ends_with(&format!("// {mark}"))).unwrap() + 1;
+        format!("tests/suite/cells.rs:{n}:")
+    };
+    for mark in ["THREAD_WRITE", "MAIN_WRITE"] {
+        assert!(message.contains(&line_of(mark)), "{mark} not cited:\n{report}");
+    }
     assert_eq!(message.matches(" writes at ").count(), 2, "{report}");
     assert!(message.contains("main writes") && message.contains("thread 1 writes"), "{report}");
     assert!(message.contains("not ordered after (1) by happens-before"), "{report}");

@@ -13,35 +13,20 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use checker::future::{AtomicWaker, block_on};
-use checker::model::{Builder, FailureKind, Outcome, Report, StrategyKind, Verdict};
+use checker::model::{Builder, FailureKind, Report, StrategyKind, Verdict};
 use checker::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use checker::sync::mpsc::{self, RecvError, RecvTimeoutError, TryRecvError, TrySendError};
 use checker::sync::{Arc, Barrier, LazyLock, Notify, Once, OnceLock};
 use checker::thread;
 use checker_tests::{Recorder, outcomes};
 
-/// Runs `model`, expects a failure of `kind`, and replays its path: the same
-/// failure, trace and message again, in one execution. Returns the report.
+/// [`checker_tests::expect_bug`] with the default configuration: the
+/// failure of `kind` is found and its path replays it. Returns the report.
 fn expect_bug<F>(kind: FailureKind, model: F) -> Report
 where
     F: Fn() + Send + Sync + Clone + 'static,
 {
-    let builder = Builder::new();
-    let outcome: Outcome = builder.run(model.clone()).expect("a valid configuration");
-    assert_eq!(outcome.verdict, Verdict::Failed, "{}", outcome.summary());
-    let report = *outcome.failure.expect("a failure report");
-    assert_eq!(report.kind(), kind, "{report}");
-    assert!(report.trace().contains("(1) "), "a numbered trace:\n{report}");
-    assert!(report.replay_command().contains(&format!("CHECKER_REPLAY={}", report.path())));
-    let mut replay = builder.clone();
-    replay.replay = Some(report.path().to_string());
-    let again = replay.run(model).expect("the path fits the program");
-    assert_eq!(again.executions, 1);
-    let again = again.failure.expect("the replay fails again");
-    assert_eq!(again.kind(), kind);
-    assert_eq!(again.trace(), report.trace(), "the replay is the same execution");
-    assert_eq!(again.message(), report.message());
-    report
+    checker_tests::expect_bug(&Builder::new(), kind, model)
 }
 
 /// The outcome set of `model` under exhaustive search and under DPOR, which
