@@ -147,7 +147,8 @@ pub fn accesses(thread: ThreadId, op: &Op, reply: Option<Reply>) -> SmallVec<[Ac
         // after the joined thread's end), not by conflict.
         // A yield conflicts with every step of every other thread, and so does
         // the yielding thread's next step; the DPOR strategy orders them.
-        Op::Spawn | Op::Join { .. } | Op::Yield => SmallVec::new(),
+        // An SC fence too (see `orders_all`).
+        Op::Spawn | Op::Join { .. } | Op::Yield | Op::Fence => SmallVec::new(),
     }
 }
 
@@ -256,6 +257,15 @@ pub fn trace_fingerprint(execution: &crate::execution::Execution) -> u64 {
 /// DPOR makes it a pivot (`strategy/dpor.rs`, deviation 4).
 pub fn may_time_out(op: &Op) -> bool {
     matches!(op, Op::TryPark { .. }) || op.wakes_unnotified()
+}
+
+/// Is `op` ordered against every step of every other thread, whatever
+/// either touches? An SC fence: what loads may read depends on the order of
+/// SC fences and SC accesses (RC11's `psc`, taken in execution order), across
+/// all locations. Coarser than needed (it also orders the fence with relaxed
+/// accesses), never unsound.
+pub fn orders_all(op: &Op) -> bool {
+    matches!(op, Op::Fence)
 }
 
 /// Does `op` block until another thread acts (a lock held elsewhere, a

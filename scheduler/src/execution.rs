@@ -7,9 +7,10 @@
 //! suspending, and the engine loop reaches it between resumes. Nobody holds a
 //! borrow across a coroutine switch.
 //!
-//! The semantics here are sequentially consistent: an atomic holds one
-//! value, and every operation reads and writes it in the order the engine
-//! runs them.
+//! Atomics follow RC11 ([`crate::memory`]): a load may read any store that
+//! coherence and the SC order allow, a store may go anywhere in modification
+//! order they allow; both are data decisions, whose first option is the
+//! sequentially consistent one.
 
 use std::any::Any;
 use std::sync::Arc;
@@ -18,8 +19,9 @@ use smallvec::SmallVec;
 
 use crate::hb::{HappensBefore, SyncTarget};
 use crate::ids::{ObjectId, ThreadId};
+use crate::memory::{self, Choice, Memory};
 use crate::objects::{ObjectState, ObjectTable};
-use crate::op::{Op, Pending, Reply, SourceLocation};
+use crate::op::{MemoryOrdering, Op, Pending, Reply, SourceLocation, ValueType};
 use crate::report::{FailureKind, PanicRecord};
 use crate::storage::Storage;
 use crate::trace::{Event, EventKind};
@@ -119,12 +121,20 @@ pub struct ValuePoint {
 pub enum ValueKind {
     /// Which of a condvar's waiters `notify_one` wakes.
     Wake,
+    /// Which store an atomic load (or a failing compare-exchange) reads:
+    /// option 0 is the last in modification order.
+    ReadsFrom,
+    /// Where a store goes in its atomic's modification order: option 0 is
+    /// the end.
+    StorePosition,
 }
 
 impl ValueKind {
     pub(crate) fn name(self) -> &'static str {
         match self {
             ValueKind::Wake => "wake",
+            ValueKind::ReadsFrom => "reads-from",
+            ValueKind::StorePosition => "store position",
         }
     }
 }
@@ -146,6 +156,8 @@ pub struct Execution {
     pub(crate) failure: Option<(FailureKind, String)>,
     /// Happens-before as the execution runs, and the race detector.
     pub(crate) hb: HappensBefore,
+    /// The atomics' stores and the graph RC11 checks.
+    pub(crate) memory: Memory,
     /// Allocations, lazy statics and thread locals of the model.
     pub(crate) storage: Storage,
     /// Every thread has finished and the lazy statics are being dropped:
@@ -178,6 +190,7 @@ impl Execution {
             teardown: false,
             failure: None,
             hb: HappensBefore::default(),
+            memory: Memory::default(),
             storage: Storage::default(),
             finalizing: false,
             spurious_wakeups: false,
@@ -200,6 +213,7 @@ impl Execution {
         self.teardown = false;
         self.failure = None;
         self.hb.reset();
+        self.memory.reset();
         self.storage.reset();
         self.finalizing = false;
         self.exploring = self.explore_on_start;
@@ -396,6 +410,28 @@ impl Execution {
                 }
                 Effect::Resume(Reply::Done)
             }
+            op @ (Op::Load { .. } | Op::Store { .. } | Op::CompareExchange { .. }) => {
+                let options = self.atomic_options(thread, op);
+                let pick = if options.len() <= 1 {
+                    0
+                } else {
+                    let kind = match op {
+                        Op::Store { .. } => ValueKind::StorePosition,
+                        _ => ValueKind::ReadsFrom,
+                    };
+                    let point = ValuePoint {
+                        kind,
+                        options: options.len() as u64,
+                        thread,
+                        location: pending.location,
+                        exploring: self.exploring,
+                    };
+                    decide(self, point)? as usize
+                };
+                let (reply, source) = self.atomic_step(thread, op, options.get(pick).copied());
+                aux = source;
+                Effect::Resume(reply)
+            }
             Op::Relock { .. } => {
                 // The notification that woke the thread: an edge of
                 // happens-before for partial-order reduction.
@@ -443,20 +479,13 @@ impl Execution {
         let hb = &mut self.hb;
         let mut wrote = None;
         match pending.op {
-            Op::Load { object, ordering } => hb.atomic_read(thread, object, ordering),
-            Op::Store { object, ordering, .. } => {
-                hb.atomic_store(thread, object, ordering);
-                wrote = Some(object);
-            }
-            Op::Rmw { object, ordering, .. }
-            | Op::CompareExchange { object, success: ordering, .. }
-                if !matches!(reply, Reply::Exchange { ok: false, .. }) =>
+            // The memory model did the synchronisation of atomics.
+            Op::Store { object, .. } | Op::Rmw { object, .. } => wrote = Some(object),
+            Op::CompareExchange { object, .. }
+                if matches!(reply, Reply::Exchange { ok: true, .. }) =>
             {
-                hb.atomic_read(thread, object, ordering);
-                hb.atomic_rmw_write(thread, object, ordering);
-                wrote = Some(object);
+                wrote = Some(object)
             }
-            Op::CompareExchange { object, failure, .. } => hb.atomic_read(thread, object, failure),
             Op::Lock { object } | Op::Relock { mutex: object, .. } => {
                 hb.acquire(thread, SyncTarget::Object(object))
             }
@@ -520,23 +549,17 @@ impl Execution {
     /// during teardown, where nothing may block: callers check first.
     fn apply(&mut self, thread: ThreadId, op: Op, location: SourceLocation) -> Effect {
         match op {
-            Op::Load { object, .. } => Effect::Resume(Reply::Value(self.atomic(object).0)),
-            Op::Store { object, value, .. } => {
-                *self.atomic_mut(object) = value;
+            op @ (Op::Load { .. }
+            | Op::Store { .. }
+            | Op::Rmw { .. }
+            | Op::CompareExchange { .. }) => Effect::Resume(self.atomic_step(thread, op, None).0),
+            Op::Fence => {
+                self.hb.fence(thread, MemoryOrdering::SeqCst);
+                let clock = self.hb.clock(thread).clone();
+                // The fence's own epoch: its release advanced the clock.
+                let epoch = clock.get(thread) - 1;
+                self.memory.sc_fence(thread, epoch, &clock);
                 Effect::Resume(Reply::Done)
-            }
-            Op::Rmw { object, kind, operand, .. } => {
-                let (old, ty) = self.atomic(object);
-                *self.atomic_mut(object) = ty.apply(kind, old, operand);
-                Effect::Resume(Reply::Value(old))
-            }
-            Op::CompareExchange { object, expected, new, .. } => {
-                let (old, _) = self.atomic(object);
-                let ok = old == expected;
-                if ok {
-                    *self.atomic_mut(object) = new;
-                }
-                Effect::Resume(Reply::Exchange { ok, previous: old })
             }
             Op::Lock { object } | Op::Relock { mutex: object, .. } => {
                 let ObjectState::Mutex { holder, poisoned } = self.objects.state(object) else {
@@ -668,6 +691,8 @@ impl Execution {
                 Effect::Resume(Reply::Value(u64::from(took)))
             }
             Op::Yield => {
+                let clock = self.hb.clock(thread).clone();
+                self.memory.yielded(thread, &clock);
                 self.yield_turn(thread);
                 Effect::Resume(Reply::Done)
             }
@@ -783,29 +808,169 @@ impl Execution {
         }
     }
 
-    fn atomic(&self, object: ObjectId) -> (u64, crate::op::ValueType) {
+    /// An atomic's initial value and type.
+    fn atomic(&self, object: ObjectId) -> (u64, ValueType) {
         match self.objects.records[object.index()].state {
             ObjectState::Atomic { value, ty } => (value, ty),
             ref other => unreachable!("atomic access to {other:?}"),
         }
     }
 
-    fn atomic_mut(&mut self, object: ObjectId) -> &mut u64 {
-        match self.objects.state(object) {
-            ObjectState::Atomic { value, .. } => value,
-            other => unreachable!("atomic access to {other:?}"),
+    /// What `op` (a load, store or compare-exchange of `thread`) may do: the
+    /// options of its data decision, the sequentially consistent one first.
+    fn atomic_options(&mut self, thread: ThreadId, op: Op) -> SmallVec<[Choice; 4]> {
+        let object = op.object().expect("an atomic operation");
+        let (initial, _) = self.atomic(object);
+        self.memory.touch(object, || initial);
+        let clock = self.hb.clock(thread).clone();
+        match op {
+            Op::Load { ordering, .. } => self.memory.read_options(
+                object,
+                thread,
+                &clock,
+                memory::is_sc(ordering),
+                acquires(ordering),
+            ),
+            Op::Store { ordering, .. } => {
+                self.memory.store_options(object, thread, &clock, memory::is_sc(ordering))
+            }
+            Op::CompareExchange { failure, expected, .. } => {
+                // The last store, whatever it holds (success or failure), or
+                // an earlier one that fails: an RMW reads the last store.
+                let last = self.memory.last(object);
+                let mut options = self.memory.read_options(
+                    object,
+                    thread,
+                    &clock,
+                    memory::is_sc(failure),
+                    acquires(failure),
+                );
+                options.retain(|c| match *c {
+                    Choice::Read(s) => s == last || self.memory.value(s) != expected,
+                    Choice::At(_) => false,
+                });
+                if options.first() != Some(&Choice::Read(last)) {
+                    options.insert(0, Choice::Read(last));
+                }
+                options
+            }
+            _ => SmallVec::new(),
         }
     }
 
-    /// The current value of an atomic, read without a step (for `get_mut`
-    /// and `into_inner`, which own the value).
-    pub(crate) fn peek(&self, object: ObjectId) -> u64 {
-        self.atomic(object).0
+    /// Runs an atomic operation of `thread` with the chosen option (`None`:
+    /// the sequentially consistent one). Returns the reply and, for a read,
+    /// what the trace says it read from: 0 for the last store, `k + 1` for
+    /// an earlier store made by step `k`, `u64::MAX` for an earlier initial
+    /// value.
+    fn atomic_step(&mut self, thread: ThreadId, op: Op, choice: Option<Choice>) -> (Reply, u64) {
+        let object = op.object().expect("an atomic operation");
+        let (initial, ty) = self.atomic(object);
+        self.memory.touch(object, || initial);
+        let step = self.steps.len() as u32;
+        let epoch = self.hb.clock(thread).get(thread);
+        let last = self.memory.last(object);
+        let source = |memory: &Memory, from: memory::StoreId| {
+            if from == last {
+                0
+            } else {
+                memory.step_of(from).map_or(u64::MAX, |k| u64::from(k) + 1)
+            }
+        };
+        let read_from = match choice {
+            Some(Choice::Read(s)) => s,
+            _ => last,
+        };
+        match op {
+            Op::Load { ordering, .. } => {
+                let value = self.read_store(thread, object, epoch, ordering, read_from);
+                (Reply::Value(value), source(&self.memory, read_from))
+            }
+            Op::Store { ordering, value, .. } => {
+                let end = self.memory.end(object);
+                let at = match choice {
+                    Some(Choice::At(p)) => p,
+                    _ => end,
+                };
+                let sync = self.hb.release_clock(thread, ordering).unwrap_or_default();
+                let clock = self.hb.clock(thread).clone();
+                let sc = memory::is_sc(ordering);
+                self.memory.store(object, thread, epoch, &clock, sc, false, at, value, sync, step);
+                (Reply::Done, 0)
+            }
+            Op::Rmw { ordering, kind, operand, .. } => {
+                let old = self
+                    .rmw(thread, object, epoch, ordering, step, |old| ty.apply(kind, old, operand));
+                (Reply::Value(old), 0)
+            }
+            Op::CompareExchange { success, failure, expected, new, .. } => {
+                if read_from == last && self.memory.value(last) == expected {
+                    let old = self.rmw(thread, object, epoch, success, step, |_| new);
+                    (Reply::Exchange { ok: true, previous: old }, 0)
+                } else {
+                    let old = self.read_store(thread, object, epoch, failure, read_from);
+                    (Reply::Exchange { ok: false, previous: old }, source(&self.memory, read_from))
+                }
+            }
+            other => unreachable!("{other:?} is not an atomic access"),
+        }
     }
 
-    /// Overwrites an atomic's value without a step (after `get_mut`).
+    /// `thread` reads `from`: it acquires what the store carries, as its
+    /// ordering says, and the read joins the graph.
+    fn read_store(
+        &mut self,
+        thread: ThreadId,
+        object: ObjectId,
+        epoch: u32,
+        ordering: MemoryOrdering,
+        from: memory::StoreId,
+    ) -> u64 {
+        let sync = self.memory.sync(from).clone();
+        self.hb.atomic_read(thread, &sync, ordering);
+        let clock = self.hb.clock(thread).clone();
+        self.memory.read(object, thread, epoch, &clock, memory::is_sc(ordering), from);
+        self.memory.value(from)
+    }
+
+    /// A read-modify-write of the last store: `f` makes the new value from
+    /// the old, which is returned. It continues the release sequence it
+    /// reads from.
+    fn rmw(
+        &mut self,
+        thread: ThreadId,
+        object: ObjectId,
+        epoch: u32,
+        ordering: MemoryOrdering,
+        step: u32,
+        f: impl FnOnce(u64) -> u64,
+    ) -> u64 {
+        let from = self.memory.last(object);
+        let old = self.memory.value(from);
+        let mut sync = self.memory.sync(from).clone();
+        self.hb.atomic_read(thread, &sync, ordering);
+        if let Some(own) = self.hb.release_clock(thread, ordering) {
+            sync.join(&own);
+        }
+        let clock = self.hb.clock(thread).clone();
+        let end = self.memory.end(object);
+        let sc = memory::is_sc(ordering);
+        self.memory.store(object, thread, epoch, &clock, sc, true, end, f(old), sync, step);
+        old
+    }
+
+    /// The current value of an atomic (the last store in modification
+    /// order), read without a step (for `get_mut` and `into_inner`, which
+    /// own the value).
+    pub(crate) fn peek(&mut self, object: ObjectId) -> u64 {
+        let (initial, _) = self.atomic(object);
+        self.memory.last_value(object, || initial)
+    }
+
+    /// Overwrites an atomic's value without a step (after `get_mut`): the
+    /// location starts anew with it.
     pub(crate) fn poke(&mut self, object: ObjectId, value: u64) {
-        *self.atomic_mut(object) = value;
+        self.memory.overwrite(object, value);
     }
 
     /// Adds the panics of other threads to a failure message: `main` often
@@ -874,4 +1039,8 @@ impl Execution {
             op => format!("waits to run {}, at {at}", op.kind_name()),
         }
     }
+}
+
+fn acquires(o: MemoryOrdering) -> bool {
+    matches!(o, MemoryOrdering::Acquire | MemoryOrdering::AcqRel | MemoryOrdering::SeqCst)
 }

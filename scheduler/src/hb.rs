@@ -6,9 +6,8 @@
 //! follows the synchronisation the program performs (who released what to
 //! whom), as C++20 and Rust define it, so that accesses which are not steps
 //! (`UnsafeCell`, `Cell`, `unsync_load`) can be checked for data races, and
-//! so that a later memory model can decide what a load may read. Values stay
-//! sequentially consistent in this version: nothing here changes what an
-//! operation returns.
+//! and so that the memory model ([`crate::memory`]) can decide what a load
+//! may read: which stores happen before it.
 //!
 //! Every thread has a vector clock; its own entry (its *epoch*) advances
 //! after every step and at every release fence, so an access is identified by
@@ -22,11 +21,12 @@
 //! - mutex: unlock (and a condvar wait's release) releases, lock (and the
 //!   wait's relock, and a successful `try_lock`) acquires;
 //! - park: unpark releases into the target's token, park acquires it;
-//! - atomics, by ordering: a release store starts a release sequence (the
-//!   atomic's clock becomes the thread's), any other store ends it (the
-//!   clock becomes the thread's last release fence's, or empty); an RMW
-//!   continues it (and adds the thread's clock if it releases); an acquiring
-//!   load or RMW acquires the atomic's clock; a relaxed one keeps it for a
+//! - atomics, by ordering: every store carries a clock (see
+//!   [`crate::memory`]): a release store its thread's clock, which starts a
+//!   release sequence; any other store the thread's last release fence's,
+//!   or nothing; an RMW the clock of the store it read (it continues that
+//!   release sequence) joined with its own. An acquiring load or RMW
+//!   acquires the clock of the store it read; a relaxed one keeps it for a
 //!   later acquire fence;
 //! - fences: a release fence records the thread's clock, which its later
 //!   relaxed stores and RMWs carry; an acquire fence acquires what its
@@ -269,39 +269,29 @@ impl HappensBefore {
         self.thread(thread).clock.join(&all);
     }
 
-    /// An atomic load (or the read of an RMW, or a failed compare-exchange).
-    pub(crate) fn atomic_read(&mut self, thread: ThreadId, object: ObjectId, o: MemoryOrdering) {
-        // Taken and put back rather than cloned: this runs on every load.
-        let read = std::mem::take(self.target(SyncTarget::Object(object)));
+    /// `thread`'s clock now.
+    pub(crate) fn clock(&self, thread: ThreadId) -> &VClock {
+        &self.threads[thread.index()].clock
+    }
+
+    /// What a store by `thread` with ordering `o` carries to the reads that
+    /// acquire it: the thread's clock if it releases, else what its last
+    /// release fence recorded (C++20: a relaxed store after a release fence
+    /// synchronises through the fence). `None`: nothing.
+    pub(crate) fn release_clock(&self, thread: ThreadId, o: MemoryOrdering) -> Option<VClock> {
+        let t = &self.threads[thread.index()];
+        if releases(o) { Some(t.clock.clone()) } else { t.fence_release.clone() }
+    }
+
+    /// An atomic read of a store that carries `sync` (the read of an RMW, a
+    /// failed compare-exchange included): an acquiring read acquires it, a
+    /// relaxed one keeps it for a later acquire fence.
+    pub(crate) fn atomic_read(&mut self, thread: ThreadId, sync: &VClock, o: MemoryOrdering) {
         let t = self.thread(thread);
         if acquires(o) {
-            t.clock.join(&read);
+            t.clock.join(sync);
         } else {
-            t.fence_acquire.join(&read);
-        }
-        *self.target(SyncTarget::Object(object)) = read;
-    }
-
-    /// An atomic store: it starts a new release sequence (C++20), headed by
-    /// this store if it releases, or carrying the last release fence.
-    pub(crate) fn atomic_store(&mut self, thread: ThreadId, object: ObjectId, o: MemoryOrdering) {
-        let t = &self.threads[thread.index()];
-        let carried = if releases(o) { Some(t.clock.clone()) } else { t.fence_release.clone() };
-        *self.target(SyncTarget::Object(object)) = carried.unwrap_or_default();
-    }
-
-    /// The write of an RMW: it continues the release sequence it reads from,
-    /// and adds to it if it releases (or follows a release fence).
-    pub(crate) fn atomic_rmw_write(
-        &mut self,
-        thread: ThreadId,
-        object: ObjectId,
-        o: MemoryOrdering,
-    ) {
-        let t = &self.threads[thread.index()];
-        let carried = if releases(o) { Some(t.clock.clone()) } else { t.fence_release.clone() };
-        if let Some(clock) = carried {
-            self.target(SyncTarget::Object(object)).join(&clock);
+            t.fence_acquire.join(sync);
         }
     }
 
@@ -561,14 +551,13 @@ mod tests {
         let cell = hb.cell(1, &lazy, "UnsafeCell", here());
         let a = hb.begin_access(cell, child, AccessKind::Write, here(), 0).unwrap();
         hb.end_access(cell, a);
-        let flag = ObjectId(0);
-        hb.atomic_store(child, flag, MemoryOrdering::Relaxed);
+        let relaxed = hb.release_clock(child, MemoryOrdering::Relaxed).unwrap_or_default();
         hb.tick(child);
-        hb.atomic_read(main, flag, MemoryOrdering::Acquire);
+        hb.atomic_read(main, &relaxed, MemoryOrdering::Acquire);
         assert!(hb.begin_access(cell, main, AccessKind::Read, here(), 0).is_err());
-        hb.atomic_store(child, flag, MemoryOrdering::Release);
+        let released = hb.release_clock(child, MemoryOrdering::Release).unwrap_or_default();
         hb.tick(child);
-        hb.atomic_read(main, flag, MemoryOrdering::Acquire);
+        hb.atomic_read(main, &released, MemoryOrdering::Acquire);
         assert!(hb.begin_access(cell, main, AccessKind::Read, here(), 0).is_ok());
     }
 }

@@ -23,6 +23,7 @@
 
 mod coroutine;
 mod execution;
+mod memory;
 mod objects;
 mod storage;
 

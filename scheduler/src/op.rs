@@ -349,6 +349,10 @@ pub enum Op {
         /// The `Arc` allocation.
         object: ObjectId,
     },
+    /// `fence(SeqCst)`. A step, unlike acquire and release fences (which act
+    /// on their own thread's clocks only): SC fences are ordered with each
+    /// other and with SC accesses, and that order is the execution order.
+    Fence,
 }
 
 impl Op {
@@ -381,6 +385,7 @@ impl Op {
             | Op::Park
             | Op::TryPark { .. }
             | Op::Yield
+            | Op::Fence
             | Op::Unpark { .. } => None,
         }
     }
@@ -415,6 +420,7 @@ impl Op {
             Op::Park | Op::TryPark { timed: false } => "park",
             Op::TryPark { timed: true } => "park_timeout",
             Op::Yield => "yield_now",
+            Op::Fence => "fence",
             Op::Unpark { .. } => "unpark",
             Op::ArcDrop { .. } => "drop",
             Op::ArcTryUnwrap { .. } => "try_unwrap",

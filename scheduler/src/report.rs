@@ -130,6 +130,19 @@ impl fmt::Display for Report {
     }
 }
 
+/// For a read that did not read the last store of its atomic (`aux` as
+/// `Execution::atomic_step` returns it): which store it read.
+fn stale(ex: &Execution, aux: u64) -> String {
+    match aux {
+        0 => String::new(),
+        u64::MAX => " (an older value: the initial one)".to_string(),
+        k => {
+            let event = ex.steps.get(k as usize - 1).map_or(0, |&e| e + 1);
+            format!(" (an older value: the store of ({event}))")
+        }
+    }
+}
+
 /// `file:line:column`.
 pub(crate) fn location(l: SourceLocation) -> String {
     format!("{}:{}:{}", l.file(), l.line(), l.column())
@@ -200,7 +213,7 @@ fn describe(ex: &Execution, op: &Op, reply: Reply, aux: u64, labels: &[String]) 
         Op::Load { object, ordering } => {
             let t = ty(object);
             let v = t.render(reply.value());
-            format!("{}.load({}) -> {v}", obj(object), ordering.name())
+            format!("{}.load({}) -> {v}{}", obj(object), ordering.name(), stale(ex, aux))
         }
         Op::Store { object, ordering, value } => {
             format!("{}.store({}, {})", obj(object), ty(object).render(value), ordering.name())
@@ -227,13 +240,14 @@ fn describe(ex: &Execution, op: &Op, reply: Reply, aux: u64, labels: &[String]) 
                 other => format!("{other:?}"),
             };
             format!(
-                "{}.compare_exchange{}({}, {}, {}, {}) -> {result}",
+                "{}.compare_exchange{}({}, {}, {}, {}) -> {result}{}",
                 obj(object),
                 if weak { "_weak" } else { "" },
                 t.render(expected),
                 t.render(new),
                 success.name(),
-                failure.name()
+                failure.name(),
+                stale(ex, aux)
             )
         }
         Op::Lock { object } => match reply {
@@ -326,6 +340,7 @@ fn describe(ex: &Execution, op: &Op, reply: Reply, aux: u64, labels: &[String]) 
             }
         }
         Op::Yield => "yield_now()".to_string(),
+        Op::Fence => "fence(SeqCst)".to_string(),
         Op::Unpark { thread } => format!("unparks {}", labels[thread.index()]),
         Op::ArcDrop { object } => match reply {
             Reply::Value(0) => {

@@ -497,10 +497,16 @@ pub fn unsync_load(object: ObjectId, location: SourceLocation) -> u64 {
     }
 }
 
-/// An atomic fence by the calling model thread. Not a step: it changes only
-/// what the thread's own later stores carry and earlier loads acquire.
+/// An atomic fence by the calling model thread. An SC fence is a step (see
+/// `Op::Fence`); others are not: they change only what the thread's own
+/// later stores carry and earlier loads acquire.
+#[track_caller]
 pub fn fence(ordering: crate::op::MemoryOrdering) {
     if !coroutine::in_model_thread() {
+        return;
+    }
+    if ordering == crate::op::MemoryOrdering::SeqCst {
+        perform(Op::Fence, std::panic::Location::caller());
         return;
     }
     with(|ex| {

@@ -7,6 +7,7 @@ mod dpor;
 mod explore;
 mod leaks;
 mod loom_api;
+mod memory;
 mod optimal;
 mod primitives;
 mod replay;

@@ -4,9 +4,11 @@
 //! schedules. `new` is `const`, so the types can be statics; a static is
 //! reset to its initial value at the start of every execution.
 //!
-//! This version runs every access with sequentially consistent semantics,
-//! whatever the ordering; weaker behaviours come with the memory model.
-//! Invalid orderings panic as they do in std.
+//! Orderings mean what they mean in C++20 and Rust (the RC11 model): a load
+//! may read an older store than the last one where happens-before and
+//! coherence allow it, and which one it reads is a choice the model checker
+//! explores. `SeqCst` accesses and fences are totally ordered. Invalid
+//! orderings panic as they do in std.
 
 use std::fmt;
 use std::panic::Location;
@@ -64,11 +66,11 @@ fn derived_failure(order: Ordering) -> Ordering {
     }
 }
 
-/// An atomic memory fence. Values stay sequentially consistent in this
-/// version; what the fence adds is happens-before, for the race detector: a
-/// release fence makes this thread's later relaxed stores carry what it did
-/// before the fence, an acquire fence acquires what its earlier relaxed
-/// loads read. Not a step. An invalid ordering panics as in std.
+/// An atomic memory fence, with RC11's semantics: a release fence makes this
+/// thread's later relaxed stores carry what it did before the fence, an
+/// acquire fence acquires what its earlier relaxed loads read (neither is a
+/// step), and `SeqCst` fences are also totally ordered with each other and
+/// with `SeqCst` accesses (a step). An invalid ordering panics as in std.
 #[track_caller]
 pub fn fence(order: Ordering) {
     if order == Ordering::Relaxed {

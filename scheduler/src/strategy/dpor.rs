@@ -394,7 +394,10 @@ impl Strategy for Dpor {
                 self.after_yield.resize(t + 1, false);
             }
             let yielded = matches!(op, Op::Yield);
-            self.previous_pivot = yielded || self.after_yield[t] || dependence::may_time_out(&op);
+            self.previous_pivot = yielded
+                || self.after_yield[t]
+                || dependence::may_time_out(&op)
+                || dependence::orders_all(&op);
             self.after_yield[t] = yielded;
         }
         if let Some(node) = self.nodes.get(step) {
@@ -672,7 +675,10 @@ impl Analysis {
                 self.after_yield.resize(q.index() + 1, false);
             }
             let yielded = matches!(op, Op::Yield);
-            let pivot = yielded || self.after_yield[q.index()] || dependence::may_time_out(&op);
+            let pivot = yielded
+                || self.after_yield[q.index()]
+                || dependence::may_time_out(&op)
+                || dependence::orders_all(&op);
             self.after_yield[q.index()] = yielded;
             self.pivots.push(pivot);
 
