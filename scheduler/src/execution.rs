@@ -822,17 +822,17 @@ impl Execution {
         let object = op.object().expect("an atomic operation");
         let (initial, _) = self.atomic(object);
         self.memory.touch(object, || initial);
-        let clock = self.hb.clock(thread).clone();
+        let clock = self.hb.clock(thread);
         match op {
             Op::Load { ordering, .. } => self.memory.read_options(
                 object,
                 thread,
-                &clock,
+                clock,
                 memory::is_sc(ordering),
                 acquires(ordering),
             ),
             Op::Store { ordering, .. } => {
-                self.memory.store_options(object, thread, &clock, memory::is_sc(ordering))
+                self.memory.store_options(object, thread, clock, memory::is_sc(ordering))
             }
             Op::CompareExchange { failure, expected, .. } => {
                 // The last store, whatever it holds (success or failure), or
@@ -841,7 +841,7 @@ impl Execution {
                 let mut options = self.memory.read_options(
                     object,
                     thread,
-                    &clock,
+                    clock,
                     memory::is_sc(failure),
                     acquires(failure),
                 );
@@ -893,9 +893,9 @@ impl Execution {
                     _ => end,
                 };
                 let sync = self.hb.release_clock(thread, ordering).unwrap_or_default();
-                let clock = self.hb.clock(thread).clone();
+                let clock = self.hb.clock(thread);
                 let sc = memory::is_sc(ordering);
-                self.memory.store(object, thread, epoch, &clock, sc, false, at, value, sync, step);
+                self.memory.store(object, thread, epoch, clock, sc, false, at, value, sync, step);
                 (Reply::Done, 0)
             }
             Op::Rmw { ordering, kind, operand, .. } => {
@@ -926,10 +926,9 @@ impl Execution {
         ordering: MemoryOrdering,
         from: memory::StoreId,
     ) -> u64 {
-        let sync = self.memory.sync(from).clone();
-        self.hb.atomic_read(thread, &sync, ordering);
-        let clock = self.hb.clock(thread).clone();
-        self.memory.read(object, thread, epoch, &clock, memory::is_sc(ordering), from);
+        self.hb.atomic_read(thread, self.memory.sync(from), ordering);
+        let clock = self.hb.clock(thread);
+        self.memory.read(object, thread, epoch, clock, memory::is_sc(ordering), from);
         self.memory.value(from)
     }
 
@@ -952,10 +951,10 @@ impl Execution {
         if let Some(own) = self.hb.release_clock(thread, ordering) {
             sync.join(&own);
         }
-        let clock = self.hb.clock(thread).clone();
+        let clock = self.hb.clock(thread);
         let end = self.memory.end(object);
         let sc = memory::is_sc(ordering);
-        self.memory.store(object, thread, epoch, &clock, sc, true, end, f(old), sync, step);
+        self.memory.store(object, thread, epoch, clock, sc, true, end, f(old), sync, step);
         old
     }
 
