@@ -125,7 +125,9 @@ pub(crate) enum Choice {
 /// The memory of one execution.
 #[derive(Default)]
 pub(crate) struct Memory {
-    locations: Vec<Option<Location>>,
+    /// Per object index; kept across executions (with their allocations)
+    /// and reset in place. `mo` is empty for an object not in use.
+    locations: Vec<Location>,
     stores: Vec<Store>,
     events: Vec<Event>,
     /// The execution has run an SC fence: choices get the whole SC check.
@@ -140,7 +142,14 @@ pub(crate) fn is_sc(o: MemoryOrdering) -> bool {
 impl Memory {
     /// Forgets the previous execution.
     pub(crate) fn reset(&mut self) {
-        self.locations.clear();
+        for loc in &mut self.locations {
+            loc.mo.clear();
+            for f in &mut loc.floors {
+                f.clear();
+            }
+            loc.last_sc = None;
+            loc.yield_floor.clear();
+        }
         self.stores.clear();
         self.events.clear();
         self.sc_fences = false;
@@ -161,17 +170,17 @@ impl Memory {
     fn location(&mut self, object: ObjectId, initial: impl FnOnce() -> u64) -> &mut Location {
         let i = object.index();
         if self.locations.len() <= i {
-            self.locations.resize_with(i + 1, || None);
+            self.locations.resize_with(i + 1, Location::default);
         }
-        if self.locations[i].is_none() {
+        if self.locations[i].mo.is_empty() {
             let id = self.new_store(Self::initial(initial()));
-            self.locations[i] = Some(Location { mo: vec![id], ..Location::default() });
+            self.locations[i].mo.push(id);
         }
-        self.locations[i].as_mut().expect("made above")
+        &mut self.locations[i]
     }
 
     fn loc(&self, object: ObjectId) -> &Location {
-        self.locations[object.index()].as_ref().expect("a location in use")
+        &self.locations[object.index()]
     }
 
     /// Makes sure `object` has its initial store.
@@ -190,7 +199,13 @@ impl Memory {
     pub(crate) fn overwrite(&mut self, object: ObjectId, value: u64) {
         let id = self.new_store(Self::initial(value));
         let loc = self.location(object, || value);
-        *loc = Location { mo: vec![id], ..Location::default() };
+        loc.mo.clear();
+        loc.mo.push(id);
+        for f in &mut loc.floors {
+            f.clear();
+        }
+        loc.last_sc = None;
+        loc.yield_floor.clear();
     }
 
     pub(crate) fn value(&self, store: StoreId) -> u64 {
@@ -240,12 +255,16 @@ impl Memory {
         sc: bool,
         acquires: bool,
     ) -> SmallVec<[Choice; 4]> {
-        let mut low = self.floor(object, clock);
         let loc = self.loc(object);
+        let last = *loc.mo.last().expect("an initial store");
+        if sc && loc.last_sc == Some(last) {
+            // The sequentially consistent case, and the common one.
+            return smallvec::smallvec![Choice::Read(last)];
+        }
+        let mut low = self.floor(object, clock);
         if sc && let Some(s) = loc.last_sc {
             low = low.max(self.stores[s.index()].pos);
         }
-        let last = *loc.mo.last().expect("an initial store");
         let seen = loc.yield_floor.get(thread.index()).copied().flatten();
         let stale = seen.map(|s| self.stores[s.index()].pos);
         let mut options: SmallVec<[Choice; 4]> = loc.mo[low as usize..]
@@ -272,12 +291,15 @@ impl Memory {
         clock: &VClock,
         sc: bool,
     ) -> SmallVec<[Choice; 4]> {
-        let mut low = self.floor(object, clock) + 1;
         let loc = self.loc(object);
+        let len = loc.mo.len() as u32;
+        if sc && loc.last_sc == loc.mo.last().copied() {
+            return smallvec::smallvec![Choice::At(len)];
+        }
+        let mut low = self.floor(object, clock) + 1;
         if sc && let Some(s) = loc.last_sc {
             low = low.max(self.stores[s.index()].pos + 1);
         }
-        let len = loc.mo.len() as u32;
         let mut options: SmallVec<[Choice; 4]> = SmallVec::new();
         for p in (low..=len).rev() {
             // Never between an RMW and the store it read.
@@ -335,7 +357,7 @@ impl Memory {
     ) -> StoreId {
         let id = self.new_store(Store { value, sync, pos: at, rmw, step: Some(step) });
         self.insert(object, id, at);
-        let loc = self.locations[object.index()].as_mut().expect("a location in use");
+        let loc = &mut self.locations[object.index()];
         if sc {
             loc.last_sc = Some(id);
         }
@@ -361,12 +383,12 @@ impl Memory {
     /// the thread past one old value. Loom has the same rule.
     pub(crate) fn yielded(&mut self, thread: ThreadId, clock: &VClock) {
         for i in 0..self.locations.len() {
-            if self.locations[i].is_none() {
+            if self.locations[i].mo.is_empty() {
                 continue;
             }
             let object = ObjectId(i as u32);
             let floor = self.floor(object, clock);
-            let loc = self.locations[i].as_mut().expect("checked");
+            let loc = &mut self.locations[i];
             let store = loc.mo[floor as usize];
             if loc.yield_floor.len() <= thread.index() {
                 loc.yield_floor.resize(thread.index() + 1, None);
@@ -389,7 +411,7 @@ impl Memory {
     }
 
     fn insert(&mut self, object: ObjectId, id: StoreId, at: u32) {
-        let loc = self.locations[object.index()].as_mut().expect("a location in use");
+        let loc = &mut self.locations[object.index()];
         loc.mo.insert(at as usize, id);
         for (p, &s) in loc.mo.iter().enumerate().skip(at as usize) {
             self.stores[s.index()].pos = p as u32;
@@ -397,7 +419,7 @@ impl Memory {
     }
 
     fn remove(&mut self, object: ObjectId, at: u32) {
-        let loc = self.locations[object.index()].as_mut().expect("a location in use");
+        let loc = &mut self.locations[object.index()];
         loc.mo.remove(at as usize);
         for (p, &s) in loc.mo.iter().enumerate().skip(at as usize) {
             self.stores[s.index()].pos = p as u32;
@@ -406,7 +428,7 @@ impl Memory {
 
     fn advance_floor(&mut self, object: ObjectId, thread: ThreadId, epoch: u32, to: StoreId) {
         let pos = self.stores[to.index()].pos;
-        let loc = self.locations[object.index()].as_mut().expect("a location in use");
+        let loc = &mut self.locations[object.index()];
         if loc.floors.len() <= thread.index() {
             loc.floors.resize_with(thread.index() + 1, SmallVec::new);
         }
