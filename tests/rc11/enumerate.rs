@@ -6,7 +6,6 @@ use super::graph::{Event, Graph, Kind, Mode};
 use super::ir::{
     Instr, IrError, Program, cas_code, fence_mode, load_mode, next_instr, rmw_modes, store_mode,
 };
-use super::relation::Rel;
 use crate::programs::Observation;
 
 /// What the enumerator found.
@@ -118,9 +117,6 @@ impl Search<'_> {
             };
             finished = false;
             for next in successors(&state, t, instr)? {
-                if next.graph.events.len() > Rel::MAX {
-                    return Err(IrError(format!("more than {} events: too large", Rel::MAX)));
-                }
                 let keep = !self.prune || next.graph.consistent().is_ok();
                 if keep && self.seen.insert(next.key()) {
                     self.explore(next)?;

@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::atomic::Ordering;
 
 use super::graph::{Mode, var_name};
+use super::relation::Rel;
 use crate::programs::Rng;
 
 /// One instruction. What a thread observes (see [`Observation`]) is the
@@ -103,8 +104,9 @@ impl Program {
         Program { vars, threads }
     }
 
-    /// Checks that every variable exists and every ordering is one std
-    /// accepts for its access.
+    /// Checks that every variable exists, every ordering is one std
+    /// accepts for its access, and every execution fits in a graph of
+    /// [`Rel::MAX`] events.
     pub fn validate(&self) -> Result<(), IrError> {
         fn check(p: &Program, instrs: &[Instr]) -> Result<(), IrError> {
             for i in instrs {
@@ -136,7 +138,15 @@ impl Program {
         if self.threads.is_empty() {
             return Err(IrError("a program needs at least one thread".into()));
         }
-        check(self, &self.threads.concat())
+        check(self, &self.threads.concat())?;
+        let events = self.vars + self.threads.iter().map(|t| events(t)).sum::<usize>();
+        if events > Rel::MAX {
+            return Err(IrError(format!(
+                "up to {events} events: more than the {} a graph can hold",
+                Rel::MAX
+            )));
+        }
+        Ok(())
     }
 
     /// Whether every access and fence is `SeqCst`.
@@ -154,6 +164,18 @@ impl Program {
         }
         self.threads.iter().all(|t| sc(t))
     }
+}
+
+/// The most events `instrs` can add to a graph (every branch taken).
+fn events(instrs: &[Instr]) -> usize {
+    instrs
+        .iter()
+        .map(|i| match i {
+            Instr::Swap(..) | Instr::FetchAdd(..) | Instr::Cas(..) => 2,
+            Instr::IfEq(_, _, _, body) => 1 + events(body),
+            _ => 1,
+        })
+        .sum()
 }
 
 /// The next instruction of a thread that has run `done` instructions, each

@@ -5,7 +5,7 @@
 //! Dreyer, "Repairing Sequential Consistency in C/C++11" (PLDI 2017). A
 //! program's behaviours are its *execution graphs* that satisfy four
 //! axioms. This module states them over explicit graphs ([`graph`]),
-//! enumerates every consistent graph of a small program ([`enumerate`]),
+//! enumerates every consistent graph of a small program ([`enumerate()`]),
 //! computes the sequentially consistent outcomes separately ([`sc`]), and
 //! runs the same program under checker ([`run`]) so the tests can compare.
 //!

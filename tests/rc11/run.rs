@@ -71,8 +71,12 @@ pub struct Explored {
 }
 
 /// Explores `program` with checker under `strategy` and returns what it
-/// found; panics, naming the program, unless checker verifies it.
+/// found; panics, naming the program, if it is not valid or checker does
+/// not verify it.
 pub fn explore(program: &Program, strategy: StrategyKind) -> Explored {
+    if let Err(e) = program.validate() {
+        panic!("not a valid program: {e}\n{program:?}");
+    }
     let mut builder = Builder::new();
     builder.strategy = strategy;
     builder.max_permutations = Some(200_000);

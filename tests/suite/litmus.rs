@@ -528,8 +528,8 @@ suite!(
 #[test]
 fn table() {
     println!(
-        "{:<18} {:>6} {:>7} {:>4} {:>8} {:>6} {:>6}",
-        "litmus", "RC11", "graphs", "SC", "checker", "DPOR", "DFS"
+        "{:<18} {:>6} {:>7} {:>4} {:>8} {:>6} {:>12} {:>6}",
+        "litmus", "RC11", "graphs", "SC", "checker", "DPOR", "DPOR/graphs", "DFS"
     );
     for t in all() {
         let graphs = enumerate(&t.program).expect("a valid litmus test").graphs;
@@ -545,13 +545,14 @@ fn table() {
         );
         assert!(dpor.complete >= dpor.outcomes.len() as u64);
         println!(
-            "{:<18} {:>6} {:>7} {:>4} {:>8} {:>6} {:>6}",
+            "{:<18} {:>6} {:>7} {:>4} {:>8} {:>6} {:>12.2} {:>6}",
             t.name,
             t.allowed.len(),
             graphs,
             sc.len(),
             dpor.outcomes.len(),
             dpor.complete,
+            dpor.complete as f64 / graphs as f64,
             dfs.complete
         );
     }

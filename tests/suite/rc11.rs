@@ -163,6 +163,11 @@ fn ill_formed_graphs_and_programs_are_refused_clearly() {
         let err = enumerate(&p).unwrap_err();
         assert!(err.0.contains(message), "{err} should say {message:?}");
     }
+    // 1 initial write and 32 fetch_adds of two events each.
+    let p = Program::new(1, vec![vec![Instr::FetchAdd(X, 1, Relaxed); 32]]);
+    let err = enumerate(&p).unwrap_err();
+    assert!(err.0.contains("up to 65 events"), "{err}");
+    assert!(enumerate(&Program::new(1, vec![])).unwrap_err().0.contains("at least one thread"));
 }
 
 fn shape(seqcst: bool) -> Shape {

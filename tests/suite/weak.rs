@@ -70,8 +70,11 @@ fn all_seqcst_programs_have_exactly_their_interleaving_outcomes() {
 }
 
 /// Never an outcome RC11 forbids, never fewer than interleavings give, and
-/// DPOR loses nothing DFS finds.
+/// DPOR loses nothing DFS finds. Prints the totals (`--nocapture`): RC11
+/// outcomes and consistent graphs against checker's outcomes and complete
+/// executions.
 fn within_rc11(salt: u64, default: u64, shape: &Shape) {
+    let mut totals = [0u64; 5];
     for (seed, p) in programs(salt, default, shape) {
         let rc11 = enumerate(&p).unwrap();
         let dpor = explore(&p, StrategyKind::Dpor);
@@ -86,7 +89,19 @@ fn within_rc11(salt: u64, default: u64, shape: &Shape) {
             "seed {seed:#x}: checker misses SC outcomes {missed:?} of\n{p:?}"
         );
         assert!(dpor.complete >= dpor.outcomes.len() as u64);
+        let counts = [rc11.outcomes.len() as u64, rc11.graphs as u64, dpor.outcomes.len() as u64];
+        for (total, n) in
+            totals.iter_mut().zip(counts.into_iter().chain([dpor.complete, dfs.complete]))
+        {
+            *total += n;
+        }
     }
+    let [outcomes, graphs, found, dpor, dfs] = totals;
+    println!(
+        "{shape:?}: RC11 {outcomes} outcomes in {graphs} graphs; checker {found} outcomes, \
+         DPOR {dpor} executions ({:.2} per graph), DFS {dfs}",
+        dpor as f64 / graphs as f64
+    );
 }
 
 #[test]
