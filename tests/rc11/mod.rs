@@ -23,7 +23,10 @@
 //!   spawn edges (the body creates the variables, then spawns), and the
 //!   join edges need no event: after joining every thread, the body's final
 //!   loads can only read each variable's `mo`-last write (anything else
-//!   breaks coherence), so the outcome takes the finals from `mo`.
+//!   breaks coherence), so the outcome takes the finals from `mo`. Those
+//!   loads are `SeqCst`, but their only `psc` edges out lead to later final
+//!   loads (they read `mo`-last writes: no `rb`; no other event is after
+//!   them), so they close no cycle and leaving them out forbids nothing.
 //! - `rf`, reads-from: each read's write, same variable, same value.
 //! - `mo`, modification order: per variable, a total order of its writes,
 //!   the initial write first.
