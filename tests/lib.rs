@@ -60,6 +60,8 @@ impl<T: Ord> Recorder<T> {
     }
 }
 
+pub mod rc11;
+
 /// Models the suite checks in several ways (finding, replaying, bounding).
 pub mod models {
     use checker::sync::atomic::{AtomicUsize, Ordering};
