@@ -410,7 +410,10 @@ impl Execution {
                 }
                 Effect::Resume(Reply::Done)
             }
-            op @ (Op::Load { .. } | Op::Store { .. } | Op::CompareExchange { .. }) => {
+            op @ (Op::Load { .. }
+            | Op::Store { .. }
+            | Op::Rmw { .. }
+            | Op::CompareExchange { .. }) => {
                 let options = self.atomic_options(thread, op);
                 let pick = if options.len() <= 1 {
                     0
@@ -834,24 +837,44 @@ impl Execution {
             Op::Store { ordering, .. } => {
                 self.memory.store_options(object, thread, clock, memory::is_sc(ordering))
             }
-            Op::CompareExchange { failure, expected, .. } => {
-                // The last store, whatever it holds (success or failure), or
-                // an earlier one that fails: an RMW reads the last store.
-                let last = self.memory.last(object);
-                let mut options = self.memory.read_options(
+            Op::Rmw { ordering, .. } => self.memory.rmw_options(
+                object,
+                thread,
+                clock,
+                memory::is_sc(ordering),
+                acquires(ordering),
+            ),
+            Op::CompareExchange { success, failure, expected, .. } => {
+                // A store holding `expected` is a success, an RMW: it must be
+                // one an RMW may read. Any other is a failure, a load.
+                let succeed = self.memory.rmw_options(
+                    object,
+                    thread,
+                    clock,
+                    memory::is_sc(success),
+                    acquires(success),
+                );
+                let fail = self.memory.read_options(
                     object,
                     thread,
                     clock,
                     memory::is_sc(failure),
                     acquires(failure),
                 );
-                options.retain(|c| match *c {
-                    Choice::Read(s) => s == last || self.memory.value(s) != expected,
-                    Choice::At(_) => false,
+                let memory = &self.memory;
+                let value = |c: &Choice| match *c {
+                    Choice::Read(s) => memory.value(s),
+                    Choice::At(_) => unreachable!("a read"),
+                };
+                let mut options: SmallVec<[Choice; 4]> =
+                    succeed.into_iter().filter(|c| value(c) == expected).collect();
+                options.extend(fail.into_iter().filter(|c| value(c) != expected));
+                // The last store first (the sequentially consistent option),
+                // then newest to oldest.
+                options.sort_by_key(|c| match *c {
+                    Choice::Read(s) => std::cmp::Reverse(memory.position(s)),
+                    Choice::At(p) => std::cmp::Reverse(p),
                 });
-                if options.first() != Some(&Choice::Read(last)) {
-                    options.insert(0, Choice::Read(last));
-                }
                 options
             }
             _ => SmallVec::new(),
@@ -899,14 +922,14 @@ impl Execution {
                 (Reply::Done, 0)
             }
             Op::Rmw { ordering, kind, operand, .. } => {
-                let old = self
-                    .rmw(thread, object, epoch, ordering, step, |old| ty.apply(kind, old, operand));
-                (Reply::Value(old), 0)
+                let apply = |old| ty.apply(kind, old, operand);
+                let old = self.rmw(thread, object, epoch, ordering, step, read_from, apply);
+                (Reply::Value(old), source(&self.memory, read_from))
             }
             Op::CompareExchange { success, failure, expected, new, .. } => {
-                if read_from == last && self.memory.value(last) == expected {
-                    let old = self.rmw(thread, object, epoch, success, step, |_| new);
-                    (Reply::Exchange { ok: true, previous: old }, 0)
+                if self.memory.value(read_from) == expected {
+                    let old = self.rmw(thread, object, epoch, success, step, read_from, |_| new);
+                    (Reply::Exchange { ok: true, previous: old }, source(&self.memory, read_from))
                 } else {
                     let old = self.read_store(thread, object, epoch, failure, read_from);
                     (Reply::Exchange { ok: false, previous: old }, source(&self.memory, read_from))
@@ -932,9 +955,10 @@ impl Execution {
         self.memory.value(from)
     }
 
-    /// A read-modify-write of the last store: `f` makes the new value from
-    /// the old, which is returned. It continues the release sequence it
-    /// reads from.
+    /// A read-modify-write of `from`, placed right after it: `f` makes the
+    /// new value from the old, which is returned. It continues the release
+    /// sequence it reads from.
+    #[allow(clippy::too_many_arguments)]
     fn rmw(
         &mut self,
         thread: ThreadId,
@@ -942,9 +966,9 @@ impl Execution {
         epoch: u32,
         ordering: MemoryOrdering,
         step: u32,
+        from: memory::StoreId,
         f: impl FnOnce(u64) -> u64,
     ) -> u64 {
-        let from = self.memory.last(object);
         let old = self.memory.value(from);
         let mut sync = self.memory.sync(from).clone();
         self.hb.atomic_read(thread, &sync, ordering);
@@ -952,9 +976,9 @@ impl Execution {
             sync.join(&own);
         }
         let clock = self.hb.clock(thread);
-        let end = self.memory.end(object);
+        let at = self.memory.after(from);
         let sc = memory::is_sc(ordering);
-        self.memory.store(object, thread, epoch, clock, sc, true, end, f(old), sync, step);
+        self.memory.store(object, thread, epoch, clock, sc, true, at, f(old), sync, step);
         old
     }
 

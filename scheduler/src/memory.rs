@@ -9,7 +9,8 @@
 //! location, any one that keeps the execution graph consistent; every store
 //! chooses its place in the modification order the same way. Both are data
 //! decisions the strategies enumerate (option 0 is always the sequentially
-//! consistent one: the last store, the end of the order). Since a load can
+//! consistent one: the last store, the end of the order). A read-modify-write
+//! chooses the store it reads too, and goes right after it. Since a load can
 //! only read a store that ran before it, `sb ∪ rf` is acyclic by
 //! construction: RC11's no-thin-air axiom holds, and load buffering's
 //! (1, 1) is never produced, as RC11 requires.
@@ -23,8 +24,9 @@
 //!   a store goes after it. Per location and thread the engine keeps, after
 //!   each access, (epoch, store): the floor contributed by that access. A
 //!   thread's vector clock says which of them happen before.
-//! - atomicity: a read-modify-write reads the last store and goes at the end,
-//!   and no store is ever placed between an RMW and the store it read.
+//! - atomicity: a read-modify-write goes right after the store it reads in
+//!   modification order, and no store is ever placed between the two (so no
+//!   two RMWs read the same store).
 //! - SC: RC11 asks for `psc` to be acyclic. Here the total order of SC events
 //!   is the execution order: every `psc` edge between two SC events must go
 //!   forward in it. Without SC fences this means: an SC store goes after every
@@ -43,10 +45,7 @@
 //!    store that, through a relaxed reads-from edge, ran before it (message
 //!    passing with a relaxed flag and SC data) is consistent in RC11 and not
 //!    produced here.
-//! 2. An RMW always reads the last store in modification order (RC11 lets it
-//!    read an earlier one if nothing later is ordered before it; the
-//!    interleaving that runs it earlier produces the same graph).
-//! 3. Only SC fences are events of the graph; acquire and release fences act
+//! 2. Only SC fences are events of the graph; acquire and release fences act
 //!    through the clocks.
 
 use smallvec::SmallVec;
@@ -226,6 +225,11 @@ impl Memory {
         *self.loc(object).mo.last().expect("an initial store")
     }
 
+    /// The store's position in modification order.
+    pub(crate) fn position(&self, store: StoreId) -> u32 {
+        self.stores[store.index()].pos
+    }
+
     /// The position at the end of `object`'s modification order.
     pub(crate) fn end(&self, object: ObjectId) -> u32 {
         self.loc(object).mo.len() as u32
@@ -315,6 +319,45 @@ impl Memory {
             });
         }
         options
+    }
+
+    /// What a read-modify-write of `object` by `thread` may read: a store it
+    /// could load that no RMW has read yet, since the RMW goes right after
+    /// the store it reads in modification order. The last store first.
+    pub(crate) fn rmw_options(
+        &mut self,
+        object: ObjectId,
+        thread: ThreadId,
+        clock: &VClock,
+        sc: bool,
+        acquires: bool,
+    ) -> SmallVec<[Choice; 4]> {
+        let mut options = self.read_options(object, thread, clock, sc, acquires);
+        if options.len() <= 1 {
+            return options;
+        }
+        let last = self.last(object);
+        options.retain(|c| {
+            let Choice::Read(from) = *c else { unreachable!("a read") };
+            from == last || !self.stores[self.next_in_mo(object, from).index()].rmw
+        });
+        if self.sc_fences && options.len() > 1 {
+            options.retain(|c| {
+                let Choice::Read(from) = *c else { unreachable!("a read") };
+                from == last || self.try_rmw(thread, clock, object, sc, from, acquires)
+            });
+        }
+        options
+    }
+
+    /// The store right after `store` in modification order (not the last).
+    fn next_in_mo(&self, object: ObjectId, store: StoreId) -> StoreId {
+        self.loc(object).mo[self.stores[store.index()].pos as usize + 1]
+    }
+
+    /// Where an RMW that reads `from` goes in modification order.
+    pub(crate) fn after(&self, from: StoreId) -> u32 {
+        self.stores[from.index()].pos + 1
     }
 
     /// Records a read of `from` by `thread` at `epoch`; `clock` is its
@@ -481,6 +524,36 @@ impl Memory {
         });
         self.insert(object, id, at);
         let ok = self.try_event(thread, clock, object, sc, Kind::Write { store: id }, false);
+        self.remove(object, at);
+        self.stores.pop();
+        ok
+    }
+
+    /// Would an RMW reading `from` keep the SC order? Added, checked, taken
+    /// away.
+    fn try_rmw(
+        &mut self,
+        thread: ThreadId,
+        clock: &VClock,
+        object: ObjectId,
+        sc: bool,
+        from: StoreId,
+        acquires: bool,
+    ) -> bool {
+        let at = self.after(from);
+        let mut after = clock.clone();
+        if acquires {
+            after.join(&self.stores[from.index()].sync);
+        }
+        let id = self.new_store(Store {
+            value: 0,
+            sync: VClock::default(),
+            pos: at,
+            rmw: true,
+            step: None,
+        });
+        self.insert(object, id, at);
+        let ok = self.try_event(thread, &after, object, sc, Kind::Rmw { store: id }, false);
         self.remove(object, at);
         self.stores.pop();
         ok

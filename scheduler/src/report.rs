@@ -223,13 +223,14 @@ fn describe(ex: &Execution, op: &Op, reply: Reply, aux: u64, labels: &[String]) 
             let old = reply.value();
             let new = t.apply(kind, old, operand);
             format!(
-                "{}.{}({}, {}) -> {} (now {})",
+                "{}.{}({}, {}) -> {} (now {}){}",
                 obj(object),
                 kind.method(),
                 t.render(operand),
                 ordering.name(),
                 t.render(old),
-                t.render(new)
+                t.render(new),
+                stale(ex, aux)
             )
         }
         Op::CompareExchange { object, success, failure, expected, new, weak } => {

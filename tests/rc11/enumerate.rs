@@ -68,16 +68,23 @@ impl State {
 /// by the axioms of any completion, so no consistent graph is lost.
 /// Partial graphs already seen are not explored again.
 pub fn enumerate(program: &Program) -> Result<Enumeration, IrError> {
-    search(program, true)
+    search(program, true, false)
+}
+
+/// [`enumerate`] restricted to the graphs checker's engine can produce
+/// ([`Graph::in_execution_order`]): what checker must find exactly. The
+/// restriction is closed under the same prefixes, so pruning stays exact.
+pub fn enumerate_in_execution_order(program: &Program) -> Result<Enumeration, IrError> {
+    search(program, true, true)
 }
 
 /// [`enumerate`] without dropping inconsistent partial graphs: only
 /// complete graphs are checked. Slower; the self-tests compare the two.
 pub fn enumerate_unpruned(program: &Program) -> Result<Enumeration, IrError> {
-    search(program, false)
+    search(program, false, false)
 }
 
-fn search(program: &Program, prune: bool) -> Result<Enumeration, IrError> {
+fn search(program: &Program, prune: bool, execution_order: bool) -> Result<Enumeration, IrError> {
     program.validate()?;
     let threads = program.threads.len();
     let start = State {
@@ -88,6 +95,7 @@ fn search(program: &Program, prune: bool) -> Result<Enumeration, IrError> {
     let mut search = Search {
         program,
         prune,
+        execution_order,
         seen: HashSet::new(),
         complete: HashSet::new(),
         outcomes: BTreeSet::new(),
@@ -101,6 +109,8 @@ struct Search<'p> {
     program: &'p Program,
     /// Drop inconsistent partial graphs.
     prune: bool,
+    /// Keep only graphs checker's engine can produce.
+    execution_order: bool,
     /// Keys of every partial graph reached.
     seen: HashSet<Vec<u32>>,
     /// Keys of the consistent complete graphs.
@@ -109,6 +119,10 @@ struct Search<'p> {
 }
 
 impl Search<'_> {
+    fn admits(&self, graph: &Graph) -> bool {
+        graph.consistent().is_ok() && (!self.execution_order || graph.in_execution_order())
+    }
+
     fn explore(&mut self, state: State) -> Result<(), IrError> {
         let mut finished = true;
         for t in 0..state.done.len() {
@@ -117,13 +131,13 @@ impl Search<'_> {
             };
             finished = false;
             for next in successors(&state, t, instr)? {
-                let keep = !self.prune || next.graph.consistent().is_ok();
+                let keep = !self.prune || self.admits(&next.graph);
                 if keep && self.seen.insert(next.key()) {
                     self.explore(next)?;
                 }
             }
         }
-        if finished && (self.prune || state.graph.consistent().is_ok()) {
+        if finished && (self.prune || self.admits(&state.graph)) {
             debug_assert_eq!(state.graph.well_formed(), Ok(()));
             self.complete.insert(state.key());
             self.outcomes.insert((state.seen, state.graph.finals()));

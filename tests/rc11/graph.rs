@@ -326,6 +326,17 @@ impl Graph {
         }
         Ok(())
     }
+
+    /// Can checker's engine produce this (consistent) graph? It builds an
+    /// execution in the order it runs the steps, a read reading only a write
+    /// already made, and takes that order as the total order of SC events
+    /// (`scheduler/src/memory.rs`, deviation 1). So it produces exactly the
+    /// consistent graphs with a linearization that contains `sb`, `rf` and
+    /// `psc`: those where `sb ∪ rf ∪ psc` is acyclic.
+    pub fn in_execution_order(&self) -> bool {
+        let r = self.relations();
+        r.sb.union(&r.rf).union(&r.psc).acyclic()
+    }
 }
 
 impl fmt::Debug for Graph {

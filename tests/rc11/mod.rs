@@ -83,7 +83,7 @@ pub mod relation;
 pub mod run;
 pub mod sc;
 
-pub use enumerate::{Enumeration, enumerate, enumerate_unpruned};
+pub use enumerate::{Enumeration, enumerate, enumerate_in_execution_order, enumerate_unpruned};
 pub use graph::{Axiom, Graph, Mode};
 pub use ir::{Instr, IrError, Program, Shape, generate};
 pub use run::{Explored, explore};

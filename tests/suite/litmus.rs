@@ -4,13 +4,13 @@
 //! For each test, `oracle::NAME` checks that the axiomatic RC11 model
 //! (`checker_tests::rc11`) finds exactly that set, which pins the oracle;
 //! `engine::NAME` checks that checker finds exactly that set too, under
-//! DPOR and under exhaustive DFS. Today's engine is sequentially
-//! consistent, so the engine tests of the tests with non-SC outcomes are
-//! ignored until the RC11 engine of issue 5 lands. `table` runs checker
-//! on every test now and asserts what holds of any correct engine, today's
-//! included: every sequentially consistent outcome is found and no outcome
+//! DPOR and under exhaustive DFS, except the outcomes a test lists as
+//! unreachable (FIXME: the SC order is the execution order; the oracle
+//! checks that these are exactly the outcomes that limit costs). `table`
+//! runs checker on every test and asserts what holds of any correct
+//! engine: every sequentially consistent outcome is found and no outcome
 //! RC11 forbids; `--nocapture` prints the outcome, graph and execution
-//! counts.
+//! counts (issue 5, point 3: DPOR's executions per consistent graph).
 //!
 //! An outcome is written `o(reads, finals)`: per thread, what it observed
 //! in program order (loads, old values of read-modify-writes; a failed
@@ -22,7 +22,9 @@ use std::sync::atomic::Ordering::*;
 
 use checker::model::StrategyKind;
 use checker_tests::programs::Observation;
-use checker_tests::rc11::{Instr, Program, enumerate, explore, sc_outcomes};
+use checker_tests::rc11::{
+    Instr, Program, enumerate, enumerate_in_execution_order, explore, sc_outcomes,
+};
 
 use Instr::{Cas, Fence, FetchAdd, Load, Store};
 
@@ -35,6 +37,12 @@ struct Litmus {
     name: &'static str,
     program: Program,
     allowed: BTreeSet<Observation>,
+    /// FIXME(SC order): allowed outcomes checker cannot produce today. Its
+    /// engine takes the order steps run in as the total order of SC events
+    /// (`scheduler/src/memory.rs`, deviation 1); these outcomes need an SC
+    /// order that contradicts a reads-from edge. Listed under "limits" in
+    /// the user guide.
+    unreachable: BTreeSet<Observation>,
 }
 
 fn o(reads: &[&[u64]], finals: &[u64]) -> Observation {
@@ -48,7 +56,7 @@ fn litmus(
     allowed: Vec<Observation>,
 ) -> Litmus {
     let allowed: BTreeSet<Observation> = allowed.into_iter().collect();
-    Litmus { name, program: Program::new(vars, threads), allowed }
+    Litmus { name, program: Program::new(vars, threads), allowed, unreachable: BTreeSet::new() }
 }
 
 /// Every pair of values two one-load threads can read, but `except`.
@@ -345,7 +353,13 @@ fn rwc_sc() -> Litmus {
 /// put all of hb in the SC order, which Power does not implement). An
 /// engine that orders SC events by happens-before misses this outcome.
 fn rwc_acq() -> Litmus {
-    litmus("RWC+acq", 2, rwc(Acquire), rwc_outcomes(false))
+    let mut t = litmus("RWC+acq", 2, rwc(Acquire), rwc_outcomes(false));
+    // FIXME(SC order): (1, 0, 0) needs T2's SC load of y before T3's SC
+    // store of y, which comes before T3's SC load of x, which must come
+    // before T1's SC store of x, which T2's acquire load read before its
+    // load of y: no execution order has all of that.
+    t.unreachable.insert(o(&[&[], &[1, 0], &[0]], &[1, 1]));
+    t
 }
 
 // 2+2W: each thread writes both variables, in opposite orders.
@@ -528,6 +542,11 @@ fn oracle(t: Litmus, weak: bool) {
     assert!(sc.is_subset(&t.allowed), "{}: an SC outcome is not listed", t.name);
     assert_eq!(sc != t.allowed, weak, "{}: listed as weak: {weak}", t.name);
     assert!(found.graphs >= found.outcomes.len());
+    // The outcomes listed unreachable are exactly those only an SC order
+    // other than the execution order gives.
+    let buildable = enumerate_in_execution_order(&t.program).expect("a valid litmus test");
+    let expected: BTreeSet<_> = t.allowed.difference(&t.unreachable).cloned().collect();
+    assert_eq!(buildable.outcomes, expected, "{}: unreachable outcomes", t.name);
 }
 
 /// checker finds exactly the hand-written set, under DPOR and DFS, with at
@@ -535,16 +554,17 @@ fn oracle(t: Litmus, weak: bool) {
 fn engine(t: Litmus) {
     for strategy in [StrategyKind::Dpor, StrategyKind::Dfs] {
         let found = explore(&t.program, strategy);
-        let missed: Vec<_> = t.allowed.difference(&found.outcomes).collect();
-        let forbidden: Vec<_> = found.outcomes.difference(&t.allowed).collect();
+        let expected: BTreeSet<_> = t.allowed.difference(&t.unreachable).cloned().collect();
+        let missed: Vec<_> = expected.difference(&found.outcomes).collect();
+        let forbidden: Vec<_> = found.outcomes.difference(&expected).collect();
         assert!(
             missed.is_empty() && forbidden.is_empty(),
-            "{} under {strategy:?}: checker misses {missed:?} and finds {forbidden:?}, which RC11 \
-             forbids, on\n{:?}",
+            "{} under {strategy:?}: checker misses {missed:?} and finds {forbidden:?}, which it \
+             should not, on\n{:?}",
             t.name,
             t.program
         );
-        assert!(found.complete >= t.allowed.len() as u64);
+        assert!(found.complete >= expected.len() as u64);
     }
 }
 
@@ -561,11 +581,7 @@ macro_rules! suite {
         }
         /// checker against the literature.
         mod engine {
-            $(
-                #[test]
-                #[ignore = "needs the RC11 engine (issue 5)"]
-                fn $weak() { super::engine(super::$weak()) }
-            )*
+            $(#[test] fn $weak() { super::engine(super::$weak()) })*
             $(#[test] fn $strong() { super::engine(super::$strong()) })*
         }
         fn all() -> Vec<Litmus> {
