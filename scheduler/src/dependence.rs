@@ -7,9 +7,16 @@
 //! target. Accesses to different targets are independent; for the same
 //! target:
 //!
-//! | kinds | dependent? |
+//! The relation is oriented: `dependent(a, b)` asks about `a` run before
+//! `b`. Only atomic accesses make the orientation matter.
+//!
+//! | kinds (`a` first) | dependent? |
 //! |---|---|
-//! | two loads; two reads of a poison flag | no |
+//! | two atomic loads; two reads of a poison flag | no |
+//! | an atomic load (or RMW, or compare-exchange), then a store to the atomic | yes: run first, the store could be what the load reads |
+//! | an atomic store (or RMW), then a load (or RMW, or compare-exchange) | only if the latter read from the former: reading an older store is possible with the two the other way round, and gives the same execution graph |
+//! | two atomic stores (neither an RMW) | no: the store that runs second may take any place in modification order, the same places either way |
+//! | two `SeqCst` accesses to one atomic | yes: SC accesses are ordered as they run |
 //! | two read-side steps of an `RwLock` (`read`, `try_read`, read unlock) | no: readers do not exclude each other |
 //! | a poison-flag read and a read-side step | no: read guards never poison |
 //! | two condvar waits (enqueues), or two notifies | no: a notify picks any waiter, whichever order they queued in |
@@ -19,8 +26,8 @@
 //! | two upgrades, two count reads | no |
 //! | anything else | yes |
 //!
-//! The relation is fixed by the operation, with one exception: a CAS or a
-//! `try_lock` is a write even when it fails. Optimal DPOR (wakeup trees,
+//! The kind is fixed by the operation: a CAS or a `try_lock` is a write
+//! even when it fails. Optimal DPOR (wakeup trees,
 //! sleep sets, weak initials) reasons about a thread's next step wherever it
 //! may run, so the kind of a step must not depend on where it runs; a
 //! "failed CAS only reads" refinement made the differential test find
@@ -35,7 +42,7 @@
 use smallvec::{SmallVec, smallvec};
 
 use crate::ids::{ObjectId, ThreadId};
-use crate::op::{Op, Reply};
+use crate::op::{MemoryOrdering, Op, Reply};
 
 /// What an access touches.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -46,14 +53,49 @@ pub enum Target {
     Token(ThreadId),
 }
 
+/// Which store of an atomic a read-ish access read, named so that the name
+/// holds across executions: the initial value, or the `position`-th step
+/// (from 1) of `thread`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// The atomic's initial value.
+    Initial,
+    /// A store (or RMW) made by a step.
+    Step {
+        /// The thread that made it.
+        thread: ThreadId,
+        /// Its place among that thread's steps, from 1.
+        position: u32,
+    },
+}
+
 /// How an access touches its target.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum AccessKind {
-    /// Reads without changing it: a load, `is_poisoned`.
+    /// An atomic load, or a compare-exchange that failed.
+    Load {
+        /// The store it read; `None` for a step not run yet, which may read
+        /// any store.
+        from: Option<Source>,
+        /// A `SeqCst` read.
+        sc: bool,
+    },
+    /// An atomic store, read-modify-write, or successful compare-exchange.
+    Store {
+        /// The step itself, as a read would name what it read; `None` when
+        /// not known.
+        me: Option<Source>,
+        /// It reads too (an RMW, or a compare-exchange, which may succeed).
+        reads: bool,
+        /// What it read, if it reads and that is known.
+        from: Option<Source>,
+        /// A `SeqCst` write.
+        sc: bool,
+    },
+    /// Reads without changing it: `is_poisoned`.
     Read,
-    /// Changes it, or may: stores, read-modify-writes, CAS, lock
-    /// acquisitions, `try_lock`, releases, `try_unwrap`, the write side of an
-    /// `RwLock`, `clear_poison`.
+    /// Changes it, or may: lock acquisitions, `try_lock`, releases,
+    /// `try_unwrap`, the write side of an `RwLock`, `clear_poison`.
     Write,
     /// The read side of an `RwLock`: `read`, `try_read`, a read unlock.
     Shared,
@@ -103,11 +145,23 @@ pub fn accesses(thread: ThreadId, op: &Op, reply: Option<Reply>) -> SmallVec<[Ac
     use AccessKind::*;
     let at = |object: ObjectId, kind| Access { target: Target::Object(object), kind };
     match *op {
-        Op::Load { object, .. } => smallvec![at(object, Read)],
-        Op::Store { object, .. } | Op::Rmw { object, .. } => smallvec![at(object, Write)],
-        // Writes even when they fail: see the module documentation.
-        Op::CompareExchange { object, .. }
-        | Op::Lock { object }
+        Op::Load { object, ordering } => {
+            smallvec![at(object, Load { from: None, sc: ordering == MemoryOrdering::SeqCst })]
+        }
+        Op::Store { object, ordering, .. } => smallvec![at(
+            object,
+            Store { me: None, reads: false, from: None, sc: ordering == MemoryOrdering::SeqCst }
+        )],
+        Op::Rmw { object, ordering, .. } => smallvec![at(
+            object,
+            Store { me: None, reads: true, from: None, sc: ordering == MemoryOrdering::SeqCst }
+        )],
+        // Writes even when it fails: see the module documentation.
+        Op::CompareExchange { object, success, failure, .. } => {
+            let sc = success == MemoryOrdering::SeqCst || failure == MemoryOrdering::SeqCst;
+            smallvec![at(object, Store { me: None, reads: true, from: None, sc })]
+        }
+        Op::Lock { object }
         | Op::Unlock { object, .. }
         | Op::TryLock { object }
         | Op::ArcTryUnwrap { object } => smallvec![at(object, Write)],
@@ -152,13 +206,57 @@ pub fn accesses(thread: ThreadId, op: &Op, reply: Option<Reply>) -> SmallVec<[Ac
     }
 }
 
-/// Do the two accesses not commute? The one definition of dependence.
+/// Names, in `accesses` of a step that ran, the store it made (`me`) and the
+/// store it read (`from`), so that [`dependent`] can tell a read from the
+/// stores it did not read.
+pub fn label(accesses: &mut SmallVec<[Access; 2]>, me: Source, from: Option<Source>) {
+    for a in accesses.iter_mut() {
+        match &mut a.kind {
+            AccessKind::Load { from: f, .. } => *f = from,
+            AccessKind::Store { me: m, reads, from: f, .. } => {
+                *m = Some(me);
+                if *reads {
+                    *f = from;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The same accesses with what [`label`] named forgotten: what the step
+/// may do if it runs elsewhere.
+pub fn unlabel(accesses: &mut SmallVec<[Access; 2]>) {
+    for a in accesses.iter_mut() {
+        match &mut a.kind {
+            AccessKind::Load { from, .. } => *from = None,
+            AccessKind::Store { me, from, .. } => {
+                *me = None;
+                *from = None;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Does `a`, run before `b`, not commute with it? The one definition of
+/// dependence (see the module documentation for the orientation).
 pub fn dependent(a: &Access, b: &Access) -> bool {
     use AccessKind::*;
     if a.target != b.target {
         return false;
     }
     match (a.kind, b.kind) {
+        (Load { .. }, Load { .. }) => false,
+        (Load { sc: true, .. } | Store { sc: true, .. }, Store { sc: true, .. })
+        | (Store { sc: true, .. }, Load { sc: true, .. }) => true,
+        // Run first, a read could read the store.
+        (Load { .. } | Store { reads: true, .. }, Store { .. }) => true,
+        (Store { me, .. }, Load { from, .. } | Store { reads: true, from, .. }) => {
+            me.is_none() || from.is_none() || me == from
+        }
+        (Store { reads: false, .. }, Store { reads: false, .. }) => false,
+        (Load { .. } | Store { .. }, _) | (_, Load { .. } | Store { .. }) => true,
         (Read, Read)
         | (Shared, Shared)
         | (Read, Shared)
@@ -197,6 +295,7 @@ pub fn trace_fingerprint(execution: &crate::execution::Execution) -> u64 {
     }
     let mut positions: Vec<u32> = Vec::new();
     let mut steps: Vec<(ThreadId, u32, SmallVec<[Access; 2]>)> = Vec::new();
+    let mut names: Vec<Source> = Vec::new();
     let mut sum = 0u64;
     for k in 0..execution.step_count() {
         let event = execution.step(k);
@@ -239,7 +338,19 @@ pub fn trace_fingerprint(execution: &crate::execution::Execution) -> u64 {
             (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
         });
         sum = sum.wrapping_add(mix(id ^ mix(what)));
-        let accesses = accesses(t, &op, Some(reply));
+        let me = Source::Step { thread: t, position: positions[t.index()] };
+        names.push(me);
+        let mut accesses = accesses(t, &op, Some(reply));
+        let from = match op {
+            Op::Load { .. } | Op::Rmw { .. } | Op::CompareExchange { .. } => {
+                match aux & !crate::execution::STALE {
+                    0 => Some(Source::Initial),
+                    k => names.get(k as usize - 1).copied(),
+                }
+            }
+            _ => None,
+        };
+        label(&mut accesses, me, from);
         for (other, position, earlier) in &steps {
             if *other != t && earlier.iter().any(|a| accesses.iter().any(|b| dependent(a, b))) {
                 let before = (u64::from(other.0) << 32) | u64::from(*position);
@@ -257,6 +368,50 @@ pub fn trace_fingerprint(execution: &crate::execution::Execution) -> u64 {
 /// DPOR makes it a pivot (`strategy/dpor.rs`, deviation 4).
 pub fn may_time_out(op: &Op) -> bool {
     matches!(op, Op::TryPark { .. }) || op.wakes_unnotified()
+}
+
+/// Which steps the engine's yield rule touches (`memory.rs`,
+/// `Memory::yielded`): after a thread yields, its first read of each atomic
+/// may not read its old floor there unless that is the last store. Whether
+/// that restricts the read depends on the steps before it, so DPOR makes
+/// such reads pivots (ordered against everything). Feed it every step of an
+/// execution, in order.
+#[derive(Clone, Debug, Default)]
+pub struct YieldReads {
+    /// Per thread: `None` before its first yield; then the atomics it has
+    /// read since its last yield.
+    threads: Vec<Option<SmallVec<[ObjectId; 4]>>>,
+}
+
+impl YieldReads {
+    /// Forgets the execution.
+    pub fn clear(&mut self) {
+        self.threads.clear();
+    }
+
+    /// Records `thread`'s step `op`; true if it is such a first read.
+    pub fn step(&mut self, thread: ThreadId, op: &Op) -> bool {
+        if self.threads.len() <= thread.index() {
+            self.threads.resize(thread.index() + 1, None);
+        }
+        let reads = &mut self.threads[thread.index()];
+        match *op {
+            Op::Yield => {
+                *reads = Some(SmallVec::new());
+                false
+            }
+            Op::Load { object, .. }
+            | Op::Rmw { object, .. }
+            | Op::CompareExchange { object, .. } => match reads {
+                Some(seen) if !seen.contains(&object) => {
+                    seen.push(object);
+                    true
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
 }
 
 /// Is `op` ordered against every step of every other thread, whatever
@@ -334,8 +489,31 @@ mod tests {
             weak: false,
         };
         let failed = accesses(t, &cas, Some(Reply::Exchange { ok: false, previous: 5 }));
-        assert_eq!(failed[0].kind, AccessKind::Write, "the kind must not depend on where it runs");
+        let write = AccessKind::Store { me: None, reads: true, from: None, sc: true };
+        assert_eq!(failed[0].kind, write, "the kind must not depend on where it runs");
         let pending = accesses(t, &cas, None);
-        assert_eq!(pending[0].kind, AccessKind::Write);
+        assert_eq!(pending[0].kind, write);
+    }
+
+    #[test]
+    fn a_store_and_a_later_load_depend_only_through_reads_from() {
+        let step = |position| Some(Source::Step { thread: ThreadId(1), position });
+        let store = |me, sc| object(AccessKind::Store { me, reads: false, from: None, sc });
+        let rmw = |me, from| object(AccessKind::Store { me, reads: true, from, sc: false });
+        let load = |from, sc| object(AccessKind::Load { from, sc });
+        assert!(dependent(&store(step(1), false), &load(step(1), false)), "it read the store");
+        assert!(!dependent(&store(step(1), false), &load(Some(Source::Initial), false)));
+        assert!(!dependent(&store(step(1), false), &load(step(2), false)));
+        assert!(dependent(&store(None, false), &load(step(2), false)), "unknown: dependent");
+        assert!(dependent(&store(step(1), false), &load(None, false)), "may read it");
+        assert!(dependent(&load(step(1), false), &store(step(2), false)), "a load, then a store");
+        assert!(!dependent(&store(step(1), false), &store(step(2), false)), "two plain stores");
+        assert!(dependent(&store(step(1), true), &store(step(2), true)), "two SC stores");
+        assert!(dependent(&store(step(1), true), &load(step(3), true)), "SC store, SC load");
+        assert!(!dependent(&store(step(1), true), &load(step(3), false)));
+        assert!(dependent(&rmw(step(1), None), &store(step(2), false)), "an RMW reads");
+        assert!(dependent(&store(step(1), false), &rmw(step(2), step(1))));
+        assert!(!dependent(&store(step(1), false), &rmw(step(2), Some(Source::Initial))));
+        assert!(!dependent(&load(step(1), true), &load(step(2), true)), "loads commute");
     }
 }

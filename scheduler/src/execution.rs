@@ -883,9 +883,8 @@ impl Execution {
 
     /// Runs an atomic operation of `thread` with the chosen option (`None`:
     /// the sequentially consistent one). Returns the reply and, for a read,
-    /// what the trace says it read from: 0 for the last store, `k + 1` for
-    /// an earlier store made by step `k`, `u64::MAX` for an earlier initial
-    /// value.
+    /// the store it read: `k + 1` for the store of step `k`, 0 for the
+    /// initial value, with [`STALE`] set if it was not the last store.
     fn atomic_step(&mut self, thread: ThreadId, op: Op, choice: Option<Choice>) -> (Reply, u64) {
         let object = op.object().expect("an atomic operation");
         let (initial, ty) = self.atomic(object);
@@ -894,11 +893,8 @@ impl Execution {
         let epoch = self.hb.clock(thread).get(thread);
         let last = self.memory.last(object);
         let source = |memory: &Memory, from: memory::StoreId| {
-            if from == last {
-                0
-            } else {
-                memory.step_of(from).map_or(u64::MAX, |k| u64::from(k) + 1)
-            }
+            let stale = if from == last { 0 } else { STALE };
+            stale | memory.step_of(from).map_or(0, |k| u64::from(k) + 1)
         };
         let read_from = match choice {
             Some(Choice::Read(s)) => s,
@@ -1063,6 +1059,9 @@ impl Execution {
         }
     }
 }
+
+/// In the `aux` of a read's trace event: it did not read the last store.
+pub(crate) const STALE: u64 = 1 << 63;
 
 fn acquires(o: MemoryOrdering) -> bool {
     matches!(o, MemoryOrdering::Acquire | MemoryOrdering::AcqRel | MemoryOrdering::SeqCst)

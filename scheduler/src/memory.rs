@@ -372,6 +372,7 @@ impl Memory {
         from: StoreId,
     ) {
         self.advance_floor(object, thread, epoch, from);
+        self.forget_yield(object, thread);
         self.events.push(Event {
             thread,
             epoch,
@@ -405,6 +406,9 @@ impl Memory {
             loc.last_sc = Some(id);
         }
         self.advance_floor(object, thread, epoch, id);
+        if rmw {
+            self.forget_yield(object, thread);
+        }
         let kind = if rmw { Kind::Rmw { store: id } } else { Kind::Write { store: id } };
         self.events.push(Event {
             thread,
@@ -418,12 +422,14 @@ impl Memory {
     }
 
     /// `thread` (clock `clock`) yielded, as a spin loop does between tries:
-    /// from now on it may not read, of any location, the store that was its
-    /// floor, unless that store is the last. Without this, a load could
+    /// its next read of each location may not read the store that was its
+    /// floor there, unless that store is the last. Without this, a load could
     /// read the same old value forever and a spin loop that waits for a
     /// store would never end; C++ asks implementations to make stores
     /// visible "within a reasonable amount of time", and each yield moves
-    /// the thread past one old value. Loom has the same rule.
+    /// the thread past one old value (loom has a similar rule). DPOR makes
+    /// those first reads pivots (`dependence::YieldReads`): whether the rule
+    /// bites depends on what ran before them.
     pub(crate) fn yielded(&mut self, thread: ThreadId, clock: &VClock) {
         for i in 0..self.locations.len() {
             if self.locations[i].mo.is_empty() {
@@ -437,6 +443,13 @@ impl Memory {
                 loc.yield_floor.resize(thread.index() + 1, None);
             }
             loc.yield_floor[thread.index()] = Some(store);
+        }
+    }
+
+    /// The first read of a location after a yield has used the yield's rule.
+    fn forget_yield(&mut self, object: ObjectId, thread: ThreadId) {
+        if let Some(f) = self.locations[object.index()].yield_floor.get_mut(thread.index()) {
+            *f = None;
         }
     }
 

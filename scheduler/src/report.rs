@@ -133,9 +133,11 @@ impl fmt::Display for Report {
 /// For a read that did not read the last store of its atomic (`aux` as
 /// `Execution::atomic_step` returns it): which store it read.
 fn stale(ex: &Execution, aux: u64) -> String {
-    match aux {
-        0 => String::new(),
-        u64::MAX => " (an older value: the initial one)".to_string(),
+    if aux & crate::execution::STALE == 0 {
+        return String::new();
+    }
+    match aux & !crate::execution::STALE {
+        0 => " (an older value: the initial one)".to_string(),
         k => {
             let event = ex.steps.get(k as usize - 1).map_or(0, |&e| e + 1);
             format!(" (an older value: the store of ({event}))")

@@ -89,11 +89,25 @@
 //!    does not claim to be exhaustive. DFS, which only stops branching at
 //!    such states, may reach a reversed race from an earlier explored state
 //!    that DPOR never revisits: with pruning, DPOR covers a subset of DFS.
+//! 9. Weak memory. A load (or RMW) that read an older store does not race
+//!    with the newer stores that ran before it: with the two the other way
+//!    round it could read the same store, and the execution graph is the
+//!    same (see [`crate::dependence`]: the relation is oriented, and
+//!    labelled with which store each read read). Plain stores commute with
+//!    each other (the one that runs second may go anywhere in modification
+//!    order). Only the race analysis and its happens-before use the labels:
+//!    sleep sets and weak initials keep the unlabelled relation, which
+//!    commutes less. With labels there too, a thread put to sleep because its
+//!    store commuted with an old-value read stayed asleep past the point
+//!    where an SC load needed it ordered the other way, and the litmus test
+//!    RWC lost an outcome. SC fences are pivots, and so is a thread's first
+//!    read of an atomic after a yield (the engine's yield rule makes what
+//!    it may read depend on what ran before).
 
 use smallvec::SmallVec;
 
 use super::{Coverage, SchedulePoint, Strategy, StrategyError, StrategyErrorKind};
-use crate::dependence::{self, Access, AccessKind, Target};
+use crate::dependence::{self, Access, AccessKind, Source, Target};
 use crate::execution::{Execution, ValuePoint};
 use crate::ids::{ObjectId, ThreadId};
 use crate::op::{Op, Reply};
@@ -119,7 +133,21 @@ struct Ev {
     pivot: bool,
 }
 
-/// Do two steps of different threads commute?
+/// The store an atomic step read, named as dependence names steps (`names`:
+/// every step so far), from its trace `aux`; `None` for other steps.
+fn source(names: &[Source], op: &Op, aux: u64) -> Option<Source> {
+    match op {
+        Op::Load { .. } | Op::Rmw { .. } | Op::CompareExchange { .. } => {
+            match aux & !crate::execution::STALE {
+                0 => Some(Source::Initial),
+                k => names.get(k as usize - 1).copied(),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Do two steps of different threads commute, `a` run first?
 fn commute(a: &Accesses, a_pivot: bool, b: &Accesses, b_pivot: bool) -> bool {
     !a_pivot && !b_pivot && a.iter().all(|x| b.iter().all(|y| !dependence::dependent(x, y)))
 }
@@ -151,7 +179,8 @@ fn weak_initial(w: &[Ev], q: &Ev) -> bool {
             let f = &w[first];
             w[..first].iter().all(|e| commute(&e.accesses, e.pivot, &f.accesses, f.pivot))
         }
-        None => w.iter().all(|e| commute(&e.accesses, e.pivot, &q.may, q.pivot)),
+        // `q` would run first.
+        None => w.iter().all(|e| commute(&q.may, q.pivot, &e.accesses, e.pivot)),
     }
 }
 
@@ -246,6 +275,8 @@ pub struct Dpor {
     analysis: Analysis,
     /// Per thread: was its last step in this execution a yield?
     after_yield: Vec<bool>,
+    /// Reads the yield rule touches: pivots.
+    yield_reads: dependence::YieldReads,
     /// Was the previous step a pivot?
     previous_pivot: bool,
     /// Decisions with alternatives taken while the model had stopped
@@ -269,6 +300,7 @@ impl Dpor {
             redundant_executions: 0,
             analysis: Analysis::default(),
             after_yield: Vec::new(),
+            yield_reads: dependence::YieldReads::default(),
             previous_pivot: false,
             pruned: 0,
         }
@@ -323,6 +355,7 @@ impl Strategy for Dpor {
         self.value_at = 0;
         self.blocked_at = None;
         self.after_yield.clear();
+        self.yield_reads.clear();
         self.previous_pivot = false;
         if !self.started {
             self.started = true;
@@ -394,10 +427,12 @@ impl Strategy for Dpor {
                 self.after_yield.resize(t + 1, false);
             }
             let yielded = matches!(op, Op::Yield);
+            let first_read = self.yield_reads.step(event.thread, &op);
             self.previous_pivot = yielded
                 || self.after_yield[t]
                 || dependence::may_time_out(&op)
-                || dependence::orders_all(&op);
+                || dependence::orders_all(&op)
+                || first_read;
             self.after_yield[t] = yielded;
         }
         if let Some(node) = self.nodes.get(step) {
@@ -610,6 +645,10 @@ struct Analysis {
     pivots: Vec<bool>,
     /// Per thread: was its last step a yield?
     after_yield: Vec<bool>,
+    /// Reads the yield rule touches: pivots.
+    yield_reads: dependence::YieldReads,
+    /// Each step as dependence names it.
+    names: Vec<Source>,
     /// The join of the clocks of all steps so far.
     all: VClock,
     /// The last pivot step.
@@ -642,6 +681,8 @@ impl Analysis {
         self.ops.clear();
         self.pivots.clear();
         self.after_yield.clear();
+        self.yield_reads.clear();
+        self.names.clear();
         self.all = VClock::default();
         self.last_pivot = None;
         for h in &mut self.history {
@@ -675,10 +716,13 @@ impl Analysis {
                 self.after_yield.resize(q.index() + 1, false);
             }
             let yielded = matches!(op, Op::Yield);
+            let first_read = self.yield_reads.step(q, &op);
             let pivot = yielded
                 || self.after_yield[q.index()]
                 || dependence::may_time_out(&op)
-                || dependence::orders_all(&op);
+                || dependence::orders_all(&op)
+                || first_read;
+            self.names.push(Source::Step { thread: q, position });
             self.after_yield[q.index()] = yielded;
             self.pivots.push(pivot);
 
@@ -694,11 +738,17 @@ impl Analysis {
                 _ => {}
             }
             // Dependence edges.
-            let accesses = dependence::accesses(q, &op, Some(reply));
-            nodes[k].chosen_accesses = accesses.clone();
+            // Races and happens-before see which store a read read (a read
+            // of an older store does not race with the newer ones); sleep
+            // sets and wakeup trees keep the unlabelled accesses, which
+            // commute less: deviation 9.
+            let unlabelled = dependence::accesses(q, &op, Some(reply));
+            let mut accesses = unlabelled.clone();
+            dependence::label(&mut accesses, self.names[k], source(&self.names, &op, aux));
+            nodes[k].chosen_accesses = unlabelled.clone();
             nodes[k].chosen_may = dependence::accesses(q, &op, None);
             nodes[k].chosen_pivot = pivot;
-            self.accesses.push(accesses.clone());
+            self.accesses.push(unlabelled);
             self.ops.push(Some((q, op)));
             let mut clock = before.clone();
             for access in &accesses {
