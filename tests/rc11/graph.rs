@@ -275,11 +275,9 @@ impl Graph {
         let id = Rel::id(n, super::relation::all(n));
         let rb = rf.inverse().then(&mo).minus(&id);
 
-        // rs = [W] ; sb|loc? ; [W ⊒ rlx] ; (rf ; rmw)*
-        let rs = Rel::id(n, writes)
-            .then(&sb.inter(&loc).opt())
-            .then(&Rel::id(n, writes & atomic))
-            .then(&rf.then(&rmw).star());
+        // rs = [W] ; (rf ; rmw)*  (C++20's release sequences, see the
+        // module documentation)
+        let rs = Rel::id(n, writes).then(&rf.then(&rmw).star());
         // sw = [E ⊒ rel] ; ([F] ; sb)? ; rs ; rf ; [R ⊒ rlx] ; (sb ; [F])? ; [E ⊒ acq]
         let sw = Rel::id(n, rel)
             .then(&Rel::id(n, fences).then(&sb).opt())

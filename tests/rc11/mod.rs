@@ -38,9 +38,13 @@
 //!
 //! # Derived relations
 //!
-//! - release sequence: `rs = [W] ; sb|loc? ; [W⊒rlx] ; (rf ; rmw)*`: a
-//!   write, an atomic write after it in its thread to the same variable,
-//!   then any chain of read-modify-writes each reading the previous.
+//! - release sequence, as C++20 defines it (and Rust, which follows C++20):
+//!   `rs = [W] ; (rf ; rmw)*`: a write, then any chain of read-modify-writes
+//!   each reading the previous. RC11's paper (like C++11) also put the
+//!   thread's later atomic writes to the variable in it (`[W] ; sb|loc? ;
+//!   [W⊒rlx] ; (rf ; rmw)*`); C++20 dropped them (P0982), so a relaxed
+//!   store after a release store of the same thread no longer synchronises
+//!   through it.
 //! - synchronises-with: `sw = [E⊒rel] ; ([F] ; sb)? ; rs ; rf ; [R⊒rlx] ;
 //!   (sb ; [F])? ; [E⊒acq]`: a release write (or a release fence before a
 //!   write) whose release sequence an atomic read reads from, when the read
@@ -86,5 +90,5 @@ pub mod sc;
 pub use enumerate::{Enumeration, enumerate, enumerate_in_execution_order, enumerate_unpruned};
 pub use graph::{Axiom, Graph, Mode};
 pub use ir::{Instr, IrError, Program, Shape, generate};
-pub use run::{Explored, explore};
+pub use run::{Explored, explore, try_explore};
 pub use sc::sc_outcomes;

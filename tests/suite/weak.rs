@@ -16,7 +16,7 @@
 
 use checker::model::StrategyKind;
 use checker_tests::rc11::{
-    Program, Shape, enumerate, enumerate_in_execution_order, explore, generate, sc_outcomes,
+    Program, Shape, enumerate, enumerate_in_execution_order, generate, sc_outcomes, try_explore,
 };
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -37,6 +37,11 @@ fn programs(salt: u64, default: u64, shape: &Shape) -> impl Iterator<Item = (u64
         (seed, generate(seed, shape))
     })
 }
+
+/// Executions at most per exploration: a program that needs more (DFS on
+/// a few dense programs needs millions: every read's and store's choices
+/// multiply its interleavings) is skipped, and counted.
+const CAP: usize = 200_000;
 
 /// 2-3 threads of 1-3 instructions over 1-2 variables, with fences and
 /// branches.
@@ -63,7 +68,7 @@ fn all_seqcst_programs_have_exactly_their_interleaving_outcomes() {
         let sc = sc_outcomes(&p);
         assert_eq!(enumerate(&p).unwrap().outcomes, sc, "seed {seed:#x}: RC11 is not SC on\n{p:?}");
         for strategy in [StrategyKind::Dpor, StrategyKind::Dfs] {
-            let found = explore(&p, strategy);
+            let Some(found) = try_explore(&p, strategy, CAP) else { continue };
             assert_eq!(
                 found.outcomes, sc,
                 "seed {seed:#x}, {strategy:?}: checker is not SC on\n{p:?}"
@@ -79,10 +84,15 @@ fn all_seqcst_programs_have_exactly_their_interleaving_outcomes() {
 /// executions.
 fn within_rc11(salt: u64, default: u64, shape: &Shape) {
     let mut totals = [0u64; 5];
+    let mut skipped = 0;
     for (seed, p) in programs(salt, default, shape) {
         let rc11 = enumerate(&p).unwrap();
-        let dpor = explore(&p, StrategyKind::Dpor);
-        let dfs = explore(&p, StrategyKind::Dfs);
+        let (Some(dpor), Some(dfs)) =
+            (try_explore(&p, StrategyKind::Dpor, CAP), try_explore(&p, StrategyKind::Dfs, CAP))
+        else {
+            skipped += 1;
+            continue;
+        };
         assert_eq!(dpor.outcomes, dfs.outcomes, "seed {seed:#x}: DPOR and DFS disagree on\n{p:?}");
         let forbidden: Vec<_> = dpor.outcomes.difference(&rc11.outcomes).collect();
         assert!(forbidden.is_empty(), "seed {seed:#x}: RC11 forbids {forbidden:?} of\n{p:?}");
@@ -103,9 +113,12 @@ fn within_rc11(salt: u64, default: u64, shape: &Shape) {
     let [outcomes, graphs, found, dpor, dfs] = totals;
     println!(
         "{shape:?}: RC11 {outcomes} outcomes in {graphs} graphs; checker {found} outcomes, \
-         DPOR {dpor} executions ({:.2} per graph), DFS {dfs}",
+         DPOR {dpor} executions ({:.2} per graph), DFS {dfs}; {skipped} program(s) over \
+         {CAP} executions skipped",
         dpor as f64 / graphs as f64
     );
+    let count = env_u64("CHECKER_DIFF_PROGRAMS", default);
+    assert!(skipped * 20 <= count, "{skipped} of {count} programs skipped: too many");
 }
 
 #[test]
@@ -128,7 +141,7 @@ fn weak_programs_show_every_rc11_outcome_the_engine_can_build() {
         let rc11 = enumerate(&p).unwrap();
         let buildable = enumerate_in_execution_order(&p).unwrap();
         for strategy in [StrategyKind::Dpor, StrategyKind::Dfs] {
-            let found = explore(&p, strategy);
+            let Some(found) = try_explore(&p, strategy, CAP) else { continue };
             let missed: Vec<_> = buildable.outcomes.difference(&found.outcomes).collect();
             assert!(
                 missed.is_empty(),
@@ -143,4 +156,39 @@ fn weak_programs_show_every_rc11_outcome_the_engine_can_build() {
     }
     println!("{short} of {count} programs have an RC11 outcome only another SC order gives");
     assert!(weak * 20 >= count, "only {weak} of {count} programs had non-SC outcomes");
+}
+
+/// Programs the random runs above once found DPOR and DFS disagreeing on,
+/// kept as regressions: stores to one atomic treated as commuting (DPOR
+/// lost final values), and RC11's pre-C++20 release sequences in the oracle
+/// (a relaxed store after a release store of the same thread).
+#[test]
+fn programs_that_once_failed() {
+    use checker_tests::rc11::Instr::*;
+    use std::sync::atomic::Ordering::*;
+    let programs = [
+        Program::new(
+            2,
+            vec![
+                vec![Store(0, 1, Release), Store(0, 1, Release), Load(1, Relaxed)],
+                vec![Store(0, 2, Release), Store(1, 2, SeqCst)],
+                vec![Load(1, SeqCst), FetchAdd(1, 2, AcqRel)],
+            ],
+        ),
+        Program::new(
+            2,
+            vec![
+                vec![FetchAdd(1, 2, Acquire), Cas(0, 1, 2, Acquire, SeqCst), Load(1, Relaxed)],
+                vec![Store(0, 1, Release), Store(1, 1, Release), Store(1, 2, Relaxed)],
+                vec![Load(1, Acquire)],
+            ],
+        ),
+    ];
+    for p in programs {
+        let rc11 = enumerate_in_execution_order(&p).unwrap();
+        for strategy in [StrategyKind::Dpor, StrategyKind::Dfs] {
+            let found = try_explore(&p, strategy, CAP).expect("a small program");
+            assert_eq!(found.outcomes, rc11.outcomes, "{strategy:?} on\n{p:?}");
+        }
+    }
 }

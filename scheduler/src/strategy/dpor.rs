@@ -93,9 +93,10 @@
 //!    with the newer stores that ran before it: with the two the other way
 //!    round it could read the same store, and the execution graph is the
 //!    same (see [`crate::dependence`]: the relation is oriented, and
-//!    labelled with which store each read read). Plain stores commute with
-//!    each other (the one that runs second may go anywhere in modification
-//!    order). Only the race analysis and its happens-before use the labels:
+//!    labelled with which store each read read). Stores stay ordered with
+//!    each other: making plain stores commute (the one that runs second may
+//!    go anywhere in modification order) lost outcomes in the weak
+//!    differential test. Only the race analysis and its happens-before use the labels:
 //!    sleep sets and weak initials keep the unlabelled relation, which
 //!    commutes less. With labels there too, a thread put to sleep because its
 //!    store commuted with an old-value read stayed asleep past the point
