@@ -1,5 +1,6 @@
 //! checker's integration suite: one binary, one module per area.
 
+mod arc_raw;
 mod atomics;
 mod bugs;
 mod cells;
