@@ -4,6 +4,7 @@ mod arc_raw;
 mod atomics;
 mod bugs;
 mod cells;
+mod checkpoint;
 mod dpor;
 mod explore;
 mod leaks;
