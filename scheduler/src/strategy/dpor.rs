@@ -551,7 +551,7 @@ impl Strategy for Dpor {
         self.values = input.records("value")?;
         if let Some(i) = self.nodes.iter().position(|n| !n.eligible.contains(&n.chosen)) {
             return Err(FormatError::inconsistent(format!(
-                "step {} runs a thread that cannot",
+                "step {} runs a thread that is not among its runnable threads",
                 i + 1
             )));
         }
