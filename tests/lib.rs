@@ -47,6 +47,13 @@ where
 /// type on purpose: it is the test's bookkeeping, not part of the model.
 pub struct Recorder<T>(Arc<Mutex<BTreeSet<T>>>);
 
+impl<T> Default for Recorder<T> {
+    /// A recorder of its own, for a model run where nobody reads it.
+    fn default() -> Self {
+        Recorder(Arc::new(Mutex::new(BTreeSet::new())))
+    }
+}
+
 impl<T> Clone for Recorder<T> {
     fn clone(&self) -> Self {
         Recorder(Arc::clone(&self.0))

@@ -8,7 +8,7 @@ pub use scheduler::config::StrategyKind;
 use scheduler::config::{Config, LogLevel};
 use scheduler::explore::{self, Body};
 
-pub use scheduler::explore::{Limit, Outcome, UsageError, Verdict};
+pub use scheduler::explore::{Limit, Outcome, ResumedFrom, UsageError, Verdict};
 pub use scheduler::report::{FailureKind, Report};
 pub use scheduler::strategy::Coverage;
 
@@ -69,13 +69,16 @@ pub struct Builder {
     /// [`crate::stop_exploring`] had been called first: only the decisions
     /// after [`crate::explore`] are branched on (loom's field).
     pub expect_explicit_explore: bool,
-    /// Save the exploration state to this file and resume from it (loom's
-    /// field, also `CHECKER_CHECKPOINT_FILE` / `LOOM_CHECKPOINT_FILE`).
-    /// Not supported yet: a run with it set fails with a
-    /// [`UsageError::Unsupported`] rather than run without checkpoints.
+    /// Save the exploration state to this file, and resume from it when it
+    /// exists (loom's field; also `CHECKER_CHECKPOINT_FILE` /
+    /// `LOOM_CHECKPOINT_FILE`). The run saves every `checkpoint_interval`
+    /// executions and when it ends; a later run goes on where it stopped,
+    /// and one that finds a finished exploration reports its result again
+    /// without running. Replays ignore it.
     pub checkpoint_file: Option<PathBuf>,
-    /// How many executions between checkpoints (loom's field). Only
-    /// meaningful with `checkpoint_file`, which is not supported yet.
+    /// How many executions between checkpoints (loom's field, default
+    /// 20,000; also `CHECKER_CHECKPOINT_INTERVAL` /
+    /// `LOOM_CHECKPOINT_INTERVAL`).
     pub checkpoint_interval: usize,
     /// Record the source location of operations (loom's field). checker
     /// always records them, for every trace; the field is accepted for
@@ -108,13 +111,12 @@ impl Builder {
             spurious_wakeups: c.spurious_wakeups,
             expect_explicit_explore: c.expect_explicit_explore,
             checkpoint_file: c.checkpoint_file,
-            checkpoint_interval: 20_000,
+            checkpoint_interval: c.checkpoint_interval,
             location: true,
         }
     }
 
-    /// Sets [`Builder::checkpoint_file`] (loom's method). Checkpoints are
-    /// not supported yet: the run is then refused with a clear error.
+    /// Sets [`Builder::checkpoint_file`] (loom's method).
     pub fn checkpoint_file(&mut self, file: &str) -> &mut Self {
         self.checkpoint_file = Some(file.into());
         self
@@ -137,19 +139,23 @@ impl Builder {
             spurious_wakeups: self.spurious_wakeups,
             expect_explicit_explore: self.expect_explicit_explore,
             checkpoint_file: self.checkpoint_file.clone(),
+            checkpoint_interval: self.checkpoint_interval,
+            body_type: "",
         }
     }
 
     /// Explores `f` and returns how it went, without panicking on a failure.
     ///
     /// Environment variables override the builder's fields. An `Err` is an
-    /// input error: a bad environment value, or a replay path that does not
-    /// fit the program.
+    /// input error: a bad environment value, a replay path that does not
+    /// fit the program, or a checkpoint file that cannot be written or
+    /// resumed.
     pub fn run<F>(&self, f: F) -> Result<Outcome, UsageError>
     where
         F: Fn() + Sync + Send + 'static,
     {
         let mut config = self.config();
+        config.body_type = std::any::type_name::<F>();
         config.apply_env().map_err(UsageError::Config)?;
         let body: Body = Arc::new(f);
         explore::run_model(config, body)

@@ -69,9 +69,20 @@ pub struct Config {
     /// had been called: only what follows an `explore()` is branched on.
     pub expect_explicit_explore: bool,
     /// Where to save the exploration state and resume it from (loom's
-    /// checkpoints). Not supported yet: a run with it set is refused.
+    /// checkpoints): a run that finds the file goes on where it stopped.
+    /// Replays ignore it.
     pub checkpoint_file: Option<PathBuf>,
+    /// Save a checkpoint every this many executions (and when the run
+    /// ends).
+    pub checkpoint_interval: usize,
+    /// The type of the model body (`std::any::type_name` of the closure):
+    /// with the model's name or its test, it tells models apart, so that a
+    /// checkpoint is never resumed by another model.
+    pub body_type: &'static str,
 }
+
+/// The default of [`Config::checkpoint_interval`], loom's.
+pub const DEFAULT_CHECKPOINT_INTERVAL: usize = 20_000;
 
 /// The default of [`Config::max_threads`]. Not a compile-time cap: any
 /// value can be configured.
@@ -94,6 +105,8 @@ impl Default for Config {
             spurious_wakeups: false,
             expect_explicit_explore: false,
             checkpoint_file: None,
+            checkpoint_interval: DEFAULT_CHECKPOINT_INTERVAL,
+            body_type: "",
         }
     }
 }
@@ -131,10 +144,11 @@ pub const ENV_VARS: &[(&str, Option<&str>, &str)] = &[
     ("CHECKER_LOG", Some("LOOM_LOG"), "one of 0, 1, summary, trace"),
     ("CHECKER_STRATEGY", None, "one of dpor, dfs"),
     ("CHECKER_SPURIOUS_WAKEUPS", None, "one of 0, 1, true, false, on, off"),
+    ("CHECKER_CHECKPOINT_FILE", Some("LOOM_CHECKPOINT_FILE"), "a file path"),
     (
-        "CHECKER_CHECKPOINT_FILE",
-        Some("LOOM_CHECKPOINT_FILE"),
-        "a file path (checkpoints are not supported yet)",
+        "CHECKER_CHECKPOINT_INTERVAL",
+        Some("LOOM_CHECKPOINT_INTERVAL"),
+        "a whole number of at least 1",
     ),
 ];
 
@@ -230,6 +244,9 @@ impl Config {
             }
             self.checkpoint_file = Some(PathBuf::from(v.trim()));
         }
+        if let Some(n) = positive("CHECKER_CHECKPOINT_INTERVAL")? {
+            self.checkpoint_interval = n;
+        }
         if let Some((var, v)) = get("CHECKER_LOG") {
             self.log = match v.trim().to_ascii_lowercase().as_str() {
                 "0" | "off" | "false" | "quiet" => LogLevel::Quiet,
@@ -318,5 +335,29 @@ mod tests {
         assert_eq!(c.checkpoint_file.as_deref(), Some(std::path::Path::new("a.json")));
         let err = c.apply_env_from(env(&[("CHECKER_CHECKPOINT_FILE", " ")])).unwrap_err();
         assert!(err.to_string().contains("CHECKER_CHECKPOINT_FILE"), "{err}");
+    }
+
+    #[test]
+    fn a_checkpoint_interval_is_a_positive_number_under_both_names() {
+        let mut c = Config::default();
+        assert_eq!(c.checkpoint_interval, 20_000, "loom's default");
+        c.apply_env_from(env(&[("LOOM_CHECKPOINT_INTERVAL", "5")])).unwrap();
+        assert_eq!(c.checkpoint_interval, 5);
+        c.apply_env_from(env(&[
+            ("LOOM_CHECKPOINT_INTERVAL", "5"),
+            ("CHECKER_CHECKPOINT_INTERVAL", "7"),
+        ]))
+        .unwrap();
+        assert_eq!(c.checkpoint_interval, 7);
+        for bad in ["0", "often", "-3"] {
+            let pairs: &'static [(&str, &str)] = match bad {
+                "0" => &[("CHECKER_CHECKPOINT_INTERVAL", "0")],
+                "often" => &[("CHECKER_CHECKPOINT_INTERVAL", "often")],
+                _ => &[("LOOM_CHECKPOINT_INTERVAL", "-3")],
+            };
+            let text = c.apply_env_from(env(pairs)).unwrap_err().to_string();
+            assert!(text.contains("CHECKPOINT_INTERVAL") && text.contains(bad), "{text}");
+            assert!(text.contains("a whole number of at least 1"), "{text}");
+        }
     }
 }

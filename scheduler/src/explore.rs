@@ -9,6 +9,7 @@
 
 use std::any::Any;
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
@@ -23,6 +24,7 @@ use crate::op::Reply;
 use crate::path::{self, PathSyntaxError, Recorded, Salt};
 use crate::report::{self, FailureKind, Report};
 use crate::rt;
+use crate::strategy::checkpoint::{self, Progress, Status};
 use crate::strategy::dfs::Dfs;
 use crate::strategy::dpor::Dpor;
 use crate::strategy::replay::Replay;
@@ -72,6 +74,20 @@ pub struct Outcome {
     pub strategy: &'static str,
     /// The first failure, if any.
     pub failure: Option<Box<Report>>,
+    /// Set when the run went on from a checkpoint.
+    pub resumed: Option<ResumedFrom>,
+}
+
+/// Where a run resumed from, and how far the exploration had got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResumedFrom {
+    /// The checkpoint file.
+    pub file: PathBuf,
+    /// Executions run before this run (counted in [`Outcome::executions`]).
+    pub executions: u64,
+    /// The checkpoint was of a finished exploration: nothing was run, its
+    /// result is reported again.
+    pub finished: bool,
 }
 
 impl Outcome {
@@ -114,8 +130,22 @@ impl Outcome {
         } else {
             String::new()
         };
+        let resumed = match &self.resumed {
+            None => String::new(),
+            Some(r) if r.finished => format!(
+                " (resumed from checkpoint {} after {} executions: the exploration had \
+                 finished, nothing was run; delete the file to explore again)",
+                r.file.display(),
+                r.executions
+            ),
+            Some(r) => format!(
+                " (resumed from checkpoint {} after {} executions)",
+                r.file.display(),
+                r.executions
+            ),
+        };
         format!(
-            "checker: {what}; {} execution(s){redundant}, longest {} steps, {:.3} s",
+            "checker: {what}; {} execution(s){redundant}{resumed}, longest {} steps, {:.3} s",
             self.executions,
             self.max_steps,
             self.elapsed.as_secs_f64()
@@ -137,6 +167,8 @@ pub enum UsageError {
     Internal(String),
     /// A configured feature checker does not support yet.
     Unsupported(String),
+    /// The checkpoint file cannot be read, written, or resumed by this run.
+    Checkpoint(String),
 }
 
 impl fmt::Display for UsageError {
@@ -147,6 +179,7 @@ impl fmt::Display for UsageError {
             UsageError::Replay(m) => write!(f, "checker: replay refused: {m}"),
             UsageError::Internal(m) => write!(f, "internal error in checker: {m}"),
             UsageError::Unsupported(m) => write!(f, "checker: {m}"),
+            UsageError::Checkpoint(m) => write!(f, "checker: {m}"),
         }
     }
 }
@@ -173,14 +206,6 @@ fn install_panic_hook() {
 /// thread and returns how it went. Environment variables are not read here;
 /// see [`Config::apply_env`].
 pub fn run_model(config: Config, body: Body) -> Result<Outcome, UsageError> {
-    if let Some(file) = &config.checkpoint_file {
-        return Err(UsageError::Unsupported(format!(
-            "checkpoints are not supported yet: checkpoint_file is set to {} (by \
-             Builder::checkpoint_file or CHECKER_CHECKPOINT_FILE / LOOM_CHECKPOINT_FILE); unset \
-             it, the run would not be saved or resumed",
-            file.display()
-        )));
-    }
     install_panic_hook();
     if rt::installed() {
         return Err(UsageError::Internal(
@@ -222,18 +247,55 @@ fn explore(
         },
     };
     let start = Instant::now();
+    // A replay runs one execution of its own: it neither resumes nor saves.
+    let checkpoint = config.checkpoint_file.as_deref().filter(|_| config.replay.is_none());
+    let mut progress = Progress {
+        executions: 0,
+        longest: 0,
+        traces: config.count_traces.then(std::collections::BTreeSet::new),
+    };
+    let model = checkpoint::model_identity(&config, caller.as_deref());
+    let mut resumed = None;
+    if let Some(file) = checkpoint {
+        if config.checkpoint_interval == 0 {
+            return Err(UsageError::Checkpoint(format!(
+                "checkpoint_interval is 0 (with the checkpoint file {}): it must be at least 1",
+                file.display()
+            )));
+        }
+        if let Some((saved, status)) = resume(file, &model, &config, &mut *strategy)? {
+            let finished = !matches!(status, Status::Running);
+            let executions = saved.executions;
+            resumed = Some(ResumedFrom { file: file.to_path_buf(), executions, finished });
+            progress = saved;
+            let (verdict, failure) = match status {
+                Status::Running => (None, None),
+                Status::Verified => (Some(Verdict::Verified(coverage(&*strategy))), None),
+                Status::Failed(report) => (Some(Verdict::Failed), Some(report)),
+            };
+            if let Some(verdict) = verdict {
+                let outcome = finish(&*strategy, progress, start, verdict, failure, resumed);
+                eprintln!("{}", outcome.summary());
+                return Ok(outcome);
+            }
+        }
+        // Now rather than after the first interval: a path that cannot be
+        // written is an error before anything runs.
+        save(file, &model, &config, &progress, &Status::Running, &*strategy)?;
+    }
     let mut engine = Engine::new(&config, pool);
     let mut execution = Execution::new();
     execution.spurious_wakeups = config.spurious_wakeups;
     execution.explore_on_start = !config.expect_explicit_explore;
     rt::install(execution);
-    let mut executions = 0u64;
-    let mut max_steps = 0usize;
+    let before = progress.executions;
+    // The first execution of a resumed run follows the saved decisions: one
+    // that does not fit means the checkpoint is another model's.
+    let mut first_resumed = resumed.is_some() && before > 0;
     let mut failure = None;
-    let mut fingerprints = config.count_traces.then(std::collections::BTreeSet::new);
     let verdict = loop {
         if let Some(n) = config.max_permutations
-            && executions >= n as u64
+            && progress.executions - before >= n as u64
         {
             break Verdict::Incomplete(Limit::MaxPermutations(n));
         }
@@ -243,14 +305,12 @@ fn explore(
             break Verdict::Incomplete(Limit::MaxDuration(d));
         }
         if !strategy.next_execution() {
-            break Verdict::Verified(match strategy.pruned_decisions() {
-                0 => strategy.coverage(),
-                n => Coverage::Pruned(n),
-            });
+            break Verdict::Verified(coverage(&*strategy));
         }
-        executions += 1;
+        progress.executions += 1;
+        let executions = progress.executions;
         let ended = engine.run_execution(&mut *strategy, &body);
-        max_steps = max_steps.max(engine.steps);
+        progress.longest = progress.longest.max(engine.steps);
         let ended = match ended {
             Ok(Ended::Passed) => rt::with(|ex| strategy.end_execution(ex)).map(|()| Ended::Passed),
             other => other,
@@ -263,9 +323,9 @@ fn explore(
             let trace = rt::with(|ex| report::render_trace(ex));
             eprintln!("checker: the replayed execution passed:\n{trace}");
         }
-        match ended {
+        let stop = match ended {
             Ok(Ended::Passed) => {
-                if let Some(seen) = &mut fingerprints {
+                if let Some(seen) = &mut progress.traces {
                     let fp = rt::with(|ex| crate::dependence::trace_fingerprint(ex));
                     if std::env::var_os("FP_DEBUG").is_some() {
                         let trace = rt::with(|ex| report::render_trace(ex));
@@ -273,22 +333,46 @@ fn explore(
                     }
                     seen.insert(fp);
                 }
+                match checkpoint {
+                    Some(file) if executions.is_multiple_of(config.checkpoint_interval as u64) => {
+                        save(file, &model, &config, &progress, &Status::Running, &*strategy).err()
+                    }
+                    _ => None,
+                }
             }
             Ok(Ended::Failed) => {
                 failure = Some(Box::new(engine.report(executions, &caller, &config)));
                 break Verdict::Failed;
             }
+            Err(e) if e.kind == StrategyErrorKind::Nondeterministic && first_resumed => {
+                let file = checkpoint.expect("resumed from a checkpoint").display();
+                Some(UsageError::Checkpoint(format!(
+                    "the checkpoint file {file} does not fit this model: the first resumed \
+                     execution went another way than the saved exploration ({}). Was it saved by \
+                     another test, or another version of the code? Delete it to start the \
+                     exploration afresh",
+                    e.message
+                )))
+            }
             Err(e) if e.kind == StrategyErrorKind::Nondeterministic => {
-                rt::with(|ex| ex.fail(FailureKind::Nondeterminism, e.message.clone()));
+                let msg = format!(
+                    "the model is not deterministic: {}. Does it read the clock, iterate a \
+                     HashMap, use randomness, or share state outside checker's types (std \
+                     atomics or locks, statics)?",
+                    e.message
+                );
+                rt::with(|ex| ex.fail(FailureKind::Nondeterminism, msg));
                 failure = Some(Box::new(engine.report(executions, &caller, &config)));
                 break Verdict::Failed;
             }
-            Err(e) => {
-                engine.abandon_all();
-                std::mem::forget(rt::uninstall());
-                return Err(UsageError::Replay(e.message));
-            }
+            Err(e) => Some(UsageError::Replay(e.message)),
+        };
+        if let Some(error) = stop {
+            engine.abandon_all();
+            std::mem::forget(rt::uninstall());
+            return Err(error);
         }
+        first_resumed = false;
     };
     engine.abandon_all();
     match failure {
@@ -297,23 +381,98 @@ fn explore(
         Some(_) => std::mem::forget(rt::uninstall()),
         None => drop(rt::uninstall()),
     }
-    let redundant = strategy.redundant_executions();
-    let traces = fingerprints.map(|seen| seen.len() as u64);
-    let outcome = Outcome {
-        strategy: strategy.name(),
-        executions,
-        redundant,
-        traces,
-        max_steps,
-        elapsed: start.elapsed(),
-        verdict,
-        failure,
-    };
+    if let Some(file) = checkpoint {
+        let status = match (&verdict, &failure) {
+            (Verdict::Verified(_), _) => Status::Verified,
+            (Verdict::Failed, Some(report)) => Status::Failed(report.clone()),
+            _ => Status::Running,
+        };
+        if let Err(e) = save(file, &model, &config, &progress, &status, &*strategy) {
+            match failure {
+                // The bug report matters more than the checkpoint.
+                Some(_) => eprintln!("{e}"),
+                None => return Err(e),
+            }
+        }
+    }
     let incomplete = matches!(verdict, Verdict::Incomplete(_));
-    if config.log >= LogLevel::Summary || incomplete {
+    let outcome = finish(&*strategy, progress, start, verdict, failure, resumed);
+    if config.log >= LogLevel::Summary || incomplete || outcome.resumed.is_some() {
         eprintln!("{}", outcome.summary());
     }
     Ok(outcome)
+}
+
+/// What an exhausted strategy covered, pruning included.
+fn coverage(strategy: &dyn Strategy) -> Coverage {
+    match strategy.pruned_decisions() {
+        0 => strategy.coverage(),
+        n => Coverage::Pruned(n),
+    }
+}
+
+/// The outcome of a run that got this far.
+fn finish(
+    strategy: &dyn Strategy,
+    progress: Progress,
+    start: Instant,
+    verdict: Verdict,
+    failure: Option<Box<Report>>,
+    resumed: Option<ResumedFrom>,
+) -> Outcome {
+    Outcome {
+        strategy: strategy.name(),
+        executions: progress.executions,
+        redundant: strategy.redundant_executions(),
+        traces: progress.traces.map(|seen| seen.len() as u64),
+        max_steps: progress.longest,
+        elapsed: start.elapsed(),
+        verdict,
+        failure,
+        resumed,
+    }
+}
+
+/// Reads the checkpoint `file` into `strategy`, if the file exists: the
+/// counters, and how the saved run stood.
+fn resume(
+    file: &Path,
+    model: &str,
+    config: &Config,
+    strategy: &mut dyn Strategy,
+) -> Result<Option<(Progress, Status)>, UsageError> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(UsageError::Checkpoint(format!(
+                "cannot read the checkpoint file {}: {e}",
+                file.display()
+            )));
+        }
+    };
+    checkpoint::decode(&text, model, config, strategy).map(Some).map_err(|e| {
+        UsageError::Checkpoint(format!(
+            "the checkpoint file {} cannot be resumed: {e}. Delete it to start the exploration \
+             afresh",
+            file.display()
+        ))
+    })
+}
+
+/// Saves the run to the checkpoint `file`.
+fn save(
+    file: &Path,
+    model: &str,
+    config: &Config,
+    progress: &Progress,
+    status: &Status,
+    strategy: &dyn Strategy,
+) -> Result<(), UsageError> {
+    let text = checkpoint::encode(model, config, progress, status, strategy);
+    checkpoint::write_file(file, &text).map_err(|e| {
+        UsageError::Checkpoint(format!("cannot write the checkpoint file {}: {e}", file.display()))
+    })
 }
 
 /// How an execution ended.

@@ -612,3 +612,72 @@ fn dpor_matches_exhaustive_search_on_rwlock_try_and_poison() {
         same_under_both(name, false, model);
     }
 }
+
+/// `Arc`'s raw pointers: a release through `decrement_strong_count` is a
+/// drop like any other, ordered against drops, upgrades and count reads;
+/// `into_raw`, `from_raw` and `increment_strong_count` are not steps.
+#[test]
+fn dpor_matches_exhaustive_search_on_arc_raw_pointers() {
+    use checker::sync::Arc;
+    use checker::sync::atomic::{AtomicUsize, Ordering};
+    use checker::thread;
+    use std::sync::Arc as StdArc;
+
+    /// Its destructor records, in `who`, the thread that dropped it last.
+    struct Last {
+        me: StdArc<AtomicUsize>,
+        who: StdArc<AtomicUsize>,
+    }
+    impl Drop for Last {
+        fn drop(&mut self) {
+            self.who.store(self.me.load(Ordering::SeqCst), Ordering::SeqCst);
+        }
+    }
+
+    type Model = fn(&checker_tests::Recorder<Vec<usize>>);
+    let models: [(&str, Model); 2] = [
+        ("two threads release counts of one raw pointer, one reads the count", |rec| {
+            let (me, who) = (StdArc::new(AtomicUsize::new(0)), StdArc::new(AtomicUsize::new(0)));
+            let ptr = Arc::into_raw(Arc::new(Last { me: me.clone(), who: who.clone() }));
+            // SAFETY: `ptr` holds one count; now two, then three.
+            unsafe { Arc::increment_strong_count(ptr) };
+            // SAFETY: as above.
+            unsafe { Arc::increment_strong_count(ptr) };
+            let address = ptr as usize;
+            let releasers: Vec<_> = (1..=2)
+                .map(|i| {
+                    let me = me.clone();
+                    thread::spawn(move || {
+                        me.store(i, Ordering::SeqCst);
+                        // SAFETY: one of the counts, released once.
+                        unsafe { Arc::decrement_strong_count(address as *const Last) };
+                    })
+                })
+                .collect();
+            // SAFETY: the third count, turned back once.
+            let mine = unsafe { Arc::from_raw(ptr) };
+            let count = Arc::strong_count(&mine);
+            me.store(0, Ordering::SeqCst);
+            drop(mine);
+            for h in releasers {
+                h.join().unwrap();
+            }
+            rec.record(vec![count, who.load(Ordering::SeqCst)]);
+        }),
+        ("an upgrade against a release through the raw pointer", |rec| {
+            let arc = Arc::new(5usize);
+            let weak = Arc::downgrade(&arc);
+            let address = Arc::into_raw(arc) as usize;
+            let releaser = thread::spawn(move || {
+                // SAFETY: the only count, released once.
+                unsafe { Arc::decrement_strong_count(address as *const usize) };
+            });
+            let got = weak.upgrade().map_or(0, |a| *a);
+            releaser.join().unwrap();
+            rec.record(vec![got, weak.strong_count()]);
+        }),
+    ];
+    for (name, model) in models {
+        same_under_both(name, false, model);
+    }
+}

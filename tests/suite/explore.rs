@@ -170,14 +170,3 @@ fn dfs_and_dpor_agree_with_a_pruned_region_in_a_child() {
         }
     }
 }
-
-#[test]
-fn a_checkpoint_file_is_refused_not_ignored() {
-    let mut b = Builder::new();
-    b.checkpoint_file("/tmp/checker.ckpt");
-    let err = b.run(|| {}).expect_err("checkpoints are not supported");
-    assert!(matches!(err, checker::model::UsageError::Unsupported(_)), "{err}");
-    let text = err.to_string();
-    assert!(text.contains("checkpoints are not supported yet"), "{text}");
-    assert!(text.contains("/tmp/checker.ckpt"), "{text}");
-}

@@ -151,6 +151,30 @@ fn sync() {
         assert_eq!(Arc::try_unwrap(a), Ok(2));
         let from_std: Arc<u32> = Arc::from_std(std::sync::Arc::new(3));
         assert_eq!(*from_std, 3);
+        let std: std::sync::Arc<[u8]> = std::sync::Arc::new([1, 2, 3]);
+        let bytes: Arc<[u8]> = Arc::from_std(std);
+        let std: std::sync::Arc<dyn Send + Sync> = std::sync::Arc::new([1, 2, 3]);
+        let any: Arc<dyn Send + Sync> = Arc::from_std(std);
+        let _: for<'a> fn(&'a mut Arc<[u8]>) -> Option<&'a mut [u8]> = Arc::get_mut;
+        let _: fn(&Arc<[u8]>) -> usize = Arc::strong_count;
+        type Bytes = Arc<[u8]>;
+        let _: fn(&Bytes, &Bytes) -> bool = Arc::ptr_eq;
+        let _: fn(&Arc<dyn Send + Sync>) -> *const (dyn Send + Sync) = Arc::as_ptr;
+        let _: fn(Arc<[u8]>) -> *const [u8] = Arc::into_raw;
+        let _: unsafe fn(*const [u8]) -> Arc<[u8]> = Arc::from_raw;
+        let _: unsafe fn(*const [u8]) = Arc::increment_strong_count;
+        let _: unsafe fn(*const [u8]) = Arc::decrement_strong_count;
+        let _: fn(u32) -> std::pin::Pin<Arc<u32>> = Arc::pin;
+        let pinned = Arc::pin(4u32);
+        assert_eq!(*pinned, 4);
+        let raw = Arc::into_raw(bytes);
+        // SAFETY: from `into_raw` just above; two counts, each released once.
+        unsafe {
+            Arc::increment_strong_count(raw);
+            Arc::decrement_strong_count(raw);
+            assert_eq!(*Arc::from_raw(raw), [1, 2, 3]);
+        }
+        drop(any);
 
         let m: Mutex<u32> = Mutex::new(1);
         {

@@ -1,8 +1,10 @@
 //! checker's integration suite: one binary, one module per area.
 
+mod arc_raw;
 mod atomics;
 mod bugs;
 mod cells;
+mod checkpoint;
 mod dpor;
 mod explore;
 mod leaks;

@@ -1,11 +1,22 @@
-//! `Arc`, shaped like `std::sync::Arc`.
+//! `Arc`, shaped like `std::sync::Arc` and loom's.
+//!
+//! A handle is two std `Arc`s: the value's own allocation (so that
+//! [`Arc::from_std`] takes any std `Arc`, unsized ones included, without
+//! moving the value) and the allocation's [`Meta`], which names it to the
+//! engine and is shared with the `Weak` handles. A raw pointer from
+//! [`Arc::into_raw`] carries only the value's address, so the allocation's
+//! `Meta` waits in a registry, by address, until the value is dropped.
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 use std::panic::Location;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::sync::atomic::{self, AtomicBool};
 
 use scheduler::ids::ObjectId;
 use scheduler::op::{Op, Reply};
@@ -17,11 +28,26 @@ use scheduler::{LazyObject, ObjectInit, ObjectState};
 struct Meta {
     object: LazyObject,
     created: &'static Location<'static>,
+    /// A handle was turned into a raw pointer: the allocation has an entry
+    /// in [`RAW`] until its value is dropped.
+    raw: AtomicBool,
 }
 
-struct Inner<T: ?Sized> {
-    meta: std::sync::Arc<Meta>,
-    value: T,
+/// The `Meta` of every allocation whose value is alive and was handed out
+/// by [`Arc::into_raw`], by the value's address. Only the raw-pointer
+/// functions and the end of such a value touch it.
+static RAW: Mutex<BTreeMap<usize, std::sync::Arc<Meta>>> = Mutex::new(BTreeMap::new());
+
+fn raw_registry() -> std::sync::MutexGuard<'static, BTreeMap<usize, std::sync::Arc<Meta>>> {
+    // The map is consistent after every operation on it: a panic elsewhere
+    // while it was locked does not matter.
+    RAW.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The address a raw pointer to `T` is registered under (its metadata, for
+/// an unsized `T`, left out).
+fn address<T: ?Sized>(ptr: *const T) -> usize {
+    ptr.cast::<()>() as usize
 }
 
 /// The allocation's object in the running execution; bound with the counts
@@ -35,31 +61,69 @@ fn bind(meta: &Meta, strong: usize, weak: usize) -> ObjectId {
     })
 }
 
+/// One strong handle: the value's allocation and its `Meta`.
+struct Handle<T: ?Sized> {
+    meta: std::sync::Arc<Meta>,
+    value: std::sync::Arc<T>,
+}
+
+impl<T: ?Sized> Handle<T> {
+    /// Gives the handle up. If it held the value's last strong count, the
+    /// value is dropped here, and its raw-pointer entry goes with it.
+    fn release(self) {
+        let Handle { meta, value } = self;
+        if !meta.raw.load(atomic::Ordering::Acquire) {
+            return;
+        }
+        let at = address(std::sync::Arc::as_ptr(&value));
+        let watch = std::sync::Arc::downgrade(&value);
+        drop(value);
+        if watch.strong_count() == 0 {
+            unregister(at, &meta);
+        }
+    }
+}
+
+/// The value at `at`, of the allocation `meta` describes, was dropped.
+fn unregister(at: usize, meta: &std::sync::Arc<Meta>) {
+    let mut registry = raw_registry();
+    // Another allocation may have been registered at the address since.
+    if registry.get(&at).is_some_and(|m| std::sync::Arc::ptr_eq(m, meta)) {
+        registry.remove(&at);
+    }
+}
+
 /// A thread-safe reference-counted pointer.
 ///
 /// Dropping a handle is a step: the last drop runs the destructor, so which
 /// thread drops last, and when, is part of what the model checker explores.
 /// Cloning is not a step (an increment of a count that is at least one
 /// changes no other operation's outcome), nor is [`Arc::downgrade`]; reading
-/// a count and [`Weak::upgrade`] are.
+/// a count and [`Weak::upgrade`] are. A raw pointer from [`Arc::into_raw`]
+/// keeps its handle's count: an allocation whose raw pointer is never turned
+/// back into a handle is reported as leaked.
 pub struct Arc<T: ?Sized> {
     /// Invariant: `Some` until the handle is dropped or consumed.
-    inner: Option<std::sync::Arc<Inner<T>>>,
+    inner: Option<Handle<T>>,
 }
 
 impl<T> Arc<T> {
     /// A new `Arc` holding `value`.
     #[track_caller]
     pub fn new(value: T) -> Arc<T> {
-        let meta =
-            std::sync::Arc::new(Meta { object: LazyObject::new(), created: Location::caller() });
-        let inner = Inner { meta, value };
-        let arc = Arc { inner: Some(std::sync::Arc::new(inner)) };
-        if rt::in_model() {
-            // Bind now, so the engine counts from the first handle.
-            rt::arc_created(arc.object());
-        }
-        arc
+        Arc::from_std(std::sync::Arc::new(value))
+    }
+
+    /// A new pinned `Arc` holding `value`: the value never moves.
+    #[track_caller]
+    pub fn pin(value: T) -> Pin<Arc<T>> {
+        // SAFETY: the value lives in its own heap allocation until its last
+        // handle is dropped. Nothing reachable from a `Pin<Arc<T>>` moves it:
+        // `Arc` hands out only shared references (no `DerefMut`), and taking
+        // the value out (`try_unwrap`, `into_inner`) needs the `Arc` itself,
+        // which `Pin` gives back only for `T: Unpin` or through
+        // `Pin::into_inner_unchecked`, whose caller vouches for it.
+        unsafe { Pin::new_unchecked(Arc::new(value)) }
     }
 
     /// The value if this is the only handle; otherwise the handle back (a
@@ -73,22 +137,16 @@ impl<T> Arc<T> {
                 _ => return Err(this),
             }
         }
-        let inner = this.inner.take().expect("a live handle");
-        match std::sync::Arc::try_unwrap(inner) {
-            Ok(inner) => Ok(inner.value),
-            Err(inner) => Err(Arc { inner: Some(inner) }),
-        }
-    }
-
-    /// Moves the value out of a std `Arc` into a model one (loom's
-    /// constructor). Panics if `std` has other handles, as loom does; unlike
-    /// loom it needs `T: Sized`, since the value moves into checker's own
-    /// allocation.
-    #[track_caller]
-    pub fn from_std(std: std::sync::Arc<T>) -> Arc<T> {
-        match std::sync::Arc::try_unwrap(std) {
-            Ok(value) => Arc::new(value),
-            Err(_) => panic!("Arc::from_std: the std Arc is not unique (it has other handles)"),
+        let Handle { meta, value } = this.inner.take().expect("a live handle");
+        let at = address(std::sync::Arc::as_ptr(&value));
+        match std::sync::Arc::try_unwrap(value) {
+            Ok(value) => {
+                if meta.raw.load(atomic::Ordering::Acquire) {
+                    unregister(at, &meta);
+                }
+                Ok(value)
+            }
+            Err(value) => Err(Arc { inner: Some(Handle { meta, value }) }),
         }
     }
 
@@ -96,22 +154,54 @@ impl<T> Arc<T> {
     #[track_caller]
     pub fn into_inner(mut this: Arc<T>) -> Option<T> {
         this.drop_step(Location::caller());
-        let inner = this.inner.take().expect("a live handle");
-        std::sync::Arc::into_inner(inner).map(|inner| inner.value)
+        let Handle { meta, value } = this.inner.take().expect("a live handle");
+        let at = address(std::sync::Arc::as_ptr(&value));
+        let value = std::sync::Arc::into_inner(value);
+        if value.is_some() && meta.raw.load(atomic::Ordering::Acquire) {
+            unregister(at, &meta);
+        }
+        value
     }
 }
 
 impl<T: ?Sized> Arc<T> {
+    /// Turns a std `Arc` into a model one, the value staying where it is
+    /// (loom's constructor). This is how an `Arc` of an unsized value is
+    /// made: `Arc::from_std(std::sync::Arc::<[u8]>::from(vec))`, or one of a
+    /// `dyn Trait` from a coerced std `Arc`.
+    ///
+    /// # Panics
+    ///
+    /// If the std `Arc` is not unique (it has other strong or weak handles):
+    /// those would share the value without the model checker knowing.
+    #[track_caller]
+    pub fn from_std(mut std: std::sync::Arc<T>) -> Arc<T> {
+        if std::sync::Arc::get_mut(&mut std).is_none() {
+            panic!("Arc::from_std: the std Arc is not unique (it has other handles)");
+        }
+        let meta = std::sync::Arc::new(Meta {
+            object: LazyObject::new(),
+            created: Location::caller(),
+            raw: AtomicBool::new(false),
+        });
+        let arc = Arc { inner: Some(Handle { meta, value: std }) };
+        if rt::in_model() {
+            // Bind now, so the engine counts from the first handle.
+            rt::arc_created(arc.object());
+        }
+        arc
+    }
+
     #[inline]
-    fn inner(&self) -> &Inner<T> {
-        self.inner.as_deref().expect("a live handle")
+    fn handle(&self) -> &Handle<T> {
+        self.inner.as_ref().expect("a live handle")
     }
 
     /// The allocation's object in the running execution.
     fn object(&self) -> ObjectId {
-        let inner = self.inner.as_ref().expect("a live handle");
-        let strong = std::sync::Arc::strong_count(inner);
-        bind(&inner.meta, strong, std::sync::Arc::weak_count(inner))
+        let handle = self.handle();
+        let strong = std::sync::Arc::strong_count(&handle.value);
+        bind(&handle.meta, strong, std::sync::Arc::weak_count(&handle.value))
     }
 
     fn drop_step(&self, location: &'static Location<'static>) {
@@ -137,12 +227,12 @@ impl<T: ?Sized> Arc<T> {
     }
 
     fn count(&self, weak: bool, location: &'static Location<'static>) -> usize {
-        let inner = self.inner.as_ref().expect("a live handle");
+        let value = &self.handle().value;
         if !rt::in_model() {
             return if weak {
-                std::sync::Arc::weak_count(inner)
+                std::sync::Arc::weak_count(value)
             } else {
-                std::sync::Arc::strong_count(inner)
+                std::sync::Arc::strong_count(value)
             };
         }
         rt::perform(Op::ArcCount { object: self.object(), weak }, location).value() as usize
@@ -150,30 +240,110 @@ impl<T: ?Sized> Arc<T> {
 
     /// A `Weak` handle to the allocation (not a step).
     pub fn downgrade(this: &Self) -> Weak<T> {
-        let inner = this.inner.as_ref().expect("a live handle");
+        let handle = this.handle();
         if rt::in_model() {
             rt::arc_weak(this.object(), true);
         }
         Weak {
-            inner: Some(std::sync::Arc::downgrade(inner)),
-            meta: Some(std::sync::Arc::clone(&inner.meta)),
+            inner: Some(std::sync::Arc::downgrade(&handle.value)),
+            meta: Some(std::sync::Arc::clone(&handle.meta)),
         }
     }
 
     /// Do both handles point to the same allocation?
     pub fn ptr_eq(this: &Self, other: &Self) -> bool {
-        std::ptr::eq(this.inner(), other.inner())
+        std::sync::Arc::ptr_eq(&this.handle().value, &other.handle().value)
     }
 
     /// A pointer to the value.
     pub fn as_ptr(this: &Self) -> *const T {
-        &this.inner().value as *const T
+        std::sync::Arc::as_ptr(&this.handle().value)
     }
 
-    /// A mutable reference to the value if this is the only handle.
+    /// A mutable reference to the value if this is the only handle (strong
+    /// or weak).
     pub fn get_mut(this: &mut Self) -> Option<&mut T> {
-        let inner = this.inner.as_mut().expect("a live handle");
-        std::sync::Arc::get_mut(inner).map(|inner| &mut inner.value)
+        let handle = this.inner.as_mut().expect("a live handle");
+        std::sync::Arc::get_mut(&mut handle.value)
+    }
+
+    /// Gives the handle up as a pointer to the value, keeping its count (not
+    /// a step). Turn it back with [`Arc::from_raw`], or release it with
+    /// [`Arc::decrement_strong_count`]: otherwise the allocation leaks, and
+    /// the model checker reports it.
+    pub fn into_raw(mut this: Self) -> *const T {
+        let Handle { meta, value } = this.inner.take().expect("a live handle");
+        let ptr = std::sync::Arc::into_raw(value);
+        meta.raw.store(true, atomic::Ordering::Release);
+        raw_registry().insert(address(ptr), meta);
+        ptr
+    }
+
+    /// The handle a pointer from [`Arc::into_raw`] stands for (not a step).
+    ///
+    /// # Safety
+    ///
+    /// As `std::sync::Arc::from_raw`: `ptr` was returned by
+    /// [`Arc::into_raw`] of an `Arc<U>` with `U` of `T`'s size and alignment
+    /// (usually `T` itself), and each such pointer is turned back into a
+    /// handle (or decremented) at most once.
+    ///
+    /// # Panics
+    ///
+    /// If `ptr` is not a pointer [`Arc::into_raw`] returned for a value that
+    /// is still alive. std would have undefined behaviour there; the model
+    /// checker reports the misuse instead.
+    #[track_caller]
+    pub unsafe fn from_raw(ptr: *const T) -> Arc<T> {
+        let meta = raw_registry().get(&address(ptr)).cloned();
+        let Some(meta) = meta else {
+            panic!(
+                "Arc::from_raw: {ptr:p} was not returned by Arc::into_raw, or the value it \
+                 pointed to was dropped already"
+            );
+        };
+        // SAFETY: the caller's contract: `ptr` came from `Arc::into_raw`,
+        // that is from `std::sync::Arc::into_raw` of the value's allocation,
+        // and its count is taken over once. The registry confirms that such
+        // an allocation lives at that address.
+        let value = unsafe { std::sync::Arc::from_raw(ptr) };
+        Arc { inner: Some(Handle { meta, value }) }
+    }
+
+    /// One more handle for the allocation behind a pointer from
+    /// [`Arc::into_raw`], kept as that pointer's count (not a step, as a
+    /// clone).
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from [`Arc::into_raw`], and the allocation has at least one
+    /// strong handle while this runs.
+    #[track_caller]
+    pub unsafe fn increment_strong_count(ptr: *const T) {
+        // SAFETY: the caller's contract; the count taken over here goes back
+        // to raw form below, so the pointer stays valid.
+        let this = unsafe { Arc::from_raw(ptr) };
+        let more = this.clone();
+        Arc::into_raw(this);
+        Arc::into_raw(more);
+    }
+
+    /// Releases one handle for the allocation behind a pointer from
+    /// [`Arc::into_raw`]: a drop, and so a step. The last one drops the
+    /// value.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from [`Arc::into_raw`], the allocation has at least one
+    /// strong handle while this runs, and the count released here is not
+    /// used again.
+    #[track_caller]
+    pub unsafe fn decrement_strong_count(ptr: *const T) {
+        // SAFETY: the caller's contract: one count of `ptr` is taken over
+        // and dropped below.
+        let mut this = unsafe { Arc::from_raw(ptr) };
+        this.drop_step(Location::caller());
+        this.inner.take().expect("a live handle").release();
     }
 }
 
@@ -183,7 +353,7 @@ impl<T: Clone> Arc<T> {
     #[track_caller]
     pub fn make_mut(this: &mut Self) -> &mut T {
         if Arc::get_mut(this).is_none() {
-            *this = Arc::new(this.inner().value.clone());
+            *this = Arc::new((**this).clone());
         }
         Arc::get_mut(this).expect("a unique handle")
     }
@@ -194,7 +364,9 @@ impl<T: ?Sized> Clone for Arc<T> {
         if rt::in_model() {
             rt::arc_clone(self.object());
         }
-        Arc { inner: self.inner.clone() }
+        let handle = self.handle();
+        let meta = std::sync::Arc::clone(&handle.meta);
+        Arc { inner: Some(Handle { meta, value: std::sync::Arc::clone(&handle.value) }) }
     }
 }
 
@@ -202,8 +374,8 @@ impl<T: ?Sized> Drop for Arc<T> {
     fn drop(&mut self) {
         if self.inner.is_some() {
             // A destructor has no caller location: report the creation site.
-            let created = self.inner().meta.created;
-            self.drop_step(created);
+            self.drop_step(self.handle().meta.created);
+            self.inner.take().expect("a live handle").release();
         }
     }
 }
@@ -212,7 +384,7 @@ impl<T: ?Sized> Deref for Arc<T> {
     type Target = T;
     #[inline]
     fn deref(&self) -> &T {
-        &self.inner().value
+        &self.handle().value
     }
 }
 
@@ -293,7 +465,7 @@ impl<T: ?Sized + Hash> Hash for Arc<T> {
 /// `Weak` are not steps.
 pub struct Weak<T: ?Sized> {
     /// `None` for `Weak::new()`, which points nowhere.
-    inner: Option<std::sync::Weak<Inner<T>>>,
+    inner: Option<std::sync::Weak<T>>,
     meta: Option<std::sync::Arc<Meta>>,
 }
 
@@ -321,7 +493,9 @@ impl<T: ?Sized> Weak<T> {
                 _ => return None,
             }
         }
-        inner.upgrade().map(|inner| Arc { inner: Some(inner) })
+        let value = inner.upgrade()?;
+        let meta = std::sync::Arc::clone(self.meta.as_ref().expect("a Weak that points somewhere"));
+        Some(Arc { inner: Some(Handle { meta, value }) })
     }
 
     /// How many strong handles exist: 0 once the value is dropped (a step).

@@ -17,7 +17,8 @@
 
 use smallvec::SmallVec;
 
-use super::{Coverage, SchedulePoint, Strategy, StrategyError, StrategyErrorKind};
+use super::checkpoint::{self, FormatError, Reader, Writer};
+use super::{Coverage, SchedulePoint, Strategy, StrategyError};
 use crate::execution::{Execution, ValuePoint};
 use crate::ids::ThreadId;
 
@@ -87,14 +88,7 @@ impl Dfs {
 }
 
 fn nondeterministic(what: String) -> StrategyError {
-    StrategyError {
-        kind: StrategyErrorKind::Nondeterministic,
-        message: format!(
-            "the model is not deterministic: {what}. Does it read the clock, iterate a HashMap, \
-             use randomness, or share state outside checker's types (std atomics or locks, \
-             statics)?"
-        ),
-    }
+    StrategyError::nondeterministic(what)
 }
 
 impl Strategy for Dfs {
@@ -152,4 +146,24 @@ impl Strategy for Dfs {
             None => Coverage::Exhaustive,
         }
     }
+
+    fn save(&self, out: &mut Writer) -> bool {
+        out.record("dfs", &(self.started, self.pruned));
+        for node in &self.stack {
+            out.record("decision", node);
+        }
+        true
+    }
+
+    fn load(&mut self, input: &mut Reader<'_>) -> Result<(), FormatError> {
+        (self.started, self.pruned) = input.record("dfs")?;
+        self.stack = input.records("decision")?;
+        if let Some(i) = self.stack.iter().position(|n| n.chosen >= n.alternatives.len()) {
+            return Err(FormatError::inconsistent(format!("decision {} is out of range", i + 1)));
+        }
+        Ok(())
+    }
 }
+
+// The state that crosses executions, for checkpoints.
+checkpoint::fields!(Node { alternatives, chosen });

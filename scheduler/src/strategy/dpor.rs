@@ -107,7 +107,8 @@
 
 use smallvec::SmallVec;
 
-use super::{Coverage, SchedulePoint, Strategy, StrategyError, StrategyErrorKind};
+use super::checkpoint::{self, FormatError, Reader, Writer};
+use super::{Coverage, SchedulePoint, Strategy, StrategyError};
 use crate::dependence::{self, Access, AccessKind, Source, Target};
 use crate::execution::{Execution, ValuePoint};
 use crate::ids::{ObjectId, ThreadId};
@@ -339,14 +340,7 @@ impl Dpor {
     }
 
     fn nondeterministic(&self, what: String) -> StrategyError {
-        StrategyError {
-            kind: StrategyErrorKind::Nondeterministic,
-            message: format!(
-                "the model is not deterministic: {what}. Does it read the clock, iterate a \
-                 HashMap, use randomness, or share state outside checker's types (std atomics \
-                 or locks, statics)?"
-            ),
-        }
+        StrategyError::nondeterministic(what)
     }
 }
 
@@ -576,7 +570,55 @@ impl Strategy for Dpor {
     fn pruned_decisions(&self) -> u64 {
         self.pruned
     }
+
+    fn save(&self, out: &mut Writer) -> bool {
+        let counters = (self.started, self.first_new, self.redundant_executions, self.pruned);
+        out.record("dpor", &counters);
+        for node in &self.nodes {
+            out.record("node", node);
+        }
+        for value in &self.values {
+            out.record("value", value);
+        }
+        true
+    }
+
+    fn load(&mut self, input: &mut Reader<'_>) -> Result<(), FormatError> {
+        (self.started, self.first_new, self.redundant_executions, self.pruned) =
+            input.record("dpor")?;
+        self.nodes = input.records("node")?;
+        self.values = input.records("value")?;
+        if let Some(i) = self.nodes.iter().position(|n| !n.eligible.contains(&n.chosen)) {
+            return Err(FormatError::inconsistent(format!(
+                "step {} runs a thread that is not among its runnable threads",
+                i + 1
+            )));
+        }
+        if self.values.iter().any(|v| v.step >= self.nodes.len() || v.chosen >= v.options) {
+            return Err(FormatError::inconsistent("a data decision out of range"));
+        }
+        Ok(())
+    }
 }
+
+// The state that crosses executions, for checkpoints: every field.
+checkpoint::fields!(Ev { thread, accesses, may, pivot });
+checkpoint::fields!(WakeupTree { event, children });
+checkpoint::fields!(Node {
+    eligible,
+    continuing,
+    preemptions,
+    chosen,
+    chosen_accesses,
+    chosen_may,
+    chosen_pivot,
+    subtree,
+    queue,
+    explored,
+    sleep,
+    pruned,
+});
+checkpoint::fields!(ValueNode { step, options, chosen, pruned });
 
 /// One step as the analysis sees it.
 #[derive(Copy, Clone)]

@@ -14,6 +14,7 @@
 //! - [`dpor`]: source-set dynamic partial-order reduction with sleep sets,
 //!   optionally preemption-bounded; the default.
 
+pub mod checkpoint;
 pub mod dfs;
 pub mod dpor;
 pub mod replay;
@@ -111,11 +112,22 @@ pub struct StrategyError {
     pub message: String,
 }
 
+impl StrategyError {
+    /// The same decisions led to different choices; `what` says where and
+    /// how. The engine words it for the user: a nondeterministic model, or
+    /// a checkpoint of another model.
+    pub fn nondeterministic(what: String) -> StrategyError {
+        StrategyError { kind: StrategyErrorKind::Nondeterministic, message: what }
+    }
+}
+
 /// The reasons a strategy stops with an error.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum StrategyErrorKind {
     /// The same decisions led to different choices: the model depends on
-    /// something checker does not control.
+    /// something checker does not control (or, on the first execution
+    /// resumed from a checkpoint, the checkpoint is another model's). The
+    /// message says only what differed.
     Nondeterministic,
     /// A replayed decision path does not fit the program.
     PathMismatch,
@@ -160,5 +172,19 @@ pub trait Strategy {
     /// `skip_branch`). Non-zero means the search was not exhaustive.
     fn pruned_decisions(&self) -> u64 {
         0
+    }
+
+    /// Writes, for a checkpoint, the state that crosses execution
+    /// boundaries as records of `out` (see [`checkpoint`]). Called between
+    /// executions, or at the end of the run. `false`: this strategy has no
+    /// state to save (replay), and the run takes no checkpoints.
+    fn save(&self, _out: &mut checkpoint::Writer) -> bool {
+        false
+    }
+
+    /// Restores what [`Strategy::save`] wrote, before the first execution:
+    /// the next [`Strategy::next_execution`] goes on from there.
+    fn load(&mut self, input: &mut checkpoint::Reader<'_>) -> Result<(), checkpoint::FormatError> {
+        Err(input.error(format!("the {} strategy does not resume from checkpoints", self.name())))
     }
 }
