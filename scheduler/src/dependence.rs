@@ -126,7 +126,9 @@ impl AccessKind {
     /// Is this kind dependent with every access to its target? Then every
     /// earlier access to the target happens before it.
     pub fn is_barrier(self) -> bool {
-        matches!(self, AccessKind::Write | AccessKind::Park)
+        // A store, run after any access to its atomic, depends on it: a load
+        // or RMW could have read it, and stores are ordered.
+        matches!(self, AccessKind::Write | AccessKind::Park | AccessKind::Store { .. })
     }
 }
 
