@@ -836,8 +836,9 @@ macro_rules! spsc {
 pub type Runner = Box<dyn Fn(bool) -> Result<Run, String>>;
 
 /// The group of the weak-memory models (`compare weak` runs them): they
-/// use `Relaxed`, `Acquire` and `Release` accesses and fences, and
-/// some are correct only under, or buggy only because of, weak memory.
+/// use `Relaxed`, `Acquire` and `Release` accesses and fences, and the
+/// bug of each buggy one shows only under weak memory (sequential
+/// consistency hides it).
 pub const WEAK: &str = "weak";
 
 /// Whether and when `compare` runs loom on a model.
