@@ -5,7 +5,8 @@
 //!
 //! Usage: `cargo run --release -p checker-benches --bin compare -- [FILTER]
 //! [--runs N] [--loom-runs N] [--large] [--huge] [--no-traces]`. Only
-//! models whose name contains `FILTER` run; every model runs `--runs` times
+//! models whose name contains `FILTER` run (`weak` selects the weak-memory
+//! models, whatever their names); every model runs `--runs` times
 //! (default 5) with checker and `--loom-runs` times (default: as `--runs`)
 //! with loom, and the median time is shown. Checker runs every model; loom
 //! skips the models with more threads than it supports, without `--large`
@@ -45,7 +46,8 @@ struct Options {
 /// The usage text printed by `--help` and after a bad argument.
 const USAGE: &str =
     "usage: compare [FILTER] [--runs N] [--loom-runs N] [--large] [--huge] [--no-traces]
-  FILTER         run only models whose name contains FILTER
+  FILTER         run only models whose name contains FILTER; `weak`: the weak-memory
+                 models (store buffering, message passing, Treiber stack, seqlock, SPSC)
   --runs N       runs of every model with checker (default 5); the median time is shown
   --loom-runs N  runs of every model with loom (default: as --runs)
   --large        also run loom on the sizes that take it minutes per run, and the
@@ -224,7 +226,7 @@ fn main() -> ExitCode {
     };
     let models: Vec<Model> = models::all()
         .into_iter()
-        .filter(|m| options.filter.as_deref().is_none_or(|f| m.name.contains(f)))
+        .filter(|m| options.filter.as_deref().is_none_or(|f| m.selected_by(f)))
         .collect();
     let (models, left_out): (Vec<Model>, Vec<Model>) =
         models.into_iter().partition(|m| options.large || !m.large);
@@ -233,7 +235,10 @@ fn main() -> ExitCode {
         eprintln!("compare: not run without --large (minutes per run): {}", labels.join(", "));
     }
     if models.is_empty() {
-        eprintln!("compare: no model name contains {:?}", options.filter.unwrap_or_default());
+        eprintln!(
+            "compare: no model name contains {:?}, and it names no group",
+            options.filter.unwrap_or_default()
+        );
         return ExitCode::from(2);
     }
     // The indexer's optimal count of 1 rests on its threads never sharing
@@ -264,10 +269,10 @@ fn main() -> ExitCode {
     println!(
         "Times: median of {} checker run(s) and {loom_runs} loom run(s) per model, wall clock \
          around each whole checker::model::Builder::run / loom::model call, both tools in this \
-         one process (release build). exec = calls of the model closure (racy_counter: up to \
+         one process (release build). exec = calls of the model closure (buggy models: up to \
          and including the failing one); redundant = checker's sleep-set-blocked executions, \
-         counted in exec; optimal = Mazurkiewicz traces of the model where known (\"?\": not \
-         known).",
+         counted in exec; optimal = Mazurkiewicz traces of the model where known, for the \
+         weak-memory models RC11-consistent execution graphs (\"?\": not known).",
         options.runs
     );
     if options.traces {

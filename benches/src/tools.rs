@@ -47,7 +47,15 @@ pub enum Expect {
     /// The model has a bug: the tool must fail with a panic whose message
     /// contains this text.
     Bug(&'static str),
+    /// The model has a data race on a `cell::UnsafeCell`: checker must
+    /// report it as a data race, loom must panic with
+    /// [`LOOM_CAUSALITY`] (how loom reports such a race).
+    Race,
 }
+
+/// The start of every panic message with which loom reports a data race
+/// (`loom::rt`'s cell and atomic access checks).
+pub const LOOM_CAUSALITY: &str = "Causality violation";
 
 /// One run of one model with one tool.
 #[derive(Copy, Clone, Debug)]
@@ -115,8 +123,12 @@ where
         {
             Ok(Run { executions, ..run })
         }
-        (Expect::Bug(message), _, failure) => Err(format!(
-            "checker did not find the bug (a panic with {message:?}): {}{}",
+        (Expect::Race, Verdict::Failed, Some(report)) if report.kind() == FailureKind::DataRace => {
+            Ok(Run { executions, ..run })
+        }
+        (Expect::Bug(_) | Expect::Race, _, failure) => Err(format!(
+            "checker did not find the bug ({}): {}{}",
+            expected(expect),
             outcome.summary(),
             failure.as_ref().map(|report| format!("\n{report}")).unwrap_or_default()
         )),
@@ -139,24 +151,39 @@ where
     let wall = start.elapsed();
     SILENT.store(false, Ordering::SeqCst);
     let executions = calls.load(Ordering::Relaxed);
-    match (expect, result) {
-        (Expect::Verified, Ok(())) => Ok(Run { executions, redundant: None, traces: None, wall }),
-        (Expect::Verified, Err(payload)) => Err(format!(
+    let found = match expect {
+        Expect::Verified => None,
+        Expect::Bug(message) => Some(message),
+        Expect::Race => Some(LOOM_CAUSALITY),
+    };
+    match (found, result) {
+        (None, Ok(())) => Ok(Run { executions, redundant: None, traces: None, wall }),
+        (None, Err(payload)) => Err(format!(
             "loom failed a correct model after {executions} executions: {}",
             payload_text(payload.as_ref())
         )),
-        (Expect::Bug(message), Err(payload))
-            if payload_text(payload.as_ref()).contains(message) =>
-        {
+        (Some(message), Err(payload)) if payload_text(payload.as_ref()).contains(message) => {
             Ok(Run { executions, redundant: None, traces: None, wall })
         }
-        (Expect::Bug(message), Err(payload)) => Err(format!(
+        (Some(message), Err(payload)) => Err(format!(
             "loom failed the buggy model with another panic than {message:?}: {}",
             payload_text(payload.as_ref())
         )),
-        (Expect::Bug(message), Ok(())) => Err(format!(
-            "loom did not find the bug (a panic with {message:?}) in {executions} executions"
+        (Some(_), Ok(())) => Err(format!(
+            "loom did not find the bug ({}) in {executions} executions",
+            expected(expect)
         )),
+    }
+}
+
+/// What a buggy model's expectation asks the tool to report, in words.
+fn expected(expect: Expect) -> String {
+    match expect {
+        Expect::Verified => "none expected".to_string(),
+        Expect::Bug(message) => format!("a panic with {message:?}"),
+        Expect::Race => {
+            format!("a data race, which loom reports as a panic with {LOOM_CAUSALITY:?}")
+        }
     }
 }
 
