@@ -43,6 +43,18 @@ where
     report
 }
 
+/// The whole number in environment variable `name`, or `default` if it is
+/// unset (the differential tests' scale knobs). A bad value panics, naming
+/// the variable.
+pub fn env_u64(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(v) => {
+            v.trim().parse().unwrap_or_else(|_| panic!("{name} must be a whole number, got {v:?}"))
+        }
+        Err(_) => default,
+    }
+}
+
 /// Collects outcomes across the executions of one model run. It is a std
 /// type on purpose: it is the test's bookkeeping, not part of the model.
 pub struct Recorder<T>(Arc<Mutex<BTreeSet<T>>>);

@@ -241,6 +241,21 @@ pub fn unlabel(accesses: &mut SmallVec<[Access; 2]>) {
     }
 }
 
+/// The store an atomic step read, named as dependence names steps (`names`:
+/// every step of the execution so far, in order), from its trace `aux` (see
+/// `Execution::atomic_step`); `None` for other steps.
+pub fn read_source(names: &[Source], op: &Op, aux: u64) -> Option<Source> {
+    match op {
+        Op::Load { .. } | Op::Rmw { .. } | Op::CompareExchange { .. } => {
+            match aux & !crate::execution::STALE {
+                0 => Some(Source::Initial),
+                k => names.get(k as usize - 1).copied(),
+            }
+        }
+        _ => None,
+    }
+}
+
 /// Does `a`, run before `b`, not commute with it? The one definition of
 /// dependence (see the module documentation for the orientation).
 pub fn dependent(a: &Access, b: &Access) -> bool {
@@ -348,15 +363,7 @@ pub fn trace_fingerprint(execution: &crate::execution::Execution) -> u64 {
         let me = Source::Step { thread: t, position: positions[t.index()] };
         names.push(me);
         let mut accesses = accesses(t, &op, Some(reply));
-        let from = match op {
-            Op::Load { .. } | Op::Rmw { .. } | Op::CompareExchange { .. } => {
-                match aux & !crate::execution::STALE {
-                    0 => Some(Source::Initial),
-                    k => names.get(k as usize - 1).copied(),
-                }
-            }
-            _ => None,
-        };
+        let from = read_source(&names, &op, aux);
         label(&mut accesses, me, from);
         for (other, position, earlier) in &steps {
             if *other != t && earlier.iter().any(|a| accesses.iter().any(|b| dependent(a, b))) {

@@ -315,7 +315,7 @@ impl Memory {
             let end = len;
             options.retain(|c| {
                 let Choice::At(p) = *c else { unreachable!("a position") };
-                p == end || self.try_store(thread, clock, object, sc, p)
+                p == end || self.try_write(thread, clock, object, sc, p, None, false)
             });
         }
         options
@@ -344,7 +344,16 @@ impl Memory {
         if self.sc_fences && options.len() > 1 {
             options.retain(|c| {
                 let Choice::Read(from) = *c else { unreachable!("a read") };
-                from == last || self.try_rmw(thread, clock, object, sc, from, acquires)
+                from == last
+                    || self.try_write(
+                        thread,
+                        clock,
+                        object,
+                        sc,
+                        self.after(from),
+                        Some(from),
+                        acquires,
+                    )
             });
         }
         options
@@ -519,54 +528,32 @@ impl Memory {
         ok
     }
 
-    /// Would a store at `at` keep the SC order? Added, checked, taken away.
-    fn try_store(
+    /// Would a store at `at` keep the SC order? With `from`, it is the write
+    /// of an RMW that read `from` (and acquires from it if `acquires`).
+    /// Added, checked, taken away.
+    #[allow(clippy::too_many_arguments)]
+    fn try_write(
         &mut self,
         thread: ThreadId,
         clock: &VClock,
         object: ObjectId,
         sc: bool,
         at: u32,
-    ) -> bool {
-        let id = self.new_store(Store {
-            value: 0,
-            sync: VClock::default(),
-            pos: at,
-            rmw: false,
-            step: None,
-        });
-        self.insert(object, id, at);
-        let ok = self.try_event(thread, clock, object, sc, Kind::Write { store: id }, false);
-        self.remove(object, at);
-        self.stores.pop();
-        ok
-    }
-
-    /// Would an RMW reading `from` keep the SC order? Added, checked, taken
-    /// away.
-    fn try_rmw(
-        &mut self,
-        thread: ThreadId,
-        clock: &VClock,
-        object: ObjectId,
-        sc: bool,
-        from: StoreId,
+        from: Option<StoreId>,
         acquires: bool,
     ) -> bool {
-        let at = self.after(from);
         let mut after = clock.clone();
-        if acquires {
-            after.join(&self.stores[from.index()].sync);
+        if let Some(f) = from
+            && acquires
+        {
+            after.join(&self.stores[f.index()].sync);
         }
-        let id = self.new_store(Store {
-            value: 0,
-            sync: VClock::default(),
-            pos: at,
-            rmw: true,
-            step: None,
-        });
+        let rmw = from.is_some();
+        let id =
+            self.new_store(Store { value: 0, sync: VClock::default(), pos: at, rmw, step: None });
         self.insert(object, id, at);
-        let ok = self.try_event(thread, &after, object, sc, Kind::Rmw { store: id }, false);
+        let kind = if rmw { Kind::Rmw { store: id } } else { Kind::Write { store: id } };
+        let ok = self.try_event(thread, &after, object, sc, kind, false);
         self.remove(object, at);
         self.stores.pop();
         ok

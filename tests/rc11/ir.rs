@@ -272,6 +272,23 @@ pub struct Shape {
     pub branches: bool,
 }
 
+impl Shape {
+    /// The differential tests' shape: 2-3 threads of 1-3 instructions (7 at
+    /// most) over 1-2 variables, with fences and branches; all `SeqCst` if
+    /// `seqcst`.
+    pub fn small(seqcst: bool) -> Shape {
+        Shape {
+            threads: 2..=3,
+            length: 1..=3,
+            total: 7,
+            vars: 1..=2,
+            seqcst,
+            fences: true,
+            branches: true,
+        }
+    }
+}
+
 fn pick(rng: &mut Rng, range: &std::ops::RangeInclusive<usize>) -> usize {
     range.start() + rng.below((range.end() - range.start() + 1) as u64) as usize
 }

@@ -14,17 +14,9 @@
 use std::collections::BTreeSet;
 
 use checker::model::{Builder, StrategyKind, Verdict};
+use checker_tests::env_u64;
 use checker_tests::outcomes;
 use checker_tests::programs::{Observation, Program, Shape, generate};
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    match std::env::var(name) {
-        Ok(v) => {
-            v.trim().parse().unwrap_or_else(|_| panic!("{name} must be a whole number, got {v:?}"))
-        }
-        Err(_) => default,
-    }
-}
 
 /// What an exploration found: its outcomes, its complete (not redundant)
 /// executions, and the distinct traces they covered.

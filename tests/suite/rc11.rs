@@ -6,19 +6,11 @@
 
 use std::sync::atomic::Ordering::{self, *};
 
+use checker_tests::env_u64;
 use checker_tests::rc11::graph::{Event, Kind};
 use checker_tests::rc11::{
     Axiom, Graph, Instr, Mode, Program, Shape, enumerate, enumerate_unpruned, generate, sc_outcomes,
 };
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    match std::env::var(name) {
-        Ok(v) => {
-            v.trim().parse().unwrap_or_else(|_| panic!("{name} must be a whole number, got {v:?}"))
-        }
-        Err(_) => default,
-    }
-}
 
 const X: usize = 0;
 const Y: usize = 1;
@@ -170,25 +162,13 @@ fn ill_formed_graphs_and_programs_are_refused_clearly() {
     assert!(enumerate(&Program::new(1, vec![])).unwrap_err().0.contains("at least one thread"));
 }
 
-fn shape(seqcst: bool) -> Shape {
-    Shape {
-        threads: 2..=3,
-        length: 1..=3,
-        total: 7,
-        vars: 1..=2,
-        seqcst,
-        fences: true,
-        branches: true,
-    }
-}
-
 /// All-`SeqCst` programs have exactly their interleaving outcomes.
 #[test]
 fn rc11_is_sequential_consistency_on_all_seqcst_programs() {
     let count = env_u64("CHECKER_DIFF_PROGRAMS", 300);
     let base = env_u64("CHECKER_DIFF_SEED", 0x5eed_0000) ^ 0xc11;
     for n in 0..count {
-        let p = generate(base.wrapping_add(n.wrapping_mul(0x9e37_79b9)), &shape(true));
+        let p = generate(base.wrapping_add(n.wrapping_mul(0x9e37_79b9)), &Shape::small(true));
         assert!(p.all_seqcst());
         let rc11 = enumerate(&p).unwrap();
         assert_eq!(rc11.outcomes, sc_outcomes(&p), "RC11 and SC disagree on\n{p:?}");
@@ -202,7 +182,7 @@ fn rc11_keeps_every_sc_outcome_and_adds_weak_ones() {
     let count = env_u64("CHECKER_DIFF_PROGRAMS", 300);
     let base = env_u64("CHECKER_DIFF_SEED", 0x5eed_0000) ^ 0xc12;
     // Longer threads over two variables, where weak outcomes are frequent.
-    let dense = Shape { length: 2..=3, vars: 2..=2, ..shape(false) };
+    let dense = Shape { length: 2..=3, vars: 2..=2, ..Shape::small(false) };
     let mut weaker = 0;
     for n in 0..count {
         let p = generate(base.wrapping_add(n.wrapping_mul(0x9e37_79b9)), &dense);
@@ -220,7 +200,7 @@ fn rc11_keeps_every_sc_outcome_and_adds_weak_ones() {
 fn pruning_partial_graphs_loses_nothing() {
     let count = env_u64("CHECKER_DIFF_PROGRAMS", 150);
     let base = env_u64("CHECKER_DIFF_SEED", 0x5eed_0000) ^ 0xc13;
-    let small = Shape { threads: 2..=3, length: 1..=2, ..shape(false) };
+    let small = Shape { threads: 2..=3, length: 1..=2, ..Shape::small(false) };
     for n in 0..count {
         let p = generate(base.wrapping_add(n.wrapping_mul(0x9e37_79b9)), &small);
         let pruned = enumerate(&p).unwrap();

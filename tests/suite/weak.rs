@@ -15,18 +15,10 @@
 //! default; `CHECKER_DIFF_SEED` changes the seeds.
 
 use checker::model::StrategyKind;
+use checker_tests::env_u64;
 use checker_tests::rc11::{
     Program, Shape, enumerate, enumerate_in_execution_order, generate, sc_outcomes, try_explore,
 };
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    match std::env::var(name) {
-        Ok(v) => {
-            v.trim().parse().unwrap_or_else(|_| panic!("{name} must be a whole number, got {v:?}"))
-        }
-        Err(_) => default,
-    }
-}
 
 /// The programs of a test: `default` of them unless the environment says.
 fn programs(salt: u64, default: u64, shape: &Shape) -> impl Iterator<Item = (u64, Program)> {
@@ -43,28 +35,14 @@ fn programs(salt: u64, default: u64, shape: &Shape) -> impl Iterator<Item = (u64
 /// multiply its interleavings) is skipped, and counted.
 const CAP: usize = 200_000;
 
-/// 2-3 threads of 1-3 instructions over 1-2 variables, with fences and
-/// branches.
-fn shape(seqcst: bool) -> Shape {
-    Shape {
-        threads: 2..=3,
-        length: 1..=3,
-        total: 7,
-        vars: 1..=2,
-        seqcst,
-        fences: true,
-        branches: true,
-    }
-}
-
 /// Longer threads over two variables: weak outcomes are more frequent.
 fn dense() -> Shape {
-    Shape { length: 2..=3, vars: 2..=2, ..shape(false) }
+    Shape { length: 2..=3, vars: 2..=2, ..Shape::small(false) }
 }
 
 #[test]
 fn all_seqcst_programs_have_exactly_their_interleaving_outcomes() {
-    for (seed, p) in programs(0x5c, 150, &shape(true)) {
+    for (seed, p) in programs(0x5c, 150, &Shape::small(true)) {
         let sc = sc_outcomes(&p);
         assert_eq!(enumerate(&p).unwrap().outcomes, sc, "seed {seed:#x}: RC11 is not SC on\n{p:?}");
         for strategy in [StrategyKind::Dpor, StrategyKind::Dfs] {
@@ -123,7 +101,7 @@ fn within_rc11(salt: u64, default: u64, shape: &Shape) {
 
 #[test]
 fn weak_programs_never_show_an_outcome_rc11_forbids() {
-    within_rc11(0x3a, 150, &shape(false));
+    within_rc11(0x3a, 150, &Shape::small(false));
     within_rc11(0x3b, 100, &dense());
 }
 
@@ -137,7 +115,8 @@ fn weak_programs_show_every_rc11_outcome_the_engine_can_build() {
     let mut weak = 0;
     let mut count = 0;
     let mut short = 0;
-    for (seed, p) in programs(0x3c, 150, &shape(false)).chain(programs(0x3d, 100, &dense())) {
+    for (seed, p) in programs(0x3c, 150, &Shape::small(false)).chain(programs(0x3d, 100, &dense()))
+    {
         let rc11 = enumerate(&p).unwrap();
         let buildable = enumerate_in_execution_order(&p).unwrap();
         for strategy in [StrategyKind::Dpor, StrategyKind::Dfs] {

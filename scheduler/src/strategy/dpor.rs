@@ -135,20 +135,6 @@ struct Ev {
     pivot: bool,
 }
 
-/// The store an atomic step read, named as dependence names steps (`names`:
-/// every step so far), from its trace `aux`; `None` for other steps.
-fn source(names: &[Source], op: &Op, aux: u64) -> Option<Source> {
-    match op {
-        Op::Load { .. } | Op::Rmw { .. } | Op::CompareExchange { .. } => {
-            match aux & !crate::execution::STALE {
-                0 => Some(Source::Initial),
-                k => names.get(k as usize - 1).copied(),
-            }
-        }
-        _ => None,
-    }
-}
-
 /// Do two steps of different threads commute, `a` run first?
 fn commute(a: &Accesses, a_pivot: bool, b: &Accesses, b_pivot: bool) -> bool {
     !a_pivot && !b_pivot && a.iter().all(|x| b.iter().all(|y| !dependence::dependent(x, y)))
@@ -787,7 +773,11 @@ impl Analysis {
             // commute less: deviation 9.
             let unlabelled = dependence::accesses(q, &op, Some(reply));
             let mut accesses = unlabelled.clone();
-            dependence::label(&mut accesses, self.names[k], source(&self.names, &op, aux));
+            dependence::label(
+                &mut accesses,
+                self.names[k],
+                dependence::read_source(&self.names, &op, aux),
+            );
             nodes[k].chosen_accesses = unlabelled.clone();
             nodes[k].chosen_may = dependence::accesses(q, &op, None);
             nodes[k].chosen_pivot = pivot;
