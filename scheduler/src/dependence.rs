@@ -17,6 +17,7 @@
 //! | an atomic store (or RMW), then a load (or RMW, or compare-exchange) | only if the latter read from the former: reading an older store is possible with the two the other way round, and gives the same execution graph |
 //! | two atomic stores | yes |
 //! | two `SeqCst` accesses to one atomic | yes: SC accesses are ordered as they run |
+//! | an SC fence and an SC access or SC fence (of any atomic) | yes: the SC order (`psc`) is the order they run in; SC accesses of different atomics commute |
 //! | two read-side steps of an `RwLock` (`read`, `try_read`, read unlock) | no: readers do not exclude each other |
 //! | a poison-flag read and a read-side step | no: read guards never poison |
 //! | two condvar waits (enqueues), or two notifies | no: a notify picks any waiter, whichever order they queued in |
@@ -51,6 +52,11 @@ pub enum Target {
     Object(ObjectId),
     /// A thread's park token.
     Token(ThreadId),
+    /// The order of SC events across all locations (RC11's `psc`, taken
+    /// in execution order): an SC fence writes it, an SC access reads it.
+    /// SC accesses of different locations commute with each other; an SC
+    /// fence commutes with no SC event, and with every non-SC access.
+    ScOrder,
 }
 
 /// Which store of an atomic a read-ish access read, named so that the name
@@ -145,6 +151,15 @@ pub struct Access {
 /// for an operation not yet run.
 pub fn accesses(thread: ThreadId, op: &Op, reply: Option<Reply>) -> SmallVec<[Access; 2]> {
     use AccessKind::*;
+    let mut accesses = accesses_of(thread, op, reply);
+    if op.is_seq_cst() {
+        accesses.push(Access { target: Target::ScOrder, kind: Read });
+    }
+    accesses
+}
+
+fn accesses_of(thread: ThreadId, op: &Op, reply: Option<Reply>) -> SmallVec<[Access; 2]> {
+    use AccessKind::*;
     let at = |object: ObjectId, kind| Access { target: Target::Object(object), kind };
     match *op {
         Op::Load { object, ordering } => {
@@ -203,8 +218,11 @@ pub fn accesses(thread: ThreadId, op: &Op, reply: Option<Reply>) -> SmallVec<[Ac
         // after the joined thread's end), not by conflict.
         // A yield conflicts with every step of every other thread, and so does
         // the yielding thread's next step; the DPOR strategy orders them.
-        // An SC fence too (see `orders_all`).
-        Op::Spawn | Op::Join { .. } | Op::Yield | Op::Fence => SmallVec::new(),
+        Op::Spawn | Op::Join { .. } | Op::Yield => SmallVec::new(),
+        // What later loads may read depends on the order of SC fences and
+        // SC accesses, over all locations; not on where a fence runs among
+        // other steps (see [`Target::ScOrder`]).
+        Op::Fence => smallvec![Access { target: Target::ScOrder, kind: Write }],
     }
 }
 
@@ -336,7 +354,10 @@ pub fn trace_fingerprint(execution: &crate::execution::Execution) -> u64 {
                 let (thread, position, _) = &steps[aux as usize - 1];
                 (u64::from(thread.0) << 32) | u64::from(*position)
             }
-            Op::Notify { .. } | Op::Relock { .. } => aux,
+            // Where a store went in modification order (counted from the
+            // end, over the stores of its atomic, which every equivalent
+            // execution makes in the same order).
+            Op::Notify { .. } | Op::Relock { .. } | Op::Store { .. } => aux,
             _ => 0,
         };
         // Handle counts swap between equivalent orders of non-last drops:
@@ -348,9 +369,14 @@ pub fn trace_fingerprint(execution: &crate::execution::Execution) -> u64 {
             }
             (_, reply) => reply,
         };
+        let me = Source::Step { thread: t, position: positions[t.index()] };
+        names.push(me);
+        // Which store a read read: two stores may have written the same
+        // value, and a read-modify-write is ordered against both either way.
+        let from = read_source(&names, &op, aux);
         let l = event.location;
         let what = format!(
-            "{}{}:{}:{}{shown:?}{woken_by}",
+            "{}{}:{}:{}{shown:?}{woken_by}{from:?}",
             op.kind_name(),
             l.file(),
             l.line(),
@@ -360,10 +386,7 @@ pub fn trace_fingerprint(execution: &crate::execution::Execution) -> u64 {
             (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
         });
         sum = sum.wrapping_add(mix(id ^ mix(what)));
-        let me = Source::Step { thread: t, position: positions[t.index()] };
-        names.push(me);
         let mut accesses = accesses(t, &op, Some(reply));
-        let from = read_source(&names, &op, aux);
         label(&mut accesses, me, from);
         for (other, position, earlier) in &steps {
             if *other != t && earlier.iter().any(|a| accesses.iter().any(|b| dependent(a, b))) {
@@ -428,15 +451,6 @@ impl YieldReads {
     }
 }
 
-/// Is `op` ordered against every step of every other thread, whatever
-/// either touches? An SC fence: what loads may read depends on the order of
-/// SC fences and SC accesses (RC11's `psc`, taken in execution order), across
-/// all locations. Coarser than needed (it also orders the fence with relaxed
-/// accesses), never unsound.
-pub fn orders_all(op: &Op) -> bool {
-    matches!(op, Op::Fence)
-}
-
 /// Does `op` block until another thread acts (a lock held elsewhere, a
 /// thread not finished, no notification or token yet)?
 pub fn blocking(op: &Op) -> bool {
@@ -469,6 +483,25 @@ mod tests {
         assert!(!dependent(&object(Write), &other), "different objects are independent");
         assert!(!dependent(&object(Enqueue), &object(Enqueue)));
         assert!(dependent(&object(Enqueue), &object(Signal)));
+    }
+
+    #[test]
+    fn an_sc_fence_is_ordered_against_sc_events_only() {
+        use crate::op::MemoryOrdering::{Relaxed, SeqCst};
+        let t = ThreadId(0);
+        let load = |object, ordering| Op::Load { object: ObjectId(object), ordering };
+        let fence = accesses(t, &Op::Fence, None);
+        let depends = |a: &SmallVec<[Access; 2]>, b: &SmallVec<[Access; 2]>| {
+            a.iter().any(|x| b.iter().any(|y| dependent(x, y)))
+        };
+        for op in [load(3, SeqCst), Op::Fence] {
+            let other = accesses(t, &op, None);
+            assert!(depends(&fence, &other) && depends(&other, &fence), "{op:?}");
+        }
+        let relaxed = accesses(t, &load(3, Relaxed), None);
+        assert!(!depends(&fence, &relaxed) && !depends(&relaxed, &fence));
+        let (x, y) = (accesses(t, &load(1, SeqCst), None), accesses(t, &load(2, SeqCst), None));
+        assert!(!depends(&x, &y), "SC loads of different atomics commute");
     }
 
     #[test]

@@ -915,7 +915,9 @@ impl Execution {
                 let clock = self.hb.clock(thread);
                 let sc = memory::is_sc(ordering);
                 self.memory.store(object, thread, epoch, clock, sc, false, at, value, sync, step);
-                (Reply::Done, 0)
+                // How many stores made before it come after it in
+                // modification order: 0 for the usual place, the end.
+                (Reply::Done, u64::from(end - at))
             }
             Op::Rmw { ordering, kind, operand, .. } => {
                 let apply = |old| ty.apply(kind, old, operand);

@@ -390,6 +390,19 @@ impl Op {
         }
     }
 
+    /// Is it an SC atomic access (a compare-exchange if either ordering is
+    /// `SeqCst`)? SC fences are not accesses: `false`.
+    pub fn is_seq_cst(&self) -> bool {
+        use MemoryOrdering::SeqCst;
+        match *self {
+            Op::Load { ordering, .. } | Op::Store { ordering, .. } | Op::Rmw { ordering, .. } => {
+                ordering == SeqCst
+            }
+            Op::CompareExchange { success, failure, .. } => success == SeqCst || failure == SeqCst,
+            _ => false,
+        }
+    }
+
     /// A short stable name of the operation's kind, used in decision-path
     /// fingerprints and traces.
     pub fn kind_name(&self) -> &'static str {

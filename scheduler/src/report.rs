@@ -218,7 +218,16 @@ fn describe(ex: &Execution, op: &Op, reply: Reply, aux: u64, labels: &[String]) 
             format!("{}.load({}) -> {v}{}", obj(object), ordering.name(), stale(ex, aux))
         }
         Op::Store { object, ordering, value } => {
-            format!("{}.store({}, {})", obj(object), ty(object).render(value), ordering.name())
+            let placed = match aux {
+                0 => String::new(),
+                n => format!(" (before the {n} newest store(s) in modification order)"),
+            };
+            format!(
+                "{}.store({}, {}){placed}",
+                obj(object),
+                ty(object).render(value),
+                ordering.name()
+            )
         }
         Op::Rmw { object, ordering, kind, operand } => {
             let t = ty(object);

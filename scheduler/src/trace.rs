@@ -17,8 +17,12 @@ pub enum EventKind {
         op: Op,
         /// What it returned.
         reply: Reply,
-        /// Extra detail for the report: for `notify_one`, the woken thread
-        /// plus one (0: nobody waited); for `notify_all`, how many woke.
+        /// Extra detail for the report and the reductions: for
+        /// `notify_one`, the woken thread plus one (0: nobody waited); for
+        /// `notify_all`, how many woke; for a wake-up, the notifying step
+        /// plus one; for an atomic read, the store it read (see
+        /// `Execution::atomic_step`); for a plain store, how many earlier
+        /// stores follow it in modification order.
         aux: u64,
     },
     /// The thread panicked here (not a step). The index is into the

@@ -90,5 +90,7 @@ pub mod sc;
 pub use enumerate::{Enumeration, enumerate, enumerate_in_execution_order, enumerate_unpruned};
 pub use graph::{Axiom, Graph, Mode};
 pub use ir::{Instr, IrError, Program, Shape, generate};
-pub use run::{Explored, explore, try_explore};
+pub use run::{
+    Explored, explore, explore_counting_traces, try_explore, try_explore_counting_traces,
+};
 pub use sc::sc_outcomes;

@@ -68,6 +68,11 @@ pub struct Explored {
     pub outcomes: BTreeSet<Observation>,
     /// Complete executions (all executions but the redundant ones).
     pub complete: u64,
+    /// With [`explore_counting_traces`]: the distinct Mazurkiewicz traces
+    /// (under checker's dependence) of the executions.
+    pub traces: Option<u64>,
+    /// Executions a reduction found redundant once they had run.
+    pub redundant: u64,
 }
 
 /// Explores `program` with checker under `strategy` and returns what it
@@ -82,18 +87,42 @@ pub fn explore(program: &Program, strategy: StrategyKind) -> Explored {
 /// more (exhaustive DFS multiplies interleavings by every read's and every
 /// store's choices, and a few generated programs need millions).
 pub fn try_explore(program: &Program, strategy: StrategyKind, cap: usize) -> Option<Explored> {
+    run(program, strategy, cap, false)
+}
+
+/// [`explore`], also counting the distinct traces the executions covered
+/// (quadratic in each execution's length: for litmus-sized programs).
+pub fn explore_counting_traces(program: &Program, strategy: StrategyKind) -> Explored {
+    try_explore_counting_traces(program, strategy, 200_000)
+        .unwrap_or_else(|| panic!("{program:?}: more than 200,000 executions under {strategy:?}"))
+}
+
+/// [`try_explore`], also counting traces as [`explore_counting_traces`].
+pub fn try_explore_counting_traces(
+    program: &Program,
+    strategy: StrategyKind,
+    cap: usize,
+) -> Option<Explored> {
+    run(program, strategy, cap, true)
+}
+
+fn run(program: &Program, strategy: StrategyKind, cap: usize, traces: bool) -> Option<Explored> {
     if let Err(e) = program.validate() {
         panic!("not a valid program: {e}\n{program:?}");
     }
     let mut builder = Builder::new();
     builder.strategy = strategy;
     builder.max_permutations = Some(cap);
+    builder.count_traces = traces;
     let p = program.clone();
     let (outcome, seen) = outcomes(&builder, move |rec| rec.record(p.run()));
     match outcome.verdict {
-        Verdict::Verified(_) => {
-            Some(Explored { outcomes: seen, complete: outcome.executions - outcome.redundant })
-        }
+        Verdict::Verified(_) => Some(Explored {
+            outcomes: seen,
+            complete: outcome.executions - outcome.redundant,
+            traces: outcome.traces,
+            redundant: outcome.redundant,
+        }),
         Verdict::Incomplete(_) => None,
         Verdict::Failed => panic!("{program:?}{}\n{:?}", outcome.summary(), outcome.failure),
     }

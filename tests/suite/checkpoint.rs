@@ -293,9 +293,12 @@ fn a_corrupt_checkpoint_is_refused() {
 fn a_checkpoint_of_another_version_is_refused() {
     let file = TempFile::new("version");
     halfway(&file, StrategyKind::Dpor, None);
-    let text = file.text().replacen("checker-checkpoint 1\n", "checker-checkpoint 99\n", 1);
-    std::fs::write(file.path(), text).unwrap();
-    refused(&file, &mut Builder::new(), &["version 99", "reads version 1"]);
+    let version = scheduler::strategy::checkpoint::VERSION;
+    let text = file.text();
+    let header = format!("checker-checkpoint {version}\n");
+    assert!(text.contains(&header), "{text}");
+    std::fs::write(file.path(), text.replacen(&header, "checker-checkpoint 99\n", 1)).unwrap();
+    refused(&file, &mut Builder::new(), &["version 99", &format!("reads version {version}")]);
 }
 
 #[test]

@@ -18,6 +18,7 @@ use checker::model::StrategyKind;
 use checker_tests::env_u64;
 use checker_tests::rc11::{
     Program, Shape, enumerate, enumerate_in_execution_order, generate, sc_outcomes, try_explore,
+    try_explore_counting_traces,
 };
 
 /// The programs of a test: `default` of them unless the environment says.
@@ -56,8 +57,8 @@ fn all_seqcst_programs_have_exactly_their_interleaving_outcomes() {
     }
 }
 
-/// Never an outcome RC11 forbids, never fewer than interleavings give, and
-/// DPOR loses nothing DFS finds. Prints the totals (`--nocapture`): RC11
+/// Never an outcome RC11 forbids, never fewer than interleavings give,
+/// DPOR loses nothing DFS finds, and never runs one trace twice. Prints the totals (`--nocapture`): RC11
 /// outcomes and consistent graphs against checker's outcomes and complete
 /// executions.
 fn within_rc11(salt: u64, default: u64, shape: &Shape) {
@@ -65,9 +66,10 @@ fn within_rc11(salt: u64, default: u64, shape: &Shape) {
     let mut skipped = 0;
     for (seed, p) in programs(salt, default, shape) {
         let rc11 = enumerate(&p).unwrap();
-        let (Some(dpor), Some(dfs)) =
-            (try_explore(&p, StrategyKind::Dpor, CAP), try_explore(&p, StrategyKind::Dfs, CAP))
-        else {
+        let (Some(dpor), Some(dfs)) = (
+            try_explore_counting_traces(&p, StrategyKind::Dpor, CAP),
+            try_explore(&p, StrategyKind::Dfs, CAP),
+        ) else {
             skipped += 1;
             continue;
         };
@@ -81,6 +83,14 @@ fn within_rc11(salt: u64, default: u64, shape: &Shape) {
             "seed {seed:#x}: checker misses SC outcomes {missed:?} of\n{p:?}"
         );
         assert!(dpor.complete >= dpor.outcomes.len() as u64);
+        // Point 3: no two complete executions of one Mazurkiewicz trace. A
+        // sleep-set blocked execution may still cover a trace of its own.
+        let traces = dpor.traces.expect("counted");
+        if dpor.redundant == 0 {
+            assert_eq!(traces, dpor.complete, "seed {seed:#x}: a trace explored twice in\n{p:?}");
+        } else {
+            assert!(traces >= dpor.complete, "seed {seed:#x}: a trace explored twice in\n{p:?}");
+        }
         let counts = [rc11.outcomes.len() as u64, rc11.graphs as u64, dpor.outcomes.len() as u64];
         for (total, n) in
             totals.iter_mut().zip(counts.into_iter().chain([dpor.complete, dfs.complete]))

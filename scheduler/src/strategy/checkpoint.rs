@@ -53,7 +53,7 @@ use crate::ids::{ObjectId, ThreadId};
 use crate::report::{FailureKind, Report};
 
 /// The format version this checker writes and reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 const MAGIC: &str = "checker-checkpoint";
 
@@ -411,6 +411,7 @@ impl Encode for Target {
             Target::Object(o) => o.encode(w),
             // A thread's park token.
             Target::Token(t) => w.token(format_args!("p{}", t.0)),
+            Target::ScOrder => w.token(format_args!("sc")),
         }
     }
 }
@@ -418,6 +419,10 @@ impl Encode for Target {
 impl Decode for Target {
     fn decode(r: &mut Reader<'_>) -> Result<Self, FormatError> {
         match r.peek() {
+            Some("sc") => {
+                r.token()?;
+                Ok(Target::ScOrder)
+            }
             Some(t) if t.starts_with('p') => {
                 r.prefixed('p', "a park token").map(|t| Target::Token(ThreadId(t)))
             }

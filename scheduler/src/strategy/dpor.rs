@@ -101,9 +101,15 @@
 //!    commutes less. With labels there too, a thread put to sleep because its
 //!    store commuted with an old-value read stayed asleep past the point
 //!    where an SC load needed it ordered the other way, and the litmus test
-//!    RWC lost an outcome. SC fences are pivots, and so is a thread's first
-//!    read of an atomic after a yield (the engine's yield rule makes what
-//!    it may read depend on what ran before).
+//!    RWC lost an outcome. A thread's first read of an atomic after a yield
+//!    is a pivot (the engine's yield rule makes what it may read depend on
+//!    what ran before). SC fences are not: a fence is ordered against the
+//!    SC events of other threads only (SC fences and SC accesses, on any
+//!    location: [`crate::dependence::Target::ScOrder`]). Moving a fence
+//!    past an adjacent non-SC step of another thread changes no relation of
+//!    the graph and not the order of SC events, so not which graphs are
+//!    consistent. Pivots cost SB+fences 10.3 executions per graph, this
+//!    costs 2.0; the generated programs 9% fewer executions.
 
 use smallvec::SmallVec;
 
@@ -409,11 +415,8 @@ impl Strategy for Dpor {
             }
             let yielded = matches!(op, Op::Yield);
             let first_read = self.yield_reads.step(event.thread, &op);
-            self.previous_pivot = yielded
-                || self.after_yield[t]
-                || dependence::may_time_out(&op)
-                || dependence::orders_all(&op)
-                || first_read;
+            self.previous_pivot =
+                yielded || self.after_yield[t] || dependence::may_time_out(&op) || first_read;
             self.after_yield[t] = yielded;
         }
         if let Some(node) = self.nodes.get(step) {
@@ -682,13 +685,16 @@ struct Analysis {
     all: VClock,
     /// The last pivot step.
     last_pivot: Option<usize>,
+    /// Where the last SC fence is in the SC order's history.
+    last_sc_fence: Option<usize>,
 }
 
 impl Analysis {
     fn slot(target: Target) -> usize {
         match target {
-            Target::Object(o) => o.index() * 2,
-            Target::Token(t) => t.index() * 2 + 1,
+            Target::ScOrder => 0,
+            Target::Object(o) => o.index() * 2 + 1,
+            Target::Token(t) => t.index() * 2 + 2,
         }
     }
 
@@ -714,6 +720,7 @@ impl Analysis {
         self.names.clear();
         self.all = VClock::default();
         self.last_pivot = None;
+        self.last_sc_fence = None;
         for h in &mut self.history {
             h.clear();
         }
@@ -749,7 +756,6 @@ impl Analysis {
             let pivot = yielded
                 || self.after_yield[q.index()]
                 || dependence::may_time_out(&op)
-                || dependence::orders_all(&op)
                 || first_read;
             self.names.push(Source::Step { thread: q, position });
             self.after_yield[q.index()] = yielded;
@@ -821,6 +827,9 @@ impl Analysis {
                 if self.history.len() <= slot {
                     self.history.resize_with(slot + 1, Vec::new);
                 }
+                if access.target == Target::ScOrder && access.kind.is_barrier() {
+                    self.last_sc_fence = Some(self.history[slot].len());
+                }
                 self.history[slot].push((k, access.kind));
             }
         }
@@ -852,10 +861,22 @@ impl Analysis {
         clock.includes(s.thread, s.position)
     }
 
+    /// Where in its target's history the steps `access` may depend on
+    /// start: an SC access depends only on the SC fences of the SC order,
+    /// all before the last one ordered by it, so the scan starts there
+    /// instead of walking every SC access of the execution.
+    fn scan_from(&self, access: &Access) -> usize {
+        if access.target != Target::ScOrder || access.kind != AccessKind::Read {
+            return 0;
+        }
+        self.last_sc_fence.unwrap_or_else(|| self.history.first().map_or(0, Vec::len))
+    }
+
     /// Joins into `clock` the clocks of the earlier steps `access` depends on
     /// (the maximal ones suffice: the others happen before them).
     fn join_dependencies(&self, access: &Access, clock: &mut VClock) {
         let Some(history) = self.history.get(Self::slot(access.target)) else { return };
+        let history = &history[self.scan_from(access)..];
         let mut maximal: SmallVec<[usize; 8]> = SmallVec::new();
         for &(i, kind) in history.iter().rev() {
             let earlier = Access { target: access.target, kind };
@@ -887,7 +908,7 @@ impl Analysis {
         let slot = Self::slot(access.target);
         let Some(len) = self.history.get(slot).map(Vec::len) else { return };
         let blocking = self.steps[k].blocking;
-        for h in (0..len).rev() {
+        for h in (self.scan_from(access)..len).rev() {
             let (i, kind) = self.history[slot][h];
             let earlier = Access { target: access.target, kind };
             if !dependence::dependent(&earlier, access) {
