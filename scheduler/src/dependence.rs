@@ -205,6 +205,9 @@ pub fn accesses(thread: ThreadId, op: &Op, reply: Option<Reply>) -> SmallVec<[Ac
         // the yielding thread's next step; the DPOR strategy orders them.
         // An SC fence too (see `orders_all`).
         Op::Spawn | Op::Join { .. } | Op::Yield | Op::Fence => SmallVec::new(),
+        // A choice or random value touches nothing shared: it commutes with
+        // every step (its value does not depend on where it runs).
+        Op::Choose { .. } => SmallVec::new(),
     }
 }
 
