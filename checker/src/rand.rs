@@ -217,3 +217,45 @@ impl Rng {
         fill_bytes(dest)
     }
 }
+
+#[cfg(feature = "rand")]
+impl rand_core::RngCore for Rng {
+    #[track_caller]
+    fn next_u32(&mut self) -> u32 {
+        u32()
+    }
+
+    #[track_caller]
+    fn next_u64(&mut self) -> u64 {
+        u64()
+    }
+
+    #[track_caller]
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        fill_bytes(dest)
+    }
+}
+
+#[cfg(feature = "rand08")]
+impl rand_core_06::RngCore for Rng {
+    #[track_caller]
+    fn next_u32(&mut self) -> u32 {
+        u32()
+    }
+
+    #[track_caller]
+    fn next_u64(&mut self) -> u64 {
+        u64()
+    }
+
+    #[track_caller]
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        fill_bytes(dest)
+    }
+
+    #[track_caller]
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core_06::Error> {
+        fill_bytes(dest);
+        Ok(())
+    }
+}

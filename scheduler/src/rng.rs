@@ -7,7 +7,7 @@
 //! the streams. Neither is cryptographic; both are fast and reproducible on
 //! every platform, which is all the engine needs: the random and PCT
 //! strategies draw their decisions from them, and systematic strategies
-//! take `checker::rand` values from [`derive`].
+//! take `checker::rand` values from [`derive()`].
 
 /// The default seed of a run when none is configured: fixed, so that runs
 /// reproduce. The summary prints the seed of every run that used one.
