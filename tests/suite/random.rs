@@ -38,7 +38,34 @@ fn choose_is_enumerated_by_dfs_and_dpor() {
 #[test]
 fn dpor_matches_exhaustive_search_with_choices() {
     type Model = fn(&Recorder<Vec<usize>>);
-    let models: [(&str, Model); 3] = [
+    let models: [(&str, Model); 5] = [
+        ("store buffering, relaxed, with chosen values", |rec| {
+            let (x, y) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+            let h = {
+                let (x, y) = (x.clone(), y.clone());
+                thread::spawn(move || {
+                    x.store(1 + nondet::choose(2), Ordering::Relaxed);
+                    y.load(Ordering::Relaxed)
+                })
+            };
+            y.store(1, Ordering::Relaxed);
+            let a = x.load(Ordering::Relaxed);
+            rec.record(vec![a, h.join().unwrap()]);
+        }),
+        ("random values drawn around a race: the same under both", |rec| {
+            let x = Arc::new(AtomicUsize::new(0));
+            let h = {
+                let x = x.clone();
+                thread::spawn(move || {
+                    let r = rand::range(0..1000usize);
+                    x.store(r, Ordering::SeqCst);
+                    rand::range(0..1000usize)
+                })
+            };
+            let r = rand::range(0..1000usize);
+            let seen = x.load(Ordering::SeqCst);
+            rec.record(vec![r, seen, h.join().unwrap()]);
+        }),
         ("a choice picks what is stored, racing with a load", |rec| {
             let x = Arc::new(AtomicUsize::new(0));
             let h = {
