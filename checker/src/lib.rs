@@ -7,6 +7,8 @@ pub mod future;
 pub mod hint;
 pub mod lazy_static;
 pub mod model;
+pub mod nondet;
+pub mod rand;
 mod scope;
 pub mod sync;
 pub mod thread;

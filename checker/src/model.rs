@@ -80,6 +80,19 @@ pub struct Builder {
     /// 20,000; also `CHECKER_CHECKPOINT_INTERVAL` /
     /// `LOOM_CHECKPOINT_INTERVAL`).
     pub checkpoint_interval: usize,
+    /// The seed of every pseudo-random decision (`CHECKER_SEED`): the
+    /// random and PCT strategies' executions, and the `checker::rand`
+    /// values DPOR and DFS sample. Fixed by default, so runs reproduce; the
+    /// summary prints it.
+    pub seed: u64,
+    /// PCT's bug depth `d` (`CHECKER_PCT_DEPTH`, default 3): `d - 1`
+    /// priority change points per execution.
+    pub pct_depth: usize,
+    /// The energy budget (`CHECKER_ENERGY`): every execution costs one
+    /// unit, and a run that spends it all ends incomplete. `None`:
+    /// unlimited for DPOR and DFS, 1000 for random and PCT (unless
+    /// `max_permutations` is set).
+    pub energy: Option<u64>,
     /// Record the source location of operations (loom's field). checker
     /// always records them, for every trace; the field is accepted for
     /// loom compatibility and has no effect.
@@ -112,6 +125,9 @@ impl Builder {
             expect_explicit_explore: c.expect_explicit_explore,
             checkpoint_file: c.checkpoint_file,
             checkpoint_interval: c.checkpoint_interval,
+            seed: c.seed,
+            pct_depth: c.pct_depth,
+            energy: c.energy,
             location: true,
         }
     }
@@ -119,6 +135,30 @@ impl Builder {
     /// Sets [`Builder::checkpoint_file`] (loom's method).
     pub fn checkpoint_file(&mut self, file: &str) -> &mut Self {
         self.checkpoint_file = Some(file.into());
+        self
+    }
+
+    /// Sets [`Builder::strategy`].
+    pub fn strategy(&mut self, strategy: StrategyKind) -> &mut Self {
+        self.strategy = strategy;
+        self
+    }
+
+    /// Sets [`Builder::seed`].
+    pub fn seed(&mut self, seed: u64) -> &mut Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Sets [`Builder::pct_depth`].
+    pub fn pct_depth(&mut self, depth: usize) -> &mut Self {
+        self.pct_depth = depth;
+        self
+    }
+
+    /// Sets [`Builder::energy`].
+    pub fn energy(&mut self, units: u64) -> &mut Self {
+        self.energy = Some(units);
         self
     }
 
@@ -140,6 +180,9 @@ impl Builder {
             expect_explicit_explore: self.expect_explicit_explore,
             checkpoint_file: self.checkpoint_file.clone(),
             checkpoint_interval: self.checkpoint_interval,
+            seed: self.seed,
+            pct_depth: self.pct_depth,
+            energy: self.energy,
             body_type: "",
         }
     }

@@ -31,6 +31,20 @@ pub enum StrategyKind {
     Dpor,
     /// Exhaustive depth-first search over every decision.
     Dfs,
+    /// A uniform random walk: every decision uniform, a fresh stream per
+    /// execution. Samples; never verifies.
+    Random,
+    /// Probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010):
+    /// random thread priorities with `pct_depth - 1` change points.
+    /// Samples; never verifies.
+    Pct,
+}
+
+impl StrategyKind {
+    /// Does it sample executions (and so never claim to verify)?
+    pub fn samples(self) -> bool {
+        matches!(self, StrategyKind::Random | StrategyKind::Pct)
+    }
 }
 
 /// Everything that shapes a model run.
@@ -75,11 +89,28 @@ pub struct Config {
     /// Save a checkpoint every this many executions (and when the run
     /// ends).
     pub checkpoint_interval: usize,
+    /// The seed of every pseudo-random decision of the run: the random and
+    /// PCT strategies' streams, and the `checker::rand` values systematic
+    /// strategies sample. The same seed gives the same executions.
+    pub seed: u64,
+    /// PCT's bug depth `d`: `d - 1` priority change points per execution.
+    pub pct_depth: usize,
+    /// The energy budget: every execution costs one unit; when it is
+    /// spent the run ends incomplete. `None`: unlimited for DPOR and DFS,
+    /// [`DEFAULT_SAMPLING_ENERGY`] for the sampling strategies.
+    pub energy: Option<u64>,
     /// The type of the model body (`std::any::type_name` of the closure):
     /// with the model's name or its test, it tells models apart, so that a
     /// checkpoint is never resumed by another model.
     pub body_type: &'static str,
 }
+
+/// The energy of a random or PCT run given neither an energy nor
+/// `max_permutations`: they never finish on their own.
+pub const DEFAULT_SAMPLING_ENERGY: u64 = 1000;
+
+/// The default of [`Config::pct_depth`].
+pub const DEFAULT_PCT_DEPTH: usize = 3;
 
 /// The default of [`Config::checkpoint_interval`], loom's.
 pub const DEFAULT_CHECKPOINT_INTERVAL: usize = 20_000;
@@ -106,6 +137,9 @@ impl Default for Config {
             expect_explicit_explore: false,
             checkpoint_file: None,
             checkpoint_interval: DEFAULT_CHECKPOINT_INTERVAL,
+            seed: crate::rng::DEFAULT_SEED,
+            pct_depth: DEFAULT_PCT_DEPTH,
+            energy: None,
             body_type: "",
         }
     }
@@ -142,7 +176,10 @@ pub const ENV_VARS: &[(&str, Option<&str>, &str)] = &[
     ("CHECKER_MAX_DURATION", Some("LOOM_MAX_DURATION"), "a whole number of seconds"),
     ("CHECKER_REPLAY", None, "a decision path printed by a failure report"),
     ("CHECKER_LOG", Some("LOOM_LOG"), "one of 0, 1, summary, trace"),
-    ("CHECKER_STRATEGY", None, "one of dpor, dfs"),
+    ("CHECKER_STRATEGY", None, "one of dpor, dfs, random, pct"),
+    ("CHECKER_SEED", None, "a whole number below 2^64, decimal or 0x-hexadecimal"),
+    ("CHECKER_PCT_DEPTH", None, "a whole number of at least 1"),
+    ("CHECKER_ENERGY", None, "a whole number of at least 1 (executions)"),
     ("CHECKER_SPURIOUS_WAKEUPS", None, "one of 0, 1, true, false, on, off"),
     ("CHECKER_CHECKPOINT_FILE", Some("LOOM_CHECKPOINT_FILE"), "a file path"),
     (
@@ -228,8 +265,19 @@ impl Config {
             self.strategy = match v.trim().to_ascii_lowercase().as_str() {
                 "dpor" => StrategyKind::Dpor,
                 "dfs" => StrategyKind::Dfs,
+                "random" => StrategyKind::Random,
+                "pct" => StrategyKind::Pct,
                 _ => return Err(bad(var, &v, "CHECKER_STRATEGY")),
             };
+        }
+        if let Some((var, v)) = get("CHECKER_SEED") {
+            self.seed = parse_seed(&v).ok_or_else(|| bad(var, &v, "CHECKER_SEED"))?;
+        }
+        if let Some(n) = positive("CHECKER_PCT_DEPTH")? {
+            self.pct_depth = n;
+        }
+        if let Some(n) = positive("CHECKER_ENERGY")? {
+            self.energy = Some(n as u64);
         }
         if let Some((var, v)) = get("CHECKER_SPURIOUS_WAKEUPS") {
             self.spurious_wakeups = match v.trim().to_ascii_lowercase().as_str() {
@@ -259,6 +307,15 @@ impl Config {
             };
         }
         Ok(())
+    }
+}
+
+/// Parses a seed: a decimal `u64`, or hexadecimal after `0x`.
+pub fn parse_seed(v: &str) -> Option<u64> {
+    let v = v.trim();
+    match v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(&hex.replace('_', ""), 16).ok(),
+        None => v.replace('_', "").parse().ok(),
     }
 }
 
@@ -325,6 +382,41 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("CHECKER_SPURIOUS_WAKEUPS") && text.contains("\"maybe\""), "{text}");
         assert!(text.contains("one of 0, 1, true, false, on, off"), "{text}");
+    }
+
+    #[test]
+    fn strategies_seeds_depths_and_energy_parse() {
+        let mut c = Config::default();
+        assert_eq!((c.strategy, c.pct_depth, c.energy), (StrategyKind::Dpor, 3, None));
+        c.apply_env_from(env(&[
+            ("CHECKER_STRATEGY", "PCT"),
+            ("CHECKER_SEED", "0xFF"),
+            ("CHECKER_PCT_DEPTH", "2"),
+            ("CHECKER_ENERGY", "50"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (c.strategy, c.seed, c.pct_depth, c.energy),
+            (StrategyKind::Pct, 255, 2, Some(50))
+        );
+        c.apply_env_from(env(&[
+            ("CHECKER_STRATEGY", "random"),
+            ("CHECKER_SEED", "18446744073709551615"),
+        ]))
+        .unwrap();
+        assert_eq!((c.strategy, c.seed), (StrategyKind::Random, u64::MAX));
+        type Case = (&'static [(&'static str, &'static str)], &'static str, &'static str);
+        let cases: [Case; 5] = [
+            (&[("CHECKER_STRATEGY", "bfs")], "CHECKER_STRATEGY", "dpor, dfs, random, pct"),
+            (&[("CHECKER_SEED", "0xZZ")], "CHECKER_SEED", "0x-hexadecimal"),
+            (&[("CHECKER_SEED", "-1")], "CHECKER_SEED", "below 2^64"),
+            (&[("CHECKER_PCT_DEPTH", "0")], "CHECKER_PCT_DEPTH", "at least 1"),
+            (&[("CHECKER_ENERGY", "lots")], "CHECKER_ENERGY", "at least 1"),
+        ];
+        for (pairs, variable, form) in cases {
+            let text = c.apply_env_from(env(pairs)).unwrap_err().to_string();
+            assert!(text.contains(variable) && text.contains(form), "{text}");
+        }
     }
 
     #[test]

@@ -223,6 +223,9 @@ fn accesses_of(thread: ThreadId, op: &Op, reply: Option<Reply>) -> SmallVec<[Acc
         // SC accesses, over all locations; not on where a fence runs among
         // other steps (see [`Target::ScOrder`]).
         Op::Fence => smallvec![Access { target: Target::ScOrder, kind: Write }],
+        // A choice or random value touches nothing shared: it commutes with
+        // every step (its value does not depend on where it runs).
+        Op::Choose { .. } => SmallVec::new(),
     }
 }
 

@@ -68,6 +68,8 @@ pub(crate) struct ThreadRecord {
     pub(crate) joined: bool,
     /// Its `JoinHandle` was dropped without joining.
     pub(crate) detached: bool,
+    /// How many `choose` and `rand` values it has drawn.
+    pub(crate) draws: u64,
 }
 
 impl ThreadRecord {
@@ -87,6 +89,7 @@ impl ThreadRecord {
             result: None,
             joined: false,
             detached: false,
+            draws: 0,
         }
     }
 }
@@ -114,6 +117,15 @@ pub struct ValuePoint {
     pub location: SourceLocation,
     /// Is the decision explored, or only taken once (after `stop_exploring`)?
     pub exploring: bool,
+    /// The largest alternative: `options - 1`, except for a
+    /// [`ValueKind::Random`] value of the full `u64` range, whose 2^64
+    /// alternatives `options` cannot count (it is then `u64::MAX`).
+    pub max: u64,
+    /// For [`ValueKind::Random`]: the value systematic strategies take,
+    /// derived from the run's seed, the thread, and how many values the
+    /// thread drew before, so that it does not change when independent
+    /// steps are reordered. 0 for the other kinds.
+    pub sample: u64,
 }
 
 /// The kinds of data decision.
@@ -127,6 +139,11 @@ pub enum ValueKind {
     /// Where a store goes in its atomic's modification order: option 0 is
     /// the end.
     StorePosition,
+    /// `nondet::choose(n)`: enumerated by systematic strategies.
+    Choice,
+    /// A `checker::rand` value in `0..=max`: one decision, sampled (not
+    /// enumerated) by systematic strategies.
+    Random,
 }
 
 impl ValueKind {
@@ -135,6 +152,8 @@ impl ValueKind {
             ValueKind::Wake => "wake",
             ValueKind::ReadsFrom => "reads-from",
             ValueKind::StorePosition => "store position",
+            ValueKind::Choice => "choose",
+            ValueKind::Random => "random",
         }
     }
 }
@@ -175,6 +194,11 @@ pub struct Execution {
     /// What `exploring` starts as in every execution (off with
     /// `Config::expect_explicit_explore`). Kept across executions.
     pub(crate) explore_on_start: bool,
+    /// The run's seed: systematic strategies take `rand` values derived
+    /// from it ([`ValuePoint::sample`]). Kept across executions.
+    pub(crate) seed: u64,
+    /// `rand` values drawn in this run, all executions together.
+    pub(crate) random_draws: u64,
 }
 
 impl Execution {
@@ -197,6 +221,8 @@ impl Execution {
             exploring: true,
             skipping: false,
             explore_on_start: true,
+            seed: crate::rng::DEFAULT_SEED,
+            random_draws: 0,
         }
     }
 
@@ -397,6 +423,8 @@ impl Execution {
                             thread,
                             location: pending.location,
                             exploring: self.exploring,
+                            max: rest.len() as u64 - 1,
+                            sample: 0,
                         };
                         decide(self, point)? as usize
                     };
@@ -428,12 +456,34 @@ impl Execution {
                         thread,
                         location: pending.location,
                         exploring: self.exploring,
+                        max: options.len() as u64 - 1,
+                        sample: 0,
                     };
                     decide(self, point)? as usize
                 };
                 let (reply, source) = self.atomic_step(thread, op, options.get(pick).copied());
                 aux = source;
                 Effect::Resume(reply)
+            }
+            Op::Choose { max, random } => {
+                let sample = self.draw(thread, max, random);
+                let value = if max == 0 {
+                    0
+                } else {
+                    let point = ValuePoint {
+                        kind: if random { ValueKind::Random } else { ValueKind::Choice },
+                        options: max.saturating_add(1),
+                        thread,
+                        location: pending.location,
+                        exploring: self.exploring,
+                        max,
+                        sample,
+                    };
+                    let value = decide(self, point)?;
+                    debug_assert!(value <= max, "strategies pick within the span");
+                    value
+                };
+                Effect::Resume(Reply::Value(value))
             }
             Op::Relock { .. } => {
                 // The notification that woke the thread: an edge of
@@ -556,6 +606,11 @@ impl Execution {
             | Op::Store { .. }
             | Op::Rmw { .. }
             | Op::CompareExchange { .. }) => Effect::Resume(self.atomic_step(thread, op, None).0),
+            // In teardown: the first choice, the sampled random value.
+            Op::Choose { max, random } => {
+                let sample = self.draw(thread, max, random);
+                Effect::Resume(Reply::Value(sample))
+            }
             Op::Fence => {
                 self.hb.fence(thread, MemoryOrdering::SeqCst);
                 let clock = self.hb.clock(thread).clone();
@@ -809,6 +864,23 @@ impl Execution {
                 Effect::Block | Effect::Spawn(_) => None,
             },
         }
+    }
+
+    /// Counts one `choose` or `rand` value of `thread`, and returns the
+    /// value systematic strategies take for it: 0 for a choice; for a
+    /// random value, one derived from the seed, the thread, and its count of
+    /// values so far (fixed by program order, so reordering independent
+    /// steps keeps it).
+    fn draw(&mut self, thread: ThreadId, max: u64, random: bool) -> u64 {
+        let record = &mut self.threads[thread.index()];
+        let index = record.draws;
+        record.draws += 1;
+        if !random {
+            return 0;
+        }
+        self.random_draws += 1;
+        let word = crate::rng::derive(self.seed, &[u64::from(thread.0), index]);
+        crate::rng::Rng::new(word).up_to(max)
     }
 
     /// An atomic's initial value and type.

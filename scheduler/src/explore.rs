@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 
 use smallvec::SmallVec;
 
-use crate::config::{Config, ConfigError, LogLevel, StrategyKind};
+use crate::config::{Config, ConfigError, DEFAULT_SAMPLING_ENERGY, LogLevel, StrategyKind};
 use crate::coroutine::{Exit, ModelThread, Resumed, StackPool, Suspend};
+use crate::energy::Energy;
 use crate::execution::{Effect, Execution};
 use crate::ids::ThreadId;
 use crate::objects::next_generation;
@@ -27,6 +28,8 @@ use crate::rt;
 use crate::strategy::checkpoint::{self, Progress, Status};
 use crate::strategy::dfs::Dfs;
 use crate::strategy::dpor::Dpor;
+use crate::strategy::pct::Pct;
+use crate::strategy::random::RandomWalk;
 use crate::strategy::replay::Replay;
 use crate::strategy::{Coverage, SchedulePoint, Strategy, StrategyError, StrategyErrorKind};
 
@@ -40,6 +43,8 @@ pub enum Limit {
     MaxPermutations(usize),
     /// `max_duration` passed.
     MaxDuration(Duration),
+    /// The energy budget (this many units, one per execution) was spent.
+    Energy(u64),
 }
 
 /// How far a model run got.
@@ -76,6 +81,12 @@ pub struct Outcome {
     pub failure: Option<Box<Report>>,
     /// Set when the run went on from a checkpoint.
     pub resumed: Option<ResumedFrom>,
+    /// The seed of the run's pseudo-random decisions (`Config::seed`).
+    pub seed: u64,
+    /// `checker::rand` values drawn in the run. A systematic strategy
+    /// sampled them (took one value each, derived from the seed) rather than
+    /// enumerating them: its verdict holds for those values.
+    pub random_values: u64,
 }
 
 /// Where a run resumed from, and how far the exploration had got.
@@ -115,10 +126,16 @@ impl Outcome {
             ),
             Verdict::Incomplete(limit) => {
                 let why = match limit {
-                    Limit::MaxPermutations(n) => format!("max_permutations ({n})"),
-                    Limit::MaxDuration(d) => format!("max_duration ({} s)", d.as_secs()),
+                    Limit::MaxPermutations(n) => format!("stopped by max_permutations ({n})"),
+                    Limit::MaxDuration(d) => format!("stopped by max_duration ({} s)", d.as_secs()),
+                    Limit::Energy(n) => format!("energy spent ({n} units)"),
                 };
-                format!("incomplete: stopped by {why}; NOT verified")
+                let sampling = if matches!(self.strategy, "random" | "pct") {
+                    format!(" ({} samples executions and never verifies)", self.strategy)
+                } else {
+                    String::new()
+                };
+                format!("incomplete: {why}{sampling}; NOT verified")
             }
             Verdict::Failed => match &self.failure {
                 Some(r) => format!("failed: {}", r.kind().name()),
@@ -144,8 +161,26 @@ impl Outcome {
                 r.executions
             ),
         };
+        let sampled = match self.verdict {
+            Verdict::Verified(Coverage::Exhaustive | Coverage::ExhaustiveWithinBound(_))
+                if self.random_values > 0 =>
+            {
+                format!(
+                    " (for the sampled checker::rand values: {} drawn from the seed, not \
+                     enumerated)",
+                    self.random_values
+                )
+            }
+            _ => String::new(),
+        };
+        let seed = if matches!(self.strategy, "random" | "pct") || self.random_values > 0 {
+            format!(", seed {:#x}", self.seed)
+        } else {
+            String::new()
+        };
         format!(
-            "checker: {what}; {} execution(s){redundant}{resumed}, longest {} steps, {:.3} s",
+            "checker: {what}{sampled}; {} execution(s){redundant}{resumed}{seed}, longest {} \
+             steps, {:.3} s",
             self.executions,
             self.max_steps,
             self.elapsed.as_secs_f64()
@@ -244,7 +279,33 @@ fn explore(
         None => match config.strategy {
             StrategyKind::Dpor => Box::new(Dpor::new(config.preemption_bound)),
             StrategyKind::Dfs => Box::new(Dfs::new(config.preemption_bound)),
+            StrategyKind::Random => Box::new(RandomWalk::new(config.seed)),
+            StrategyKind::Pct => Box::new(Pct::new(config.seed, config.pct_depth)),
         },
+    };
+    if config.replay.is_none()
+        && config.strategy.samples()
+        && let Some(file) = &config.checkpoint_file
+    {
+        return Err(UsageError::Checkpoint(format!(
+            "the {} strategy does not take checkpoints (the checkpoint file {} is set): it \
+             samples, and a run with the same seed and energy repeats it; checkpoints resume \
+             the systematic strategies dpor and dfs",
+            strategy.name(),
+            file.display()
+        )));
+    }
+    // Every execution costs one unit. The sampling strategies never finish
+    // on their own: without a budget or max_permutations they get a default.
+    let energy = match config.energy {
+        Some(units) => Some(Energy::new(units)),
+        None if config.replay.is_none()
+            && config.strategy.samples()
+            && config.max_permutations.is_none() =>
+        {
+            Some(Energy::new(DEFAULT_SAMPLING_ENERGY))
+        }
+        None => None,
     };
     let start = Instant::now();
     // A replay runs one execution of its own: it neither resumes nor saves.
@@ -274,7 +335,8 @@ fn explore(
                 Status::Failed(report) => (Some(Verdict::Failed), Some(report)),
             };
             if let Some(verdict) = verdict {
-                let outcome = finish(&*strategy, progress, start, verdict, failure, resumed);
+                let mut outcome = finish(&*strategy, progress, start, verdict, failure, resumed);
+                outcome.seed = config.seed;
                 eprintln!("{}", outcome.summary());
                 return Ok(outcome);
             }
@@ -287,6 +349,7 @@ fn explore(
     let mut execution = Execution::new();
     execution.spurious_wakeups = config.spurious_wakeups;
     execution.explore_on_start = !config.expect_explicit_explore;
+    execution.seed = config.seed;
     rt::install(execution);
     let before = progress.executions;
     // The first execution of a resumed run follows the saved decisions: one
@@ -304,8 +367,20 @@ fn explore(
         {
             break Verdict::Incomplete(Limit::MaxDuration(d));
         }
+        if let Some(e) = energy
+            && e.left() == 0
+        {
+            break Verdict::Incomplete(Limit::Energy(e.total()));
+        }
         if !strategy.next_execution() {
             break Verdict::Verified(coverage(&*strategy));
+        }
+        // Only another process sharing the budget can have spent the unit
+        // seen above.
+        if let Some(e) = energy
+            && !e.spend()
+        {
+            break Verdict::Incomplete(Limit::Energy(e.total()));
         }
         progress.executions += 1;
         let executions = progress.executions;
@@ -375,6 +450,7 @@ fn explore(
         first_resumed = false;
     };
     engine.abandon_all();
+    let random_values = rt::with(|ex| ex.random_draws);
     match failure {
         // Whatever the model left in the execution (results of threads whose
         // handles leaked) may run checker operations when dropped; leak it.
@@ -396,7 +472,8 @@ fn explore(
         }
     }
     let incomplete = matches!(verdict, Verdict::Incomplete(_));
-    let outcome = finish(&*strategy, progress, start, verdict, failure, resumed);
+    let mut outcome = finish(&*strategy, progress, start, verdict, failure, resumed);
+    (outcome.seed, outcome.random_values) = (config.seed, random_values);
     if config.log >= LogLevel::Summary || incomplete || outcome.resumed.is_some() {
         eprintln!("{}", outcome.summary());
     }
@@ -430,6 +507,8 @@ fn finish(
         verdict,
         failure,
         resumed,
+        seed: 0,
+        random_values: 0,
     }
 }
 

@@ -29,12 +29,14 @@ mod storage;
 
 pub mod config;
 pub mod dependence;
+pub mod energy;
 pub mod explore;
 pub mod hb;
 pub mod ids;
 pub mod op;
 pub mod path;
 pub mod report;
+pub mod rng;
 pub mod rt;
 pub mod strategy;
 pub mod trace;

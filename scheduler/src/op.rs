@@ -353,6 +353,17 @@ pub enum Op {
     /// on their own thread's clocks only): SC fences are ordered with each
     /// other and with SC accesses, and that order is the execution order.
     Fence,
+    /// `nondet::choose` (`random: false`) or a `checker::rand` value
+    /// (`random: true`): a data decision of the thread's own, in `0..=max`.
+    /// It touches no shared state, so it commutes with every other step.
+    /// Replies `Value(v)`.
+    Choose {
+        /// The largest value: `n - 1` for `choose(n)`; `u64::MAX` for a
+        /// full-range random word.
+        max: u64,
+        /// A `rand` value: sampled by systematic strategies, not enumerated.
+        random: bool,
+    },
 }
 
 impl Op {
@@ -386,6 +397,7 @@ impl Op {
             | Op::TryPark { .. }
             | Op::Yield
             | Op::Fence
+            | Op::Choose { .. }
             | Op::Unpark { .. } => None,
         }
     }
@@ -434,6 +446,8 @@ impl Op {
             Op::TryPark { timed: true } => "park_timeout",
             Op::Yield => "yield_now",
             Op::Fence => "fence",
+            Op::Choose { random: false, .. } => "choose",
+            Op::Choose { random: true, .. } => "random",
             Op::Unpark { .. } => "unpark",
             Op::ArcDrop { .. } => "drop",
             Op::ArcTryUnwrap { .. } => "try_unwrap",

@@ -353,6 +353,11 @@ fn describe(ex: &Execution, op: &Op, reply: Reply, aux: u64, labels: &[String]) 
         }
         Op::Yield => "yield_now()".to_string(),
         Op::Fence => "fence(SeqCst)".to_string(),
+        Op::Choose { max, random: false } => {
+            format!("choose({}) = {}", u128::from(max) + 1, reply.value())
+        }
+        Op::Choose { max: u64::MAX, random: true } => format!("random u64 = {}", reply.value()),
+        Op::Choose { max, random: true } => format!("random(0..={max}) = {}", reply.value()),
         Op::Unpark { thread } => format!("unparks {}", labels[thread.index()]),
         Op::ArcDrop { object } => match reply {
             Reply::Value(0) => {

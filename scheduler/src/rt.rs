@@ -515,6 +515,52 @@ pub fn fence(ordering: crate::op::MemoryOrdering) {
     });
 }
 
+// ---- choices and random values ----
+
+/// `nondet::choose(n)`: a value in `0..n` that systematic strategies
+/// enumerate. A step of the calling model thread; outside a model, a value
+/// of the thread-local source ([`random_outside`]). `n` must be at least 1.
+pub fn choose(n: u64, location: SourceLocation) -> u64 {
+    assert!(n >= 1, "checker::nondet::choose(0): there must be at least one alternative");
+    decide(n - 1, false, location)
+}
+
+/// A `checker::rand` value in `0..=max`: one decision, recorded in the
+/// path, sampled by systematic strategies and drawn by the random ones.
+/// Outside a model, a value of the thread-local source.
+pub fn random(max: u64, location: SourceLocation) -> u64 {
+    decide(max, true, location)
+}
+
+fn decide(max: u64, random: bool, location: SourceLocation) -> u64 {
+    if !coroutine::in_model_thread() {
+        return random_outside(max);
+    }
+    perform(Op::Choose { max, random }, location).value()
+}
+
+thread_local! {
+    /// The source of `choose` and `rand` called where no model runs.
+    static OUTSIDE: RefCell<Option<crate::rng::Rng>> = const { RefCell::new(None) };
+}
+
+/// A value in `0..=max` from this OS thread's own source, for `choose` and
+/// `rand` called where no model runs: seeded from `CHECKER_SEED` when it
+/// holds a seed, else from the fixed default, so programs reproduce.
+pub fn random_outside(max: u64) -> u64 {
+    OUTSIDE.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let rng = cell.get_or_insert_with(|| {
+            let seed = std::env::var("CHECKER_SEED")
+                .ok()
+                .and_then(|v| crate::config::parse_seed(&v))
+                .unwrap_or(crate::rng::DEFAULT_SEED);
+            crate::rng::Rng::new(seed)
+        });
+        rng.up_to(max)
+    })
+}
+
 // ---- allocations and leaks ----
 
 /// An `Arc` allocation made in the model: the leak check expects its

@@ -13,6 +13,7 @@ mod loom_api;
 mod memory;
 mod optimal;
 mod primitives;
+mod random;
 mod rc11;
 mod replay;
 mod rwlock;

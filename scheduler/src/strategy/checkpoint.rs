@@ -558,6 +558,9 @@ fn strategy_name(kind: StrategyKind) -> &'static str {
     match kind {
         StrategyKind::Dpor => "dpor",
         StrategyKind::Dfs => "dfs",
+        // Never saved: explore refuses checkpoints for sampling strategies.
+        StrategyKind::Random => "random",
+        StrategyKind::Pct => "pct",
     }
 }
 

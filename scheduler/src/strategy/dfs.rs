@@ -11,6 +11,11 @@
 //! decision is recorded with its first alternative only: it is taken, never
 //! branched on, and counted in [`Strategy::pruned_decisions`].
 //!
+//! `nondet::choose` is enumerated like every data decision; a
+//! `checker::rand` value is not (it may have 2^64 alternatives): it takes
+//! the value the engine derived from the run's seed
+//! ([`ValuePoint::sample`]), as a decision with one alternative.
+//!
 //! Replaying the prefix also checks the model: the same decisions must lead
 //! to the same alternatives, or the model depends on something checker does
 //! not control.
@@ -19,7 +24,7 @@ use smallvec::SmallVec;
 
 use super::checkpoint::{self, FormatError, Reader, Writer};
 use super::{Coverage, SchedulePoint, Strategy, StrategyError};
-use crate::execution::{Execution, ValuePoint};
+use crate::execution::{Execution, ValueKind, ValuePoint};
 use crate::ids::ThreadId;
 
 /// One decision of the current execution.
@@ -118,6 +123,10 @@ impl Strategy for Dfs {
     }
 
     fn pick_value(&mut self, point: &ValuePoint, _decision: usize) -> Result<u64, StrategyError> {
+        if point.kind == ValueKind::Random {
+            // Sampled, not enumerated: one alternative, not a pruned one.
+            return self.choose(smallvec::smallvec![point.sample], true, "random value");
+        }
         self.choose((0..point.options).collect(), point.exploring, "alternatives")
     }
 

@@ -71,8 +71,13 @@
 //!    not stepped (the engine's fairness for polling loops), which again
 //!    depends on what falls between the two. Such a step's reply (woken or
 //!    timed out) changes with its place, so it is a pivot whatever it did.
-//! 5. Data decisions (which waiter `notify_one` wakes) are explored
-//!    exhaustively at every step that makes one.
+//! 5. Data decisions (which waiter `notify_one` wakes, which store a load
+//!    reads, `nondet::choose`) are explored exhaustively at every step that
+//!    makes one. A `checker::rand` value is not: it takes the value the
+//!    engine derived from the seed, the thread and its count of draws
+//!    ([`ValuePoint::sample`]), which reordering independent steps keeps;
+//!    a choice or random value touches nothing shared, so its step commutes
+//!    with every other.
 //! 6. Races are found once per execution, for the steps new in it: the
 //!    prefix it shares with the previous execution had its races found then.
 //! 7. Under a preemption bound the search is source-DPOR with sleep sets off
@@ -116,7 +121,7 @@ use smallvec::SmallVec;
 use super::checkpoint::{self, FormatError, Reader, Writer};
 use super::{Coverage, SchedulePoint, Strategy, StrategyError};
 use crate::dependence::{self, Access, AccessKind, Source, Target};
-use crate::execution::{Execution, ValuePoint};
+use crate::execution::{Execution, ValueKind, ValuePoint};
 use crate::ids::{ObjectId, ThreadId};
 use crate::op::{Op, Reply};
 use crate::trace::EventKind;
@@ -496,28 +501,33 @@ impl Strategy for Dpor {
         let index = self.value_at;
         self.value_at += 1;
         let step = self.step - 1;
+        // A random value is sampled, not enumerated (deviation 5): a node
+        // with one option, whose value is the engine's sample.
+        let random = point.kind == ValueKind::Random;
+        let options = if random { 1 } else { point.options };
+        let taken = |chosen: u64| if random { point.sample } else { chosen };
         if let Some(value) = self.values.get(index) {
-            if value.step != step || value.options != point.options {
+            if value.step != step || value.options != options {
                 return Err(self.nondeterministic(format!(
                     "a `{}` choice among {} at step {} was one among {} at step {} before",
                     point.kind.name(),
-                    point.options,
+                    options,
                     step + 1,
                     value.options,
                     value.step + 1
                 )));
             }
-            return Ok(value.chosen);
+            return Ok(taken(value.chosen));
         }
         if self.blocked_at.is_some() {
-            return Ok(0);
+            return Ok(taken(0));
         }
         let pruned = !point.exploring;
-        if pruned && point.options > 1 {
+        if pruned && options > 1 {
             self.pruned += 1;
         }
-        self.values.push(ValueNode { step, options: point.options, chosen: 0, pruned });
-        Ok(0)
+        self.values.push(ValueNode { step, options, chosen: 0, pruned });
+        Ok(taken(0))
     }
 
     fn end_execution(&mut self, execution: &Execution) -> Result<(), StrategyError> {

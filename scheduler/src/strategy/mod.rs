@@ -13,10 +13,15 @@
 //!   does not fit the program.
 //! - [`dpor`]: source-set dynamic partial-order reduction with sleep sets,
 //!   optionally preemption-bounded; the default.
+//! - [`random`]: a uniform random walk over every decision (samples).
+//! - [`pct`]: probabilistic concurrency testing, random priorities with
+//!   change points (samples).
 
 pub mod checkpoint;
 pub mod dfs;
 pub mod dpor;
+pub mod pct;
+pub mod random;
 pub mod replay;
 
 use std::fmt;

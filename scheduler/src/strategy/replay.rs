@@ -86,7 +86,7 @@ impl Strategy for Replay {
         let at = crate::report::location(point.location);
         let d = self.take(&format!("a `{}` choice at {at}", point.kind.name()))?;
         let salt = Salt { kind: point.kind.name(), location: point.location };
-        if d.value >= point.options || salt.check() != d.check {
+        if d.value > point.max || salt.check() != d.check {
             return Err(self.mismatch(format!(
                 "decision {} is now a `{}` choice among {} at {at}, not the one recorded there",
                 decision + 1,
