@@ -8,6 +8,9 @@ pub use scheduler::config::StrategyKind;
 use scheduler::config::{Config, LogLevel};
 use scheduler::explore::{self, Body};
 
+pub use scheduler::assertions::{
+    AssertionSummary, Discovery, DiscoveryKind, DiscoveryRecord, MarkKind, MarkSummary,
+};
 pub use scheduler::explore::{Limit, Outcome, ResumedFrom, UsageError, Verdict};
 pub use scheduler::report::{FailureKind, Report};
 pub use scheduler::strategy::Coverage;
@@ -84,6 +87,12 @@ pub struct Builder {
     /// always records them, for every trace; the field is accepted for
     /// loom compatibility and has no effect.
     pub location: bool,
+    /// Fail the run when a discovery assertion (`assert_sometimes!`,
+    /// `assert_reachable!`...) was never satisfied, or an `assert_always!`
+    /// never reached (also `CHECKER_REQUIRE_SOMETIMES=1`). Off by default:
+    /// the list is printed after the summary, and is in
+    /// `Outcome::assertions`.
+    pub fail_on_unsatisfied: bool,
 }
 
 impl Default for Builder {
@@ -113,12 +122,19 @@ impl Builder {
             checkpoint_file: c.checkpoint_file,
             checkpoint_interval: c.checkpoint_interval,
             location: true,
+            fail_on_unsatisfied: c.require_satisfied,
         }
     }
 
     /// Sets [`Builder::checkpoint_file`] (loom's method).
     pub fn checkpoint_file(&mut self, file: &str) -> &mut Self {
         self.checkpoint_file = Some(file.into());
+        self
+    }
+
+    /// Sets [`Builder::fail_on_unsatisfied`].
+    pub fn fail_on_unsatisfied(&mut self, on: bool) -> &mut Self {
+        self.fail_on_unsatisfied = on;
         self
     }
 
@@ -141,6 +157,7 @@ impl Builder {
             checkpoint_file: self.checkpoint_file.clone(),
             checkpoint_interval: self.checkpoint_interval,
             body_type: "",
+            require_satisfied: self.fail_on_unsatisfied,
         }
     }
 
@@ -172,6 +189,9 @@ impl Builder {
             Ok(outcome) => {
                 if let Some(report) = outcome.failure {
                     panic!("{report}");
+                }
+                if let Some(message) = outcome.unsatisfied_failure() {
+                    panic!("{message}");
                 }
             }
             Err(e) => panic!("{e}"),

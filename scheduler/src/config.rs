@@ -79,6 +79,10 @@ pub struct Config {
     /// with the model's name or its test, it tells models apart, so that a
     /// checkpoint is never resumed by another model.
     pub body_type: &'static str,
+    /// Every discovery assertion (`assert_sometimes!`, `assert_reachable!`...)
+    /// must be satisfied by the end of the run, and every `assert_always!`
+    /// reached; otherwise the run fails with their list.
+    pub require_satisfied: bool,
 }
 
 /// The default of [`Config::checkpoint_interval`], loom's.
@@ -107,6 +111,7 @@ impl Default for Config {
             checkpoint_file: None,
             checkpoint_interval: DEFAULT_CHECKPOINT_INTERVAL,
             body_type: "",
+            require_satisfied: false,
         }
     }
 }
@@ -145,6 +150,7 @@ pub const ENV_VARS: &[(&str, Option<&str>, &str)] = &[
     ("CHECKER_STRATEGY", None, "one of dpor, dfs"),
     ("CHECKER_SPURIOUS_WAKEUPS", None, "one of 0, 1, true, false, on, off"),
     ("CHECKER_CHECKPOINT_FILE", Some("LOOM_CHECKPOINT_FILE"), "a file path"),
+    ("CHECKER_REQUIRE_SOMETIMES", None, "one of 0, 1, true, false, on, off"),
     (
         "CHECKER_CHECKPOINT_INTERVAL",
         Some("LOOM_CHECKPOINT_INTERVAL"),
@@ -238,6 +244,13 @@ impl Config {
                 _ => return Err(bad(var, &v, "CHECKER_SPURIOUS_WAKEUPS")),
             };
         }
+        if let Some((var, v)) = get("CHECKER_REQUIRE_SOMETIMES") {
+            self.require_satisfied = match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "on" | "yes" => true,
+                "0" | "false" | "off" | "no" => false,
+                _ => return Err(bad(var, &v, "CHECKER_REQUIRE_SOMETIMES")),
+            };
+        }
         if let Some((var, v)) = get("CHECKER_CHECKPOINT_FILE") {
             if v.trim().is_empty() {
                 return Err(bad(var, &v, "CHECKER_CHECKPOINT_FILE"));
@@ -325,6 +338,18 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("CHECKER_SPURIOUS_WAKEUPS") && text.contains("\"maybe\""), "{text}");
         assert!(text.contains("one of 0, 1, true, false, on, off"), "{text}");
+    }
+
+    #[test]
+    fn require_sometimes_parses_as_a_switch() {
+        let mut c = Config::default();
+        assert!(!c.require_satisfied, "off by default");
+        c.apply_env_from(env(&[("CHECKER_REQUIRE_SOMETIMES", "1")])).unwrap();
+        assert!(c.require_satisfied);
+        c.apply_env_from(env(&[("CHECKER_REQUIRE_SOMETIMES", "off")])).unwrap();
+        assert!(!c.require_satisfied);
+        let err = c.apply_env_from(env(&[("CHECKER_REQUIRE_SOMETIMES", "2")])).unwrap_err();
+        assert!(err.to_string().contains("CHECKER_REQUIRE_SOMETIMES"), "{err}");
     }
 
     #[test]

@@ -175,6 +175,16 @@ pub struct Execution {
     /// What `exploring` starts as in every execution (off with
     /// `Config::expect_explicit_explore`). Kept across executions.
     pub(crate) explore_on_start: bool,
+    /// The assertion marks of the run and the novelty store. Kept across
+    /// executions.
+    pub(crate) assertions: crate::assertions::Registry,
+    /// What this execution discovered, in order; the engine takes each
+    /// after the step in which it happened.
+    pub(crate) discoveries: Vec<crate::assertions::Discovery>,
+    /// The index of the execution's next decision: set by the engine
+    /// before it resumes a thread (anything that records a decision from a
+    /// running thread must advance it too).
+    pub(crate) next_decision: usize,
 }
 
 impl Execution {
@@ -197,6 +207,9 @@ impl Execution {
             exploring: true,
             skipping: false,
             explore_on_start: true,
+            assertions: crate::assertions::Registry::default(),
+            discoveries: Vec::new(),
+            next_decision: 0,
         }
     }
 
@@ -218,6 +231,8 @@ impl Execution {
         self.finalizing = false;
         self.exploring = self.explore_on_start;
         self.skipping = false;
+        self.discoveries.clear();
+        self.next_decision = 0;
     }
 
     /// Are this execution's decisions explored here, or only taken once

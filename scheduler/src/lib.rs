@@ -27,6 +27,7 @@ mod memory;
 mod objects;
 mod storage;
 
+pub mod assertions;
 pub mod config;
 pub mod dependence;
 pub mod explore;
