@@ -45,6 +45,8 @@ numeric_saturating!(u64, u128, i128, usize, isize);
 #[macro_export]
 macro_rules! __checker_site {
     ($name:ident, $kind:ident, $msg:literal) => {
+        #[$crate::__private::linkme::distributed_slice($crate::__private::SITES)]
+        #[linkme(crate = $crate::__private::linkme)]
         static $name: $crate::__private::Site = $crate::__private::Site::new(
             $crate::__private::MarkKind::$kind,
             $msg,

@@ -20,7 +20,8 @@ pub use model::model;
 pub mod __private {
     pub use crate::assert::Numeric;
     pub use core::any::type_name_of_val;
-    pub use scheduler::assertions::{MarkKind, Site, all, boolean, each, failed, numeric};
+    pub use scheduler::assertions::{MarkKind, SITES, Site, all, boolean, each, failed, numeric};
+    pub use scheduler::linkme;
 }
 
 /// Explores the decisions that follow again, after [`stop_exploring`] (or

@@ -642,6 +642,27 @@ impl AssertionSummary {
 
 // ---- what the macros call ----
 
+/// Every assertion site of the program, registered at link time by the
+/// macros (a `linkme` distributed slice).
+#[linkme::distributed_slice]
+pub static SITES: [Site];
+
+/// The statically registered sites attributed to a model whose body has
+/// type `body_type` (`std::any::type_name` of the closure or function):
+/// those that lie lexically inside the body, i.e. whose scope path starts
+/// with the body's type name. A closure's type name is its enclosing
+/// function's path followed by `::{{closure}}`, so the sites of two model
+/// bodies written as closures in the same function are attributed to both;
+/// sites in helper functions the body calls are not attributed (they are
+/// known once evaluated).
+pub fn sites_of(body_type: &str) -> Vec<&'static Site> {
+    if body_type.is_empty() {
+        return Vec::new();
+    }
+    let prefix = format!("{body_type}::");
+    SITES.iter().filter(|site| (site.scope)().starts_with(&prefix)).collect()
+}
+
 /// Records what `evaluate` found new in the running execution, if a model
 /// runs here and the execution is live. `false` outside a model.
 fn record(evaluate: impl FnOnce(&mut Registry) -> Option<DiscoveryKind>, site: &Site) -> bool {

@@ -397,7 +397,8 @@ fn explore(
         first_resumed = false;
     };
     engine.abandon_all();
-    let mut assertions = rt::with(|ex| ex.assertions.summary(&[]));
+    let known = crate::assertions::sites_of(config.body_type);
+    let mut assertions = rt::with(|ex| ex.assertions.summary(&known));
     assertions.discoveries = std::mem::take(&mut engine.discovered);
     assertions.discoveries_total = engine.discoveries_total;
     match failure {

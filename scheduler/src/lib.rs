@@ -44,3 +44,6 @@ pub mod vclock;
 pub use execution::{Execution, ThreadResult, ValueKind, ValuePoint};
 pub use objects::{LazyObject, ObjectInit, ObjectState};
 pub use storage::AllocationId;
+
+#[doc(hidden)]
+pub use linkme;

@@ -101,8 +101,9 @@ fn safety_marks_that_hold_pass_and_are_counted() {
     assert_eq!(always.kind, MarkKind::Always);
     assert_eq!(always.evaluated, outcome.executions);
     assert_eq!((always.satisfied, always.failed), (outcome.executions, 0));
-    assert!(outcome.assertions.mark("three").is_none(), "never evaluated");
-    assert!(outcome.assertions.unsatisfied().is_empty());
+    let three = outcome.assertions.mark("three").expect("registered statically");
+    assert_eq!(three.evaluated, 0);
+    assert!(outcome.assertions.unsatisfied().is_empty(), "an unreachable never reached is fine");
 }
 
 #[test]
@@ -361,7 +362,8 @@ fn assertions_are_not_steps_and_change_no_exploration() {
         assert_eq!(plain.traces, marked.traces, "{strategy:?}");
         assert_eq!(plain.max_steps, marked.max_steps, "{strategy:?}");
         assert!(marked.assertions.discoveries_total > 0);
-        assert!(plain.assertions.marks.is_empty());
+        assert_eq!(plain.assertions.discoveries_total, 0);
+        assert!(plain.assertions.marks.iter().all(|m| m.evaluated == 0));
     }
 }
 
@@ -382,4 +384,44 @@ fn outside_a_model_always_is_assert_and_discovery_marks_do_nothing() {
     assert_eq!(text, "assert_always! failed: x is two, not 3");
     let reached = std::panic::catch_unwind(|| assert_unreachable!("nowhere")).unwrap_err();
     assert!(reached.downcast_ref::<String>().unwrap().contains("nowhere"));
+}
+
+#[test]
+fn marks_never_reached_in_the_model_body_are_listed() {
+    let outcome = run(&Builder::new(), || {
+        let sum = racy_sum();
+        if sum == 3 {
+            assert_reachable!("three");
+            assert_always!(sum == 3, "is three");
+            assert_always_or_unreachable!(sum == 3, "may be unreachable");
+            assert_sometimes_each!("each three", [sum]);
+        }
+        let inner = || assert_sometimes!(sum > 5, "in a nested closure");
+        if sum > 5 {
+            inner();
+        }
+    });
+    assert!(matches!(outcome.verdict, Verdict::Verified(_)), "{}", outcome.summary());
+    let unsatisfied: Vec<(&str, u64)> =
+        outcome.assertions.unsatisfied().iter().map(|m| (m.message, m.evaluated)).collect();
+    let expected = [("three", 0), ("is three", 0), ("each three", 0), ("in a nested closure", 0)];
+    assert_eq!(unsatisfied, expected);
+    let listing = outcome.assertions.unsatisfied_listing().unwrap();
+    assert!(listing.contains("assert_reachable! \"three\" at tests/suite/assertions.rs:"));
+    assert!(listing.contains("(never reached)"), "{listing}");
+    // Marks of helper functions are known once evaluated; racy_sum has none,
+    // and the marks of other tests are not this model's.
+    assert!(outcome.assertions.mark("the sum reaches 3").is_none());
+}
+
+#[test]
+fn a_mark_never_reached_fails_a_strict_run() {
+    let mut strict = Builder::new();
+    strict.fail_on_unsatisfied(true);
+    let outcome = run(&strict, || {
+        if racy_sum() == 0 {
+            assert_reachable!("zero");
+        }
+    });
+    assert!(outcome.unsatisfied_failure().unwrap().contains("\"zero\""));
 }
