@@ -397,6 +397,9 @@ impl Registry {
         }
         stats.satisfied += 1;
         if site.kind.is_safety() {
+            // Not a discovery; the flag tells every process that an
+            // `always` was reached.
+            self.store.test_and_set(mix(site.id, SATISFIED));
             return None;
         }
         self.store.test_and_set(mix(site.id, SATISFIED)).then_some(DiscoveryKind::Satisfied)
