@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 
 pub mod alloc;
+pub mod assert;
 pub mod cell;
 pub mod future;
 pub mod hint;
@@ -15,6 +16,15 @@ pub mod thread;
 mod thread_local;
 
 pub use model::model;
+
+/// What the macros of this crate expand to. Not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::assert::Numeric;
+    pub use core::any::type_name_of_val;
+    pub use scheduler::assertions::{MarkKind, SITES, Site, all, boolean, each, failed, numeric};
+    pub use scheduler::linkme;
+}
 
 /// Explores the decisions that follow again, after [`stop_exploring`] (or
 /// from the start with `Builder::expect_explicit_explore`).

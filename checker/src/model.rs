@@ -8,6 +8,9 @@ pub use scheduler::config::StrategyKind;
 use scheduler::config::{Config, LogLevel};
 use scheduler::explore::{self, Body};
 
+pub use scheduler::assertions::{
+    AssertionSummary, Discovery, DiscoveryKind, DiscoveryRecord, MarkKind, MarkSummary,
+};
 pub use scheduler::explore::{Limit, Outcome, ResumedFrom, UsageError, Verdict};
 pub use scheduler::report::{FailureKind, Report};
 pub use scheduler::strategy::Coverage;
@@ -97,6 +100,12 @@ pub struct Builder {
     /// always records them, for every trace; the field is accepted for
     /// loom compatibility and has no effect.
     pub location: bool,
+    /// Fail the run when a discovery assertion (`assert_sometimes!`,
+    /// `assert_reachable!`...) was never satisfied, or an `assert_always!`
+    /// never reached (also `CHECKER_REQUIRE_SOMETIMES=1`). Off by default:
+    /// the list is printed after the summary, and is in
+    /// `Outcome::assertions`.
+    pub fail_on_unsatisfied: bool,
 }
 
 impl Default for Builder {
@@ -129,6 +138,7 @@ impl Builder {
             pct_depth: c.pct_depth,
             energy: c.energy,
             location: true,
+            fail_on_unsatisfied: c.require_satisfied,
         }
     }
 
@@ -162,6 +172,12 @@ impl Builder {
         self
     }
 
+    /// Sets [`Builder::fail_on_unsatisfied`].
+    pub fn fail_on_unsatisfied(&mut self, on: bool) -> &mut Self {
+        self.fail_on_unsatisfied = on;
+        self
+    }
+
     /// The configuration these fields describe, before the environment.
     fn config(&self) -> Config {
         Config {
@@ -184,6 +200,7 @@ impl Builder {
             pct_depth: self.pct_depth,
             energy: self.energy,
             body_type: "",
+            require_satisfied: self.fail_on_unsatisfied,
         }
     }
 
@@ -215,6 +232,9 @@ impl Builder {
             Ok(outcome) => {
                 if let Some(report) = outcome.failure {
                     panic!("{report}");
+                }
+                if let Some(message) = outcome.unsatisfied_failure() {
+                    panic!("{message}");
                 }
             }
             Err(e) => panic!("{e}"),

@@ -103,6 +103,10 @@ pub struct Config {
     /// with the model's name or its test, it tells models apart, so that a
     /// checkpoint is never resumed by another model.
     pub body_type: &'static str,
+    /// Every discovery assertion (`assert_sometimes!`, `assert_reachable!`...)
+    /// must be satisfied by the end of the run, and every `assert_always!`
+    /// reached; otherwise the run fails with their list.
+    pub require_satisfied: bool,
 }
 
 /// The energy of a random or PCT run given neither an energy nor
@@ -141,6 +145,7 @@ impl Default for Config {
             pct_depth: DEFAULT_PCT_DEPTH,
             energy: None,
             body_type: "",
+            require_satisfied: false,
         }
     }
 }
@@ -182,6 +187,7 @@ pub const ENV_VARS: &[(&str, Option<&str>, &str)] = &[
     ("CHECKER_ENERGY", None, "a whole number of at least 1 (executions)"),
     ("CHECKER_SPURIOUS_WAKEUPS", None, "one of 0, 1, true, false, on, off"),
     ("CHECKER_CHECKPOINT_FILE", Some("LOOM_CHECKPOINT_FILE"), "a file path"),
+    ("CHECKER_REQUIRE_SOMETIMES", None, "one of 0, 1, true, false, on, off"),
     (
         "CHECKER_CHECKPOINT_INTERVAL",
         Some("LOOM_CHECKPOINT_INTERVAL"),
@@ -284,6 +290,13 @@ impl Config {
                 "1" | "true" | "on" | "yes" => true,
                 "0" | "false" | "off" | "no" => false,
                 _ => return Err(bad(var, &v, "CHECKER_SPURIOUS_WAKEUPS")),
+            };
+        }
+        if let Some((var, v)) = get("CHECKER_REQUIRE_SOMETIMES") {
+            self.require_satisfied = match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "on" | "yes" => true,
+                "0" | "false" | "off" | "no" => false,
+                _ => return Err(bad(var, &v, "CHECKER_REQUIRE_SOMETIMES")),
             };
         }
         if let Some((var, v)) = get("CHECKER_CHECKPOINT_FILE") {
@@ -417,6 +430,18 @@ mod tests {
             let text = c.apply_env_from(env(pairs)).unwrap_err().to_string();
             assert!(text.contains(variable) && text.contains(form), "{text}");
         }
+    }
+
+    #[test]
+    fn require_sometimes_parses_as_a_switch() {
+        let mut c = Config::default();
+        assert!(!c.require_satisfied, "off by default");
+        c.apply_env_from(env(&[("CHECKER_REQUIRE_SOMETIMES", "1")])).unwrap();
+        assert!(c.require_satisfied);
+        c.apply_env_from(env(&[("CHECKER_REQUIRE_SOMETIMES", "off")])).unwrap();
+        assert!(!c.require_satisfied);
+        let err = c.apply_env_from(env(&[("CHECKER_REQUIRE_SOMETIMES", "2")])).unwrap_err();
+        assert!(err.to_string().contains("CHECKER_REQUIRE_SOMETIMES"), "{err}");
     }
 
     #[test]

@@ -199,6 +199,16 @@ pub struct Execution {
     pub(crate) seed: u64,
     /// `rand` values drawn in this run, all executions together.
     pub(crate) random_draws: u64,
+    /// The assertion marks of the run and the novelty store. Kept across
+    /// executions.
+    pub(crate) assertions: crate::assertions::Registry,
+    /// What this execution discovered, in order; the engine takes each
+    /// after the step in which it happened.
+    pub(crate) discoveries: Vec<crate::assertions::Discovery>,
+    /// The index of the execution's next decision: set by the engine
+    /// before it resumes a thread (anything that records a decision from a
+    /// running thread must advance it too).
+    pub(crate) next_decision: usize,
 }
 
 impl Execution {
@@ -223,6 +233,9 @@ impl Execution {
             explore_on_start: true,
             seed: crate::rng::DEFAULT_SEED,
             random_draws: 0,
+            assertions: crate::assertions::Registry::default(),
+            discoveries: Vec::new(),
+            next_decision: 0,
         }
     }
 
@@ -244,6 +257,8 @@ impl Execution {
         self.finalizing = false;
         self.exploring = self.explore_on_start;
         self.skipping = false;
+        self.discoveries.clear();
+        self.next_decision = 0;
     }
 
     /// Are this execution's decisions explored here, or only taken once

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use smallvec::SmallVec;
 
+use crate::assertions::{AssertionSummary, Discovery, DiscoveryRecord, MAX_RECORDED_DISCOVERIES};
 use crate::config::{Config, ConfigError, DEFAULT_SAMPLING_ENERGY, LogLevel, StrategyKind};
 use crate::coroutine::{Exit, ModelThread, Resumed, StackPool, Suspend};
 use crate::energy::Energy;
@@ -87,6 +88,12 @@ pub struct Outcome {
     /// sampled them (took one value each, derived from the seed) rather than
     /// enumerating them: its verdict holds for those values.
     pub random_values: u64,
+    /// The assertion marks of the run and its discoveries.
+    pub assertions: AssertionSummary,
+    /// The run requires every discovery assertion satisfied
+    /// (`Config::require_satisfied`) and some were not: see
+    /// [`Outcome::unsatisfied_failure`].
+    pub require_satisfied: bool,
 }
 
 /// Where a run resumed from, and how far the exploration had got.
@@ -102,6 +109,20 @@ pub struct ResumedFrom {
 }
 
 impl Outcome {
+    /// When the run required every discovery assertion satisfied and some
+    /// were not (and no execution failed): the message `check` panics with.
+    pub fn unsatisfied_failure(&self) -> Option<String> {
+        if !self.require_satisfied || self.verdict == Verdict::Failed {
+            return None;
+        }
+        let listing = self.assertions.unsatisfied_listing()?;
+        Some(format!(
+            "{listing}\nthe run requires every assertion satisfied (Builder::fail_on_unsatisfied \
+             or CHECKER_REQUIRE_SOMETIMES=1): explore more (raise the limits), or fix the model \
+             or the assertion"
+        ))
+    }
+
     /// The one-line summary printed at the end of a run.
     pub fn summary(&self) -> String {
         let what = match self.verdict {
@@ -384,6 +405,7 @@ fn explore(
         }
         progress.executions += 1;
         let executions = progress.executions;
+        engine.execution = executions;
         let ended = engine.run_execution(&mut *strategy, &body);
         progress.longest = progress.longest.max(engine.steps);
         let ended = match ended {
@@ -451,6 +473,10 @@ fn explore(
     };
     engine.abandon_all();
     let random_values = rt::with(|ex| ex.random_draws);
+    let known = crate::assertions::sites_of(config.body_type);
+    let mut assertions = rt::with(|ex| ex.assertions.summary(&known));
+    assertions.discoveries = std::mem::take(&mut engine.discovered);
+    assertions.discoveries_total = engine.discoveries_total;
     match failure {
         // Whatever the model left in the execution (results of threads whose
         // handles leaked) may run checker operations when dropped; leak it.
@@ -474,8 +500,16 @@ fn explore(
     let incomplete = matches!(verdict, Verdict::Incomplete(_));
     let mut outcome = finish(&*strategy, progress, start, verdict, failure, resumed);
     (outcome.seed, outcome.random_values) = (config.seed, random_values);
+    outcome.assertions = assertions;
+    // A replay runs one execution: what it does not reach says nothing.
+    // A resumed run saw only its own executions.
+    let listed = config.replay.is_none() && outcome.verdict != Verdict::Failed;
+    outcome.require_satisfied = config.require_satisfied && listed && outcome.resumed.is_none();
     if config.log >= LogLevel::Summary || incomplete || outcome.resumed.is_some() {
         eprintln!("{}", outcome.summary());
+    }
+    if listed && let Some(listing) = outcome.assertions.unsatisfied_listing() {
+        eprintln!("{listing}");
     }
     Ok(outcome)
 }
@@ -509,6 +543,8 @@ fn finish(
         resumed,
         seed: 0,
         random_values: 0,
+        assertions: AssertionSummary::default(),
+        require_satisfied: false,
     }
 }
 
@@ -573,6 +609,15 @@ struct Engine<'p> {
     eligible: SmallVec<[ThreadId; 8]>,
     decisions: Vec<Recorded>,
     steps: usize,
+    /// The running execution's number in the run, counting from 1.
+    execution: u64,
+    /// How many of the running execution's discoveries were taken.
+    discoveries_taken: usize,
+    /// The run's discoveries, for the outcome (the first
+    /// `MAX_RECORDED_DISCOVERIES`).
+    discovered: Vec<DiscoveryRecord>,
+    discoveries_total: u64,
+    log: LogLevel,
 }
 
 impl<'p> Engine<'p> {
@@ -586,6 +631,11 @@ impl<'p> Engine<'p> {
             eligible: SmallVec::new(),
             decisions: Vec::new(),
             steps: 0,
+            execution: 0,
+            discoveries_taken: 0,
+            discovered: Vec::new(),
+            discoveries_total: 0,
+            log: config.log,
         }
     }
 
@@ -596,6 +646,7 @@ impl<'p> Engine<'p> {
     ) -> Result<Ended, StrategyError> {
         rt::with(|ex| ex.reset(next_generation()));
         self.decisions.clear();
+        self.discoveries_taken = 0;
         self.steps = 0;
         debug_assert!(self.threads.iter().all(Option::is_none), "every thread finished");
         self.threads.clear();
@@ -692,9 +743,15 @@ impl<'p> Engine<'p> {
 
     /// Runs `thread` until it publishes its next operation or finishes.
     fn resume(&mut self, thread: ThreadId, reply: Reply) {
-        rt::with(|ex| ex.current = thread);
+        let decision = self.decisions.len();
+        rt::with(|ex| {
+            ex.current = thread;
+            ex.next_decision = decision;
+        });
         let coroutine = self.threads[thread.index()].as_mut().expect("a live model thread");
-        match coroutine.resume(reply) {
+        let resumed = coroutine.resume(reply);
+        self.take_discoveries();
+        match resumed {
             Resumed::Suspended(Suspend::Op(pending)) => rt::with(|ex| ex.publish(thread, pending)),
             Resumed::Suspended(Suspend::Abandon) => {
                 // The failure was recorded before the thread gave up.
@@ -715,6 +772,44 @@ impl<'p> Engine<'p> {
                         ex.fail(FailureKind::StackOverflow, msg);
                     });
                 }
+            }
+        }
+    }
+
+    /// Hands the discoveries of the step that just ran to
+    /// [`Engine::on_discoveries`].
+    fn take_discoveries(&mut self) {
+        let taken = self.discoveries_taken;
+        let found =
+            rt::with(|ex| (ex.discoveries.len() > taken).then(|| ex.discoveries[taken..].to_vec()));
+        if let Some(found) = found {
+            self.discoveries_taken += found.len();
+            self.on_discoveries(&found);
+        }
+    }
+
+    /// The one place where the engine reacts to discoveries, right after
+    /// the step in which they happened: the running threads are all
+    /// suspended at an operation, and `decisions` is the prefix that led
+    /// here. The fork loop splits the execution here. Today: recorded for
+    /// the outcome, and logged with `CHECKER_LOG=trace`.
+    fn on_discoveries(&mut self, found: &[Discovery]) {
+        for discovery in found {
+            if self.log >= LogLevel::Trace {
+                let site = rt::with(|ex| ex.assertions.site(discovery.mark));
+                let what = site.map_or_else(String::new, |s| {
+                    format!("{} {:?} at {}: ", s.kind.macro_name(), s.message, s.location())
+                });
+                eprintln!(
+                    "checker: discovery in execution {} before decision {}: {what}{}",
+                    self.execution, discovery.decision, discovery.kind
+                );
+            }
+            self.discoveries_total += 1;
+            if self.discovered.len() < MAX_RECORDED_DISCOVERIES {
+                let record =
+                    DiscoveryRecord { execution: self.execution, discovery: discovery.clone() };
+                self.discovered.push(record);
             }
         }
     }
@@ -770,6 +865,8 @@ impl<'p> Engine<'p> {
         if !any {
             return Ended::Passed;
         }
+        let decision = self.decisions.len();
+        rt::with(|ex| ex.next_decision = decision);
         let mut coroutine = ModelThread::new(self.pool, || {
             if rt::drop_statics().is_err() {
                 // The panic hook recorded it as a failure.
@@ -777,7 +874,9 @@ impl<'p> Engine<'p> {
             }
         })
         .unwrap_or_else(|e| panic!("cannot allocate a model thread's stack: {e}"));
-        match coroutine.resume(Reply::Done) {
+        let resumed = coroutine.resume(Reply::Done);
+        self.take_discoveries();
+        match resumed {
             Resumed::Finished(exit) => {
                 coroutine.recycle(self.pool);
                 if exit == Exit::StackOverflow {

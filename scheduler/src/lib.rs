@@ -27,6 +27,7 @@ mod memory;
 mod objects;
 mod storage;
 
+pub mod assertions;
 pub mod config;
 pub mod dependence;
 pub mod energy;
@@ -45,3 +46,6 @@ pub mod vclock;
 pub use execution::{Execution, ThreadResult, ValueKind, ValuePoint};
 pub use objects::{LazyObject, ObjectInit, ObjectState};
 pub use storage::AllocationId;
+
+#[doc(hidden)]
+pub use linkme;

@@ -44,6 +44,9 @@ pub enum FailureKind {
     /// An allocation (`checker::alloc`, `Track`, an `Arc`) was still alive
     /// when the execution ended.
     Leak,
+    /// An `assert_always!` or `assert_always_or_unreachable!` did not hold,
+    /// or an `assert_unreachable!` was reached.
+    AssertionFailed,
 }
 
 impl FailureKind {
@@ -62,6 +65,7 @@ impl FailureKind {
             FailureKind::StackOverflow => "stack overflow",
             FailureKind::DataRace => "data race",
             FailureKind::Leak => "leak",
+            FailureKind::AssertionFailed => "assertion failed",
         }
     }
 }
@@ -170,6 +174,13 @@ pub(crate) fn render_trace(ex: &Execution) -> String {
                 let p = &ex.threads[event.thread.index()].panics[i as usize];
                 let first_line = p.message.lines().next().unwrap_or("");
                 (format!("panicked: {first_line}"), p.location.clone())
+            }
+            EventKind::AssertionFailed(mark) => {
+                let what = match ex.assertions.site(mark) {
+                    Some(site) => format!("{} failed: {:?}", site.kind.macro_name(), site.message),
+                    None => "assertion failed".to_string(),
+                };
+                (what, location(event.location))
             }
         };
         lines.push((labels[event.thread.index()].clone(), what, at));

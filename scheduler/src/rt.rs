@@ -104,6 +104,11 @@ pub fn perform(op: Op, location: SourceLocation) -> Reply {
     }
 }
 
+/// Stops the calling model thread for good: the execution has failed.
+pub(crate) fn abandon_thread() -> ! {
+    abandon()
+}
+
 fn abandon() -> ! {
     coroutine::suspend(Suspend::Abandon);
     unreachable!("internal error in checker: an abandoned model thread was resumed")

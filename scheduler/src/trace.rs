@@ -28,6 +28,9 @@ pub enum EventKind {
     /// The thread panicked here (not a step). The index is into the
     /// thread's list of panics.
     Panicked(u32),
+    /// A safety assertion (`assert_always!`...) of this mark id failed
+    /// here (not a step): the execution stopped.
+    AssertionFailed(u64),
 }
 
 /// One event of an execution.

@@ -1,6 +1,7 @@
 //! checker's integration suite: one binary, one module per area.
 
 mod arc_raw;
+mod assertions;
 mod atomics;
 mod bugs;
 mod cells;
