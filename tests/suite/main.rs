@@ -11,6 +11,7 @@ mod leaks;
 mod litmus;
 mod loom_api;
 mod memory;
+mod multiverse;
 mod optimal;
 mod primitives;
 mod rc11;
