@@ -116,6 +116,34 @@ fn energy_is_exact_n_units_n_children() {
     assert_eq!((summary.forked, summary.stopped), (2, Some(Stop::Energy)));
 }
 
+#[test]
+fn adaptive_energy_moves_from_unproductive_marks_to_productive_ones() {
+    let _one = one_at_a_time();
+    let shared = Shared::new(100, 1).unwrap();
+    shared.set_mark_allowance(5);
+    let root = Recipe::root();
+    let at = |mark| SplitPoint { recipe: &root, decisions: 1, seed: 7, mark };
+    // Mark 1: two children that find nothing new give back 3 units.
+    let dull = split(&shared, &at(1), &opts(2), |_| Exit::Pass, |_| {}).unwrap();
+    assert_eq!((dull.forked, dull.given_back), (2, 3));
+    assert_eq!(shared.pool(), 3);
+    // Mark 2: children that each cover a new bit spend its 5 and the pool's 3.
+    let keen = split(
+        &shared,
+        &at(2),
+        &opts(20),
+        |t| {
+            shared.cover(u64::from(t.index));
+            Exit::Pass
+        },
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!((keen.forked, keen.stopped, keen.given_back), (8, Some(Stop::Allowance), 0));
+    assert_eq!(shared.coverage_count(), 8);
+    assert_eq!((shared.pool(), shared.energy_left()), (0, 90), "10 timelines cost 10 units");
+}
+
 /// Marks this process as running model code for a while.
 fn run_a_while(shared: &Shared) {
     let now = shared.scratch(0).fetch_add(1, Ordering::SeqCst) + 1;

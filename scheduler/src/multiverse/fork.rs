@@ -19,7 +19,10 @@
 //! parent keeps at most `jobs` children alive at once (its window).
 //!
 //! **Energy.** Each child costs one unit, taken before the fork: no energy,
-//! no fork.
+//! no fork. In adaptive mode ([`Shared::set_mark_allowance`]) the unit must
+//! also come from the splitting mark's allowance or the shared pool; a
+//! split whose children set no new coverage bit gives the rest of its
+//! mark's allowance to the pool, for the marks that do.
 //!
 //! **Nothing is lost.** A child that exits with a code no timeline uses
 //! (a test harness returning, `process::exit`), is killed by a signal
@@ -186,6 +189,8 @@ pub enum Stop {
     Energy,
     /// A bug had been found (with [`Options::stop_on_bug`]).
     Bug,
+    /// Adaptive mode: the mark's allowance and the pool were spent.
+    Allowance,
 }
 
 /// What a split did.
@@ -201,6 +206,9 @@ pub struct Summary {
     pub energy_spent: u32,
     /// Why fewer than `children` were forked, if they were.
     pub stopped: Option<Stop>,
+    /// Adaptive mode: units of the mark's allowance given back to the pool
+    /// because the batch set no new coverage bit.
+    pub given_back: u64,
     /// OS threads of the process when it forked (Linux; `None` elsewhere):
     /// more than one means the fork-safety rule of the module applies.
     pub threads: Option<usize>,
@@ -502,6 +510,10 @@ mod sys {
         let window = shared.jobs().max(1) as usize;
         let mut summary = Summary { threads: thread_count(), ..Summary::default() };
         let mut brood = Brood { shared, live: Vec::new(), gave_own: true };
+        // Energy is paid through the mark (its allowance, in adaptive
+        // mode); a mark the table has no room for pays from the energy.
+        let mark = shared.mark(at.mark);
+        let coverage_before = shared.coverage_count();
         let mut next = 0u32;
         let mut fork_error = None;
         let mut backoff = Backoff::new();
@@ -570,9 +582,14 @@ mod sys {
                 } else if shared.energy_left() == 0 {
                     summary.stopped = Some(Stop::Energy);
                 } else if shared.try_take_token() {
-                    if !shared.take_energy() {
+                    let paid = match mark {
+                        Some(m) => m.take_energy(),
+                        None => shared.take_energy(),
+                    };
+                    if !paid {
                         shared.give_token();
-                        summary.stopped = Some(Stop::Energy);
+                        let out = shared.energy_left() == 0;
+                        summary.stopped = Some(if out { Stop::Energy } else { Stop::Allowance });
                     } else {
                         let seed = child_seed(at.seed, at.mark, depth, next);
                         let timeline = Timeline {
@@ -630,6 +647,13 @@ mod sys {
             backoff.wait(shared);
         }
         brood.gave_own = false;
+        if let Some(m) = mark
+            && shared.mark_allowance() > 0
+            && summary.forked > 0
+            && shared.coverage_count() == coverage_before
+        {
+            summary.given_back = m.give_back();
+        }
         match fork_error {
             Some(e) => Err(SplitError::Fork(e, summary)),
             None => Ok(summary),

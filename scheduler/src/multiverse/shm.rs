@@ -59,6 +59,10 @@ pub struct Region {
     timelines: AtomicU64,
     bugs: AtomicU64,
     coverage_new: AtomicU64,
+    /// Adaptive mode: units each mark may spend of its own (0: off).
+    allowance: AtomicU64,
+    /// Adaptive mode: units given back by unproductive marks.
+    pool: AtomicU64,
     marks: [MarkSlot; MARKS],
     coverage: [AtomicU64; COVERAGE_BITS / 64],
     beats: [Beat; BEATS],
@@ -75,6 +79,8 @@ struct MarkSlot {
     max: AtomicU64,
     /// Encoded by [`enc_min`]: 0 is "no value yet".
     min: AtomicU64,
+    /// Adaptive mode: units of its allowance spent (or given back).
+    spent: AtomicU64,
     keys: [KeyEntry; MARK_KEYS],
 }
 
@@ -200,6 +206,24 @@ impl Shared {
         self.region().energy.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// Adaptive mode: each mark may spend `per_mark` units of the energy
+    /// on its children before it must draw on the pool that unproductive
+    /// marks give back to (see [`Mark::take_energy`]). 0 turns it off.
+    /// Set it before the first fork.
+    pub fn set_mark_allowance(&self, per_mark: u64) {
+        self.region().allowance.store(per_mark, Ordering::Release);
+    }
+
+    /// Adaptive mode: the allowance of each mark (0: off).
+    pub fn mark_allowance(&self) -> u64 {
+        self.region().allowance.load(Ordering::Acquire)
+    }
+
+    /// Adaptive mode: units given back to the shared pool and not yet drawn.
+    pub fn pool(&self) -> u64 {
+        self.region().pool.load(Ordering::Acquire)
+    }
+
     // --- running-process tokens ---------------------------------------
 
     /// The bound on running processes the region was made with.
@@ -278,7 +302,7 @@ impl Shared {
                 k
             };
             if k == want {
-                return Some(Mark { slot });
+                return Some(Mark { slot, region: self.region() });
             }
         }
         None
@@ -417,6 +441,7 @@ fn read_text(bytes: &[AtomicU8], len: &AtomicU64) -> (String, bool) {
 #[derive(Copy, Clone)]
 pub struct Mark<'a> {
     slot: &'a MarkSlot,
+    region: &'a Region,
 }
 
 impl fmt::Debug for Mark<'_> {
@@ -439,6 +464,55 @@ pub enum KeyNews {
 }
 
 impl Mark<'_> {
+    /// Takes one unit of energy for a child of this mark. Without an
+    /// allowance this is [`Shared::take_energy`]. With one, the unit must
+    /// also come from the mark's allowance or, once that is spent, from the
+    /// pool; the energy counter stays the one exact budget. False (and
+    /// nothing taken) when either is empty.
+    pub fn take_energy(&self) -> bool {
+        let r = self.region;
+        let allowance = r.allowance.load(Ordering::Acquire);
+        let take_global = || {
+            r.energy.fetch_update(Ordering::AcqRel, Ordering::Acquire, |e| e.checked_sub(1)).is_ok()
+        };
+        if allowance == 0 {
+            return take_global();
+        }
+        let own = self
+            .slot
+            .spent
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| (s < allowance).then_some(s + 1))
+            .is_ok();
+        if !own
+            && r.pool
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |p| p.checked_sub(1))
+                .is_err()
+        {
+            return false;
+        }
+        if take_global() {
+            return true;
+        }
+        if own {
+            self.slot.spent.fetch_sub(1, Ordering::AcqRel);
+        } else {
+            r.pool.fetch_add(1, Ordering::AcqRel);
+        }
+        false
+    }
+
+    /// Adaptive mode: a batch of this mark's children found nothing new;
+    /// what is left of its allowance goes to the shared pool, for marks
+    /// that do. Returns the units given back.
+    pub fn give_back(&self) -> u64 {
+        let r = self.region;
+        let allowance = r.allowance.load(Ordering::Acquire);
+        let before = self.slot.spent.fetch_max(allowance, Ordering::AcqRel);
+        let unused = allowance.saturating_sub(before);
+        r.pool.fetch_add(unused, Ordering::AcqRel);
+        unused
+    }
+
     /// Sets the first-hit flag; true for exactly one call in the whole run.
     pub fn first_hit(&self) -> bool {
         self.slot.hit.compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire).is_ok()
@@ -681,6 +755,21 @@ mod tests {
         let n = (1000..1000 + MARKS as u64).filter(|k| s.mark(*k).is_some()).count();
         assert_eq!(n, MARKS - 3, "the table holds MARKS marks");
         assert!(s.mark(5000).is_none());
+    }
+
+    #[test]
+    fn adaptive_allowances_and_the_pool() {
+        let s = Shared::new(10, 1).unwrap();
+        s.set_mark_allowance(3);
+        let (a, b) = (s.mark(1).unwrap(), s.mark(2).unwrap());
+        assert!(a.take_energy());
+        assert_eq!(a.give_back(), 2, "a spent 1 of 3");
+        assert_eq!(a.give_back(), 0, "nothing more to give");
+        assert!(b.take_energy() && b.take_energy() && b.take_energy(), "b's own 3");
+        assert!(b.take_energy() && b.take_energy(), "and the 2 a gave back");
+        assert!(!b.take_energy(), "then nothing");
+        assert_eq!((s.pool(), s.energy_left()), (0, 4), "6 units spent, exactly");
+        assert!(!a.take_energy(), "a gave its allowance away");
     }
 
     #[test]
