@@ -250,10 +250,10 @@ fn a_signal_death_wins_the_slot_when_first_and_stops_the_split() {
 fn the_watchdog_kills_a_silent_child_and_spares_one_that_beats() {
     let _one = one_at_a_time();
     let shared = Shared::new(10, 2).unwrap();
-    let watch = Options { timeout: Some(Duration::from_millis(300)), ..opts(2) };
+    let watch = Options { timeout: Some(Duration::from_millis(500)), ..opts(2) };
     let started = Instant::now();
     let (summary, reaped) = split_root(&shared, &watch, |t| {
-        let until = Instant::now() + Duration::from_millis(if t.index == 0 { 700 } else { 20_000 });
+        let until = Instant::now() + Duration::from_millis(if t.index == 0 { 800 } else { 20_000 });
         while Instant::now() < until {
             if t.index == 0 {
                 heartbeat(&shared);
@@ -266,7 +266,7 @@ fn the_watchdog_kills_a_silent_child_and_spares_one_that_beats() {
     assert_eq!((summary.passed, summary.bugs), (1, 1));
     let hung = reaped.iter().find(|r| r.index == 1).unwrap();
     assert!(
-        matches!(hung.ending, Ending::Hang(d) if d >= Duration::from_millis(300)),
+        matches!(hung.ending, Ending::Hang(d) if d >= Duration::from_millis(500)),
         "{:?}",
         hung.ending
     );
