@@ -18,6 +18,8 @@
 //!   of when two steps do not commute.
 //! - [`path`] writes and reads decision paths; [`report::Report`] is what a
 //!   failure looks like.
+//! - [`multiverse`] is the fork loop's machinery: the run's shared memory,
+//!   recipes, and splitting a timeline into forked processes.
 #![allow(rustdoc::private_intra_doc_links)] // an engine crate: its docs are read with private items
 #![warn(missing_docs)]
 
@@ -34,6 +36,7 @@ pub mod energy;
 pub mod explore;
 pub mod hb;
 pub mod ids;
+pub mod multiverse;
 pub mod op;
 pub mod path;
 pub mod report;

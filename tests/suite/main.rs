@@ -12,6 +12,7 @@ mod leaks;
 mod litmus;
 mod loom_api;
 mod memory;
+mod multiverse;
 mod optimal;
 mod primitives;
 mod random;
