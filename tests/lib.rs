@@ -31,7 +31,12 @@ where
     let report = *outcome.failure.expect("a failure report");
     assert_eq!(report.kind(), kind, "{report}");
     assert!(report.trace().contains("(1) "), "a numbered trace:\n{report}");
-    assert!(report.replay_command().contains(&format!("CHECKER_REPLAY={}", report.path())));
+    let command = report.replay_command();
+    assert!(
+        command.contains(&format!("CHECKER_REPLAY={}", report.path()))
+            || command.contains(&format!("CHECKER_REPLAY='{}'", report.path())),
+        "{command}"
+    );
     let mut replay = builder.clone();
     replay.replay = Some(report.path().to_string());
     let again = replay.run(model).expect("the path fits the program");
@@ -41,6 +46,13 @@ where
     assert_eq!(again.trace(), report.trace(), "the replay is the same execution");
     assert_eq!(again.message(), report.message());
     report
+}
+
+/// Serialises the tests that fork (the multiverse's): one at a time, so
+/// that their processes, mappings and concurrency measurements do not mix.
+pub fn forking() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The whole number in environment variable `name`, or `default` if it is

@@ -106,6 +106,24 @@ pub struct Builder {
     /// the list is printed after the summary, and is in
     /// `Outcome::assertions`.
     pub fail_on_unsatisfied: bool,
+    /// Split timelines at discoveries (the multiverse, also
+    /// `CHECKER_SPLIT`): `None` means on for random and PCT, off for DPOR
+    /// and DFS (which split only with an energy budget).
+    pub split: Option<bool>,
+    /// Children forked at each split (`CHECKER_SPLIT_CHILDREN`, default 4).
+    pub split_children: u32,
+    /// How deep splits nest (`CHECKER_SPLIT_DEPTH`, default 8).
+    pub split_depth: u32,
+    /// Processes that run at once, at every depth (`CHECKER_JOBS`,
+    /// default 1).
+    pub jobs: u32,
+    /// A forked timeline silent this long is killed and reported as a hang
+    /// (`CHECKER_TIMELINE_TIMEOUT`, default 300 s).
+    pub timeline_timeout: Duration,
+    /// Adaptive mode (`CHECKER_SPLIT_ALLOWANCE`): units each discovery mark
+    /// may spend on its timelines before drawing on the pool that
+    /// unproductive marks give back to; 0 (the default): off.
+    pub split_allowance: u64,
 }
 
 impl Default for Builder {
@@ -139,6 +157,12 @@ impl Builder {
             energy: c.energy,
             location: true,
             fail_on_unsatisfied: c.require_satisfied,
+            split: c.split,
+            split_children: c.split_children,
+            split_depth: c.split_depth,
+            jobs: c.jobs,
+            timeline_timeout: c.timeline_timeout,
+            split_allowance: c.split_allowance,
         }
     }
 
@@ -172,6 +196,18 @@ impl Builder {
         self
     }
 
+    /// Sets [`Builder::split`]: split timelines at discoveries, or not.
+    pub fn split(&mut self, on: bool) -> &mut Self {
+        self.split = Some(on);
+        self
+    }
+
+    /// Sets [`Builder::jobs`].
+    pub fn jobs(&mut self, jobs: u32) -> &mut Self {
+        self.jobs = jobs;
+        self
+    }
+
     /// Sets [`Builder::fail_on_unsatisfied`].
     pub fn fail_on_unsatisfied(&mut self, on: bool) -> &mut Self {
         self.fail_on_unsatisfied = on;
@@ -201,6 +237,12 @@ impl Builder {
             energy: self.energy,
             body_type: "",
             require_satisfied: self.fail_on_unsatisfied,
+            split: self.split,
+            split_children: self.split_children,
+            split_depth: self.split_depth,
+            jobs: self.jobs,
+            timeline_timeout: self.timeline_timeout,
+            split_allowance: self.split_allowance,
         }
     }
 

@@ -107,7 +107,36 @@ pub struct Config {
     /// must be satisfied by the end of the run, and every `assert_always!`
     /// reached; otherwise the run fails with their list.
     pub require_satisfied: bool,
+    /// Split timelines at discoveries (the multiverse): `None` means on for
+    /// the sampling strategies (random, PCT), off for DPOR and DFS; DPOR
+    /// and DFS split only with an energy budget.
+    pub split: Option<bool>,
+    /// Children forked at each split.
+    pub split_children: u32,
+    /// Splits at most this deep: a timeline of depth `split_depth` does
+    /// not split again.
+    pub split_depth: u32,
+    /// Processes of the run that run at once (the others wait for their
+    /// children), at every depth.
+    pub jobs: u32,
+    /// A forked timeline silent for this long is killed and reported as a
+    /// hang.
+    pub timeline_timeout: Duration,
+    /// Adaptive mode: each discovery mark may spend this many units on its
+    /// timelines before it draws on a pool that marks whose timelines
+    /// found nothing new give their unused units back to. 0: off (every
+    /// split draws on the energy alone).
+    pub split_allowance: u64,
 }
+
+/// The default of [`Config::split_children`].
+pub const DEFAULT_SPLIT_CHILDREN: u32 = 4;
+
+/// The default of [`Config::split_depth`].
+pub const DEFAULT_SPLIT_DEPTH: u32 = 8;
+
+/// The default of [`Config::timeline_timeout`], in seconds.
+pub const DEFAULT_TIMELINE_TIMEOUT: u64 = 300;
 
 /// The energy of a random or PCT run given neither an energy nor
 /// `max_permutations`: they never finish on their own.
@@ -146,6 +175,12 @@ impl Default for Config {
             energy: None,
             body_type: "",
             require_satisfied: false,
+            split: None,
+            split_children: DEFAULT_SPLIT_CHILDREN,
+            split_depth: DEFAULT_SPLIT_DEPTH,
+            jobs: 1,
+            timeline_timeout: Duration::from_secs(DEFAULT_TIMELINE_TIMEOUT),
+            split_allowance: 0,
         }
     }
 }
@@ -188,6 +223,12 @@ pub const ENV_VARS: &[(&str, Option<&str>, &str)] = &[
     ("CHECKER_SPURIOUS_WAKEUPS", None, "one of 0, 1, true, false, on, off"),
     ("CHECKER_CHECKPOINT_FILE", Some("LOOM_CHECKPOINT_FILE"), "a file path"),
     ("CHECKER_REQUIRE_SOMETIMES", None, "one of 0, 1, true, false, on, off"),
+    ("CHECKER_SPLIT", None, "one of 0, 1, true, false, on, off"),
+    ("CHECKER_SPLIT_CHILDREN", None, "a whole number of at least 1"),
+    ("CHECKER_SPLIT_DEPTH", None, "a whole number of at least 1"),
+    ("CHECKER_JOBS", None, "a whole number of at least 1"),
+    ("CHECKER_TIMELINE_TIMEOUT", None, "a whole number of seconds, at least 1"),
+    ("CHECKER_SPLIT_ALLOWANCE", None, "a whole number (units per mark; 0: off)"),
     (
         "CHECKER_CHECKPOINT_INTERVAL",
         Some("LOOM_CHECKPOINT_INTERVAL"),
@@ -200,6 +241,15 @@ fn expected_form(variable: &'static str) -> &'static str {
 }
 
 impl Config {
+    /// Does this run split timelines at discoveries? Never when replaying.
+    pub fn splits(&self) -> bool {
+        self.replay.is_none()
+            && match self.split {
+                Some(on) => on,
+                None => self.strategy.samples(),
+            }
+    }
+
     /// Overrides fields with the process environment.
     pub fn apply_env(&mut self) -> Result<(), ConfigError> {
         self.apply_env_from(|name| std::env::var(name).ok())
@@ -298,6 +348,32 @@ impl Config {
                 "0" | "false" | "off" | "no" => false,
                 _ => return Err(bad(var, &v, "CHECKER_REQUIRE_SOMETIMES")),
             };
+        }
+        if let Some((var, v)) = get("CHECKER_SPLIT") {
+            self.split = Some(match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "on" | "yes" => true,
+                "0" | "false" | "off" | "no" => false,
+                _ => return Err(bad(var, &v, "CHECKER_SPLIT")),
+            });
+        }
+        let small = |n: usize, var: &'static str| {
+            u32::try_from(n).map_err(|_| bad(var, &n.to_string(), var))
+        };
+        if let Some(n) = positive("CHECKER_SPLIT_CHILDREN")? {
+            self.split_children = small(n, "CHECKER_SPLIT_CHILDREN")?;
+        }
+        if let Some(n) = positive("CHECKER_SPLIT_DEPTH")? {
+            self.split_depth = small(n, "CHECKER_SPLIT_DEPTH")?;
+        }
+        if let Some(n) = positive("CHECKER_JOBS")? {
+            self.jobs = small(n, "CHECKER_JOBS")?;
+        }
+        if let Some((var, v)) = get("CHECKER_SPLIT_ALLOWANCE") {
+            self.split_allowance =
+                v.trim().parse().map_err(|_| bad(var, &v, "CHECKER_SPLIT_ALLOWANCE"))?;
+        }
+        if let Some(n) = positive("CHECKER_TIMELINE_TIMEOUT")? {
+            self.timeline_timeout = Duration::from_secs(n as u64);
         }
         if let Some((var, v)) = get("CHECKER_CHECKPOINT_FILE") {
             if v.trim().is_empty() {

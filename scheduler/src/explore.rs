@@ -21,6 +21,7 @@ use crate::coroutine::{Exit, ModelThread, Resumed, StackPool, Suspend};
 use crate::energy::Energy;
 use crate::execution::{Effect, Execution};
 use crate::ids::ThreadId;
+use crate::multiverse::{self as mv, BugInfo, BugKind, SplitError, SplitPoint, Timeline};
 use crate::objects::next_generation;
 use crate::op::Reply;
 use crate::path::{self, PathSyntaxError, Recorded, Salt};
@@ -31,8 +32,8 @@ use crate::strategy::dfs::Dfs;
 use crate::strategy::dpor::Dpor;
 use crate::strategy::pct::Pct;
 use crate::strategy::random::RandomWalk;
-use crate::strategy::replay::Replay;
 use crate::strategy::{Coverage, SchedulePoint, Strategy, StrategyError, StrategyErrorKind};
+use crate::timelines::Multiverse;
 
 /// The model body: run once per execution, as thread 0.
 pub type Body = Arc<dyn Fn() + Send + Sync + 'static>;
@@ -84,6 +85,9 @@ pub struct Outcome {
     pub resumed: Option<ResumedFrom>,
     /// The seed of the run's pseudo-random decisions (`Config::seed`).
     pub seed: u64,
+    /// Timelines forked by the multiverse (each cost one unit of energy,
+    /// like an execution; not counted in `executions`).
+    pub timelines: u64,
     /// `checker::rand` values drawn in the run. A systematic strategy
     /// sampled them (took one value each, derived from the seed) rather than
     /// enumerating them: its verdict holds for those values.
@@ -199,9 +203,13 @@ impl Outcome {
         } else {
             String::new()
         };
+        let timelines = match self.timelines {
+            0 => String::new(),
+            n => format!(" and {n} forked timeline(s)"),
+        };
         format!(
-            "checker: {what}{sampled}; {} execution(s){redundant}{resumed}{seed}, longest {} \
-             steps, {:.3} s",
+            "checker: {what}{sampled}; {} execution(s){redundant}{timelines}{resumed}{seed}, \
+             longest {} steps, {:.3} s",
             self.executions,
             self.max_steps,
             self.elapsed.as_secs_f64()
@@ -296,7 +304,7 @@ fn explore(
     pool: &mut StackPool,
 ) -> Result<Outcome, UsageError> {
     let mut strategy: Box<dyn Strategy> = match &config.replay {
-        Some(text) => Box::new(Replay::new(path::decode(text).map_err(UsageError::Path)?)),
+        Some(text) => Box::new(crate::timelines::replay_strategy(text)?),
         None => match config.strategy {
             StrategyKind::Dpor => Box::new(Dpor::new(config.preemption_bound)),
             StrategyKind::Dfs => Box::new(Dfs::new(config.preemption_bound)),
@@ -318,6 +326,7 @@ fn explore(
     }
     // Every execution costs one unit. The sampling strategies never finish
     // on their own: without a budget or max_permutations they get a default.
+    let splits = crate::timelines::check_config(&config)?;
     let energy = match config.energy {
         Some(units) => Some(Energy::new(units)),
         None if config.replay.is_none()
@@ -367,10 +376,23 @@ fn explore(
         save(file, &model, &config, &progress, &Status::Running, &*strategy)?;
     }
     let mut engine = Engine::new(&config, pool);
+    engine.caller.clone_from(&caller);
     let mut execution = Execution::new();
     execution.spurious_wakeups = config.spurious_wakeups;
     execution.explore_on_start = !config.expect_explicit_explore;
     execution.seed = config.seed;
+    // The multiverse: the budget moves into memory every process shares,
+    // and so do the assertions' novelty decisions.
+    let energy = match (splits, energy) {
+        (true, Some(e)) => {
+            let multiverse = Multiverse::new(&config, e.total())?;
+            execution.assertions.set_store(Box::new(multiverse.shared.clone()));
+            let budget = Energy::shared(multiverse.shared.clone(), e.total());
+            engine.multiverse = Some(multiverse);
+            Some(budget)
+        }
+        (_, energy) => energy,
+    };
     rt::install(execution);
     let before = progress.executions;
     // The first execution of a resumed run follows the saved decisions: one
@@ -388,17 +410,20 @@ fn explore(
         {
             break Verdict::Incomplete(Limit::MaxDuration(d));
         }
-        if let Some(e) = energy
+        if let Some(e) = &energy
             && e.left() == 0
         {
             break Verdict::Incomplete(Limit::Energy(e.total()));
+        }
+        if engine.multiverse.as_ref().is_some_and(|m| m.shared.bug_claimed()) {
+            break Verdict::Failed;
         }
         if !strategy.next_execution() {
             break Verdict::Verified(coverage(&*strategy));
         }
         // Only another process sharing the budget can have spent the unit
         // seen above.
-        if let Some(e) = energy
+        if let Some(e) = &energy
             && !e.spend()
         {
             break Verdict::Incomplete(Limit::Energy(e.total()));
@@ -472,6 +497,12 @@ fn explore(
         first_resumed = false;
     };
     engine.abandon_all();
+    // A bug some forked timeline found: reproduced here from its recipe.
+    if verdict == Verdict::Failed && failure.is_none() {
+        let execution = progress.executions;
+        failure = Some(Box::new(engine.timeline_failure(execution, &body, &config)));
+    }
+    let timelines = engine.multiverse.as_ref().map_or(0, |m| m.shared.timelines());
     let random_values = rt::with(|ex| ex.random_draws);
     let known = crate::assertions::sites_of(config.body_type);
     let mut assertions = rt::with(|ex| ex.assertions.summary(&known));
@@ -500,6 +531,7 @@ fn explore(
     let incomplete = matches!(verdict, Verdict::Incomplete(_));
     let mut outcome = finish(&*strategy, progress, start, verdict, failure, resumed);
     (outcome.seed, outcome.random_values) = (config.seed, random_values);
+    outcome.timelines = timelines;
     outcome.assertions = assertions;
     // A replay runs one execution: what it does not reach says nothing.
     // A resumed run saw only its own executions.
@@ -543,6 +575,7 @@ fn finish(
         resumed,
         seed: 0,
         random_values: 0,
+        timelines: 0,
         assertions: AssertionSummary::default(),
         require_satisfied: false,
     }
@@ -618,6 +651,15 @@ struct Engine<'p> {
     discovered: Vec<DiscoveryRecord>,
     discoveries_total: u64,
     log: LogLevel,
+    /// The thread that took the last step of the running execution.
+    last: Option<ThreadId>,
+    /// Preemptions so far in the running execution.
+    preemptions: usize,
+    /// The fork loop's state, when the run splits timelines.
+    multiverse: Option<Multiverse>,
+    /// The name of the thread that called `model` (the test's), for
+    /// replay commands.
+    caller: Option<String>,
 }
 
 impl<'p> Engine<'p> {
@@ -636,6 +678,10 @@ impl<'p> Engine<'p> {
             discovered: Vec::new(),
             discoveries_total: 0,
             log: config.log,
+            last: None,
+            preemptions: 0,
+            multiverse: None,
+            caller: None,
         }
     }
 
@@ -655,10 +701,27 @@ impl<'p> Engine<'p> {
             body();
             Box::new(())
         });
+        if let Some(m) = &mut self.multiverse {
+            m.begin_execution();
+        }
         self.start_thread(ThreadId::MAIN, main);
-        let mut last = Some(ThreadId::MAIN);
-        let mut preemptions = 0usize;
+        self.last = Some(ThreadId::MAIN);
+        self.preemptions = 0;
+        self.drive(strategy)
+    }
+
+    /// Runs the execution on from where it is, deciding with `strategy`,
+    /// until it ends. A forked timeline runs the rest of its execution here
+    /// with its own strategy.
+    fn drive(&mut self, strategy: &mut dyn Strategy) -> Result<Ended, StrategyError> {
         loop {
+            if let Some(m) = &mut self.multiverse {
+                mv::heartbeat(&m.shared);
+                if let Some(discovery) = m.take_split() {
+                    self.split(discovery);
+                }
+            }
+            let last = self.last;
             let stop = rt::with(|ex| {
                 if ex.failure.is_some() {
                     return true;
@@ -677,7 +740,7 @@ impl<'p> Engine<'p> {
                 return Ok(Ended::Failed);
             }
             let decision = self.decisions.len();
-            let (eligible, steps) = (&self.eligible, self.steps);
+            let (eligible, steps, preemptions) = (&self.eligible, self.steps, self.preemptions);
             let (chosen, salt, continuing) = rt::with(|ex| {
                 let point = SchedulePoint::new(ex, eligible, last, preemptions, steps, decision);
                 let picked = strategy.pick_thread(&point)?;
@@ -691,7 +754,7 @@ impl<'p> Engine<'p> {
                 self.decisions.push(Recorded { value: u64::from(chosen.0), salt });
             }
             if continuing.is_some_and(|c| c != chosen) {
-                preemptions += 1;
+                self.preemptions += 1;
             }
             let decisions = &mut self.decisions;
             let effect = rt::with(|ex| {
@@ -705,7 +768,7 @@ impl<'p> Engine<'p> {
                 })
             })?;
             self.steps += 1;
-            last = Some(chosen);
+            self.last = Some(chosen);
             match effect {
                 Effect::Resume(reply) => self.resume(chosen, reply),
                 Effect::Block => {}
@@ -806,11 +869,115 @@ impl<'p> Engine<'p> {
                 );
             }
             self.discoveries_total += 1;
+            if let Some(m) = &mut self.multiverse {
+                m.discovered(discovery);
+            }
             if self.discovered.len() < MAX_RECORDED_DISCOVERIES {
                 let record =
                     DiscoveryRecord { execution: self.execution, discovery: discovery.clone() };
                 self.discovered.push(record);
             }
+        }
+    }
+
+    /// Splits the running execution at `discovery`: forks the timelines
+    /// that run its rest with fresh seeds, waits for them, and goes on.
+    fn split(&mut self, discovery: crate::assertions::Discovery) {
+        let m = self.multiverse.as_ref().expect("a split needs the multiverse");
+        let (shared, opts) = (m.shared.clone(), m.opts.clone());
+        let (recipe, seed) = m.here();
+        let decisions = (self.decisions.len() - m.split_at) as u64;
+        let root_prefix = m.timeline.is_none().then(|| path::encode(&self.decisions));
+        let at = SplitPoint { recipe: &recipe, decisions, seed, mark: discovery.mark };
+        let result = mv::split(
+            &shared,
+            &at,
+            &opts,
+            |timeline| self.run_timeline(timeline, root_prefix.as_deref()),
+            |_| {},
+        );
+        match result {
+            Ok(_) | Err(SplitError::Unsupported) => {}
+            Err(e) => {
+                if self.log >= LogLevel::Summary {
+                    eprintln!("checker: {e}; the execution goes on without splitting");
+                }
+            }
+        }
+    }
+
+    /// In a forked child: runs the rest of the execution as `timeline`,
+    /// writes a bug it finds into the shared slot, and says how it ended.
+    fn run_timeline(&mut self, timeline: &Timeline, root_prefix: Option<&str>) -> mv::Exit {
+        let m = self.multiverse.as_mut().expect("a timeline has the multiverse");
+        if let Some(prefix) = root_prefix {
+            m.root_prefix = prefix.to_string();
+        }
+        m.timeline = Some(timeline.clone());
+        m.split_at = self.decisions.len();
+        // The parent prints; a child never touches stdio (see `multiverse`).
+        self.log = LogLevel::Quiet;
+        let mut walk = RandomWalk::timeline(timeline.seed);
+        let ended = self.drive(&mut walk);
+        let m = self.multiverse.as_ref().expect("a timeline has the multiverse");
+        let report = match ended {
+            Ok(Ended::Passed) => return mv::Exit::Pass,
+            Ok(Ended::Failed) => rt::with(|ex| {
+                let (kind, message) = ex.failure.clone().expect("a failed execution");
+                format!("{}: {message}\n{}", kind.name(), report::render_trace(ex))
+            }),
+            Err(e) => format!("the timeline's strategy stopped: {e}"),
+        };
+        let recipe = timeline.recipe.to_string();
+        let bug = BugInfo {
+            kind: BugKind::Reported,
+            code: 0,
+            recipe: &recipe,
+            path: &m.root_prefix,
+            report: &report,
+        };
+        m.shared.claim_bug(&bug);
+        mv::Exit::Bug
+    }
+
+    /// The report of the bug a forked timeline claimed: its execution
+    /// replayed here from the root's path and the recipe, which gives the
+    /// trace; for a timeline whose process died, what the slot says.
+    fn timeline_failure(&mut self, execution: u64, body: &Body, config: &Config) -> Report {
+        let m = self.multiverse.as_mut().expect("a timeline's bug needs the multiverse");
+        m.quiet = true;
+        let bug = m.shared.bug().expect("a claimed bug slot");
+        let replay = format!("{}+{}", bug.path, bug.recipe);
+        let command = report::replay_command(
+            &format!("'{replay}'"),
+            self.caller.as_deref(),
+            config.name.as_deref(),
+        );
+        let found = format!("(found by the forked timeline {})", bug.recipe);
+        if matches!(bug.kind, BugKind::Reported | BugKind::Panicked)
+            && let Ok(mut strategy) = crate::timelines::replay_strategy(&replay)
+        {
+            strategy.next_execution();
+            if let Ok(Ended::Failed) = self.run_execution(&mut strategy, body) {
+                let caller = self.caller.clone();
+                let mut report = self.report(execution, &caller, config);
+                (report.path, report.command) = (replay, command);
+                return report;
+            }
+        }
+        let why = match bug.kind {
+            BugKind::Reported | BugKind::Panicked => {
+                "it did not fail again when replayed in this process (is the model deterministic?)"
+            }
+            _ => "its process died; replaying it here would kill this process too",
+        };
+        Report {
+            kind: FailureKind::TimelineDied,
+            message: format!("{}\n{found}", bug.report),
+            trace: format!("(no trace: {why}; the replay command below runs it alone)\n"),
+            path: replay,
+            command,
+            execution,
         }
     }
 

@@ -28,6 +28,7 @@ mod execution;
 mod memory;
 mod objects;
 mod storage;
+mod timelines;
 
 pub mod assertions;
 pub mod config;

@@ -47,6 +47,10 @@ pub enum FailureKind {
     /// An `assert_always!` or `assert_always_or_unreachable!` did not hold,
     /// or an `assert_unreachable!` was reached.
     AssertionFailed,
+    /// A forked timeline's process died (a signal: abort, segfault...),
+    /// exited in a way no timeline does, or hung past the watchdog. Its
+    /// recipe replays it in one process.
+    TimelineDied,
 }
 
 impl FailureKind {
@@ -66,6 +70,7 @@ impl FailureKind {
             FailureKind::DataRace => "data race",
             FailureKind::Leak => "leak",
             FailureKind::AssertionFailed => "assertion failed",
+            FailureKind::TimelineDied => "timeline died",
         }
     }
 }

@@ -21,5 +21,6 @@ mod replay;
 mod rwlock;
 mod semantics;
 mod statics;
+mod timelines;
 mod verify;
 mod weak;

@@ -141,14 +141,29 @@ fn stored_key(key: u64) -> u64 {
 /// The run's shared region, owned by the process that created it. Dropping
 /// it unmaps the region; a forked child never drops it (it leaves with
 /// `_exit`).
+///
+/// Clones are handles to the same mapping (the engine's, the novelty
+/// store's): it is unmapped when the last one is dropped.
+#[derive(Clone)]
 pub struct Shared {
+    mapping: std::rc::Rc<Mapping>,
+}
+
+/// The mapping itself; unmapped on drop.
+struct Mapping {
     region: NonNull<Region>,
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        sys::unmap(self.region);
+    }
 }
 
 impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Shared")
-            .field("at", &self.region)
+            .field("at", &self.mapping.region)
             .field("energy", &self.energy_left())
             .field("jobs", &self.jobs())
             .finish_non_exhaustive()
@@ -162,7 +177,7 @@ impl Shared {
         if jobs == 0 {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "jobs must be at least 1"));
         }
-        let shared = Shared { region: sys::map()? };
+        let shared = Shared { mapping: std::rc::Rc::new(Mapping { region: sys::map()? }) };
         let r = shared.region();
         r.energy.store(energy, Ordering::Relaxed);
         r.jobs.store(u64::from(jobs), Ordering::Relaxed);
@@ -174,15 +189,15 @@ impl Shared {
     fn region(&self) -> &Region {
         // SAFETY: `region` points to a live, zero-initialised mapping of
         // `size_of::<Region>()` bytes, suitably aligned (page-aligned), that
-        // stays mapped until `self` is dropped. `Region` is made only of
+        // stays mapped until the last handle to it is dropped. `Region` is made only of
         // atomics and arrays of atomics, for which all-zero bytes are valid
         // values, and every access to them (from any process) is atomic.
-        unsafe { self.region.as_ref() }
+        unsafe { self.mapping.region.as_ref() }
     }
 
     /// The address range of the mapping (for diagnostics and tests).
     pub fn address_range(&self) -> std::ops::Range<usize> {
-        let start = self.region.as_ptr() as usize;
+        let start = self.mapping.region.as_ptr() as usize;
         start..start + sys::mapped_len()
     }
 
@@ -403,12 +418,6 @@ impl Shared {
             truncated: t1 || t2 || t3,
             complete: state == 2,
         })
-    }
-}
-
-impl Drop for Shared {
-    fn drop(&mut self) {
-        sys::unmap(self.region);
     }
 }
 
@@ -709,6 +718,42 @@ mod sys {
     pub(super) fn unmap(region: NonNull<Region>) {
         // SAFETY: allocated by `map` with this layout, freed once.
         unsafe { std::alloc::dealloc(region.as_ptr().cast(), Layout::new::<Region>()) };
+    }
+}
+
+/// The novelty decisions of discovery assertions, made once for every
+/// process of the run: each key of the [`crate::assertions::NoveltyStore`]
+/// contract is a mark of the region (a flag by [`Mark::first_hit`], a
+/// watermark by [`Mark::raise_max`] / [`Mark::lower_min`]). When the mark
+/// table is full ([`MARKS`] keys), a key that finds no slot is never new:
+/// it splits nothing. Whatever is new also sets a coverage bit, so that a
+/// batch of children that discovered something counts as productive in
+/// adaptive mode ([`Shared::set_mark_allowance`]).
+impl Shared {
+    /// `new`, after setting `key`'s coverage bit if it is.
+    fn covered(&self, key: u64, new: bool) -> bool {
+        if new {
+            self.cover(key);
+        }
+        new
+    }
+}
+
+impl crate::assertions::NoveltyStore for Shared {
+    fn test_and_set(&self, key: u64) -> bool {
+        self.covered(key, self.mark(key).is_some_and(|m| m.first_hit()))
+    }
+
+    fn is_set(&self, key: u64) -> bool {
+        self.mark(key).is_some_and(|m| m.was_hit())
+    }
+
+    fn fetch_max(&self, key: u64, value: i64) -> bool {
+        self.covered(key, self.mark(key).is_some_and(|m| m.raise_max(value)))
+    }
+
+    fn fetch_min(&self, key: u64, value: i64) -> bool {
+        self.covered(key, self.mark(key).is_some_and(|m| m.lower_min(value)))
     }
 }
 

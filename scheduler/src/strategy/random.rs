@@ -36,6 +36,24 @@ impl RandomWalk {
     }
 }
 
+impl RandomWalk {
+    /// The walk of one forked timeline: all its remaining decisions drawn
+    /// from `seed` (one stream, not one per execution: a timeline is the
+    /// rest of one execution). A recipe replay draws the same way.
+    pub fn timeline(seed: u64) -> Self {
+        RandomWalk { seed, executions: 0, rng: Rng::new(seed) }
+    }
+}
+
+/// A uniform pick among the threads that may run (the first, without a
+/// draw, when only one may).
+pub(crate) fn uniform_thread(rng: &mut Rng, point: &SchedulePoint<'_>) -> ThreadId {
+    if !point.is_decision() {
+        return point.eligible[0];
+    }
+    point.eligible[rng.index(point.eligible.len())]
+}
+
 /// A uniform answer to a data decision.
 pub(crate) fn uniform_value(rng: &mut Rng, point: &ValuePoint) -> u64 {
     match point.kind {
@@ -52,10 +70,7 @@ impl Strategy for RandomWalk {
     }
 
     fn pick_thread(&mut self, point: &SchedulePoint<'_>) -> Result<ThreadId, StrategyError> {
-        if !point.is_decision() {
-            return Ok(point.eligible[0]);
-        }
-        Ok(point.eligible[self.rng.index(point.eligible.len())])
+        Ok(uniform_thread(&mut self.rng, point))
     }
 
     fn pick_value(&mut self, point: &ValuePoint, _decision: usize) -> Result<u64, StrategyError> {

@@ -1,0 +1,186 @@
+//! The fork loop in the engine (issue 6, points 4-8): discoveries split an
+//! execution into forked timelines that share one energy budget; a
+//! timeline's bug comes back to the root with its recipe and replays.
+//!
+//! Every run here forks: the tests take `checker_tests::forking()`.
+
+use checker::model::Limit;
+use checker::model::{Builder, StrategyKind, Verdict};
+use checker::sync::Arc;
+use checker::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use checker::{assert_sometimes, assert_sometimes_gt, thread};
+use checker_tests::{expect_bug, forking};
+use scheduler::report::FailureKind;
+
+/// The digits a timeline must draw, one `checker::rand` value each.
+const SECRET: [u64; 3] = [7, 2, 9];
+
+/// A bug behind a rare interleaving and a rare random value: the main
+/// thread must read the counter while the other thread is half way (about
+/// one schedule in nine), then draw the three digits of `SECRET` (one in a
+/// thousand). Reading the middle and each matched digit are discoveries.
+fn rare_bug() {
+    let count = Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    let t = thread::spawn(move || {
+        for _ in 0..8 {
+            c.fetch_add(1, SeqCst);
+        }
+    });
+    let seen = count.load(SeqCst);
+    assert_sometimes!(seen == 4, "read the counter half way");
+    if seen == 4 {
+        let mut matched = 0u64;
+        for digit in SECRET {
+            if checker::rand::range(0..10u64) != digit {
+                break;
+            }
+            matched += 1;
+            assert_sometimes_gt!(matched, 0, "digits of the secret matched");
+        }
+        assert!(matched < 3, "found the secret after a half-way read");
+    }
+    t.join().unwrap();
+}
+
+fn sampling(seed: u64, energy: u64, split: bool) -> Builder {
+    let mut b = Builder::new();
+    b.strategy(StrategyKind::Random).seed(seed).energy(energy).split(split);
+    b.split_children = 16;
+    b
+}
+
+/// Point 8: the multiverse finds the bug within the energy in most seeds;
+/// independent random restarts with the same energy do not. Each run is a
+/// pure function of its seed (one job: children run one at a time), so
+/// the counts are the same on every machine.
+#[test]
+fn the_multiverse_finds_a_rare_bug_that_random_restarts_miss() {
+    let _one = forking();
+    const ENERGY: u64 = 600;
+    let seeds = 1..=8u64;
+    let mut split_found = 0;
+    let mut restarts_found = 0;
+    for seed in seeds.clone() {
+        let outcome = sampling(seed, ENERGY, true).run(rare_bug).expect("a valid configuration");
+        if outcome.verdict == Verdict::Failed {
+            split_found += 1;
+            let report = outcome.failure.as_ref().expect("a report");
+            assert_eq!(report.kind(), FailureKind::Panic, "{report}");
+            assert!(report.message().contains("found the secret"), "{report}");
+            assert!(report.path().contains('+'), "a path and a recipe: {}", report.path());
+            assert!(outcome.timelines > 0);
+        } else {
+            assert_eq!(outcome.verdict, Verdict::Incomplete(Limit::Energy(ENERGY)));
+        }
+        let restarts = sampling(seed, ENERGY, false).run(rare_bug).expect("a valid configuration");
+        restarts_found += u32::from(restarts.verdict == Verdict::Failed);
+        assert_eq!(restarts.timelines, 0, "no splitting");
+    }
+    println!("found in {split_found} of 8 seeds by the multiverse, {restarts_found} by restarts");
+    assert!(split_found >= 6, "the multiverse found it in only {split_found} of 8 seeds");
+    assert!(restarts_found <= 2, "random restarts found it in {restarts_found} of 8 seeds");
+}
+
+/// A timeline's bug is reported with its trace, and `<path>+<recipe>`
+/// replays it in one process, without forking.
+#[test]
+fn a_timelines_bug_replays_from_its_path_and_recipe() {
+    let _one = forking();
+    let b = (1..=8u64)
+        .map(|seed| sampling(seed, 600, true))
+        .find(|b| b.run(rare_bug).unwrap().verdict == Verdict::Failed)
+        .expect("some seed finds the bug");
+    let report = expect_bug(&b, FailureKind::Panic, rare_bug);
+    println!("{report}");
+    assert!(report.path().contains('+'));
+    assert!(report.replay_command().contains('\''), "the recipe's `->` is quoted for the shell");
+}
+
+/// Point 5: every execution and every forked timeline costs one unit.
+#[test]
+fn energy_is_spent_exactly_by_executions_and_timelines() {
+    let _one = forking();
+    let model = || {
+        let x = Arc::new(AtomicUsize::new(0));
+        let y = x.clone();
+        let t = thread::spawn(move || y.store(checker::rand::range(1..50usize), SeqCst));
+        let v = x.load(SeqCst);
+        assert_sometimes_gt!(v, 0, "the other thread stored first");
+        t.join().unwrap();
+    };
+    // Adaptive mode (an allowance per mark) only decides who may spend.
+    for allowance in [0, 4] {
+        for energy in [1, 7, 40] {
+            let mut b = sampling(3, energy, true);
+            b.split_allowance = allowance;
+            let outcome = b.run(model).expect("a valid configuration");
+            assert_eq!(outcome.verdict, Verdict::Incomplete(Limit::Energy(energy)));
+            assert_eq!(outcome.executions + outcome.timelines, energy, "{}", outcome.summary());
+            if energy == 40 {
+                assert!(outcome.timelines > 0, "the watermark split: {}", outcome.summary());
+            }
+        }
+    }
+}
+
+/// Point 8: two jobs give the same verdict.
+#[test]
+fn two_jobs_give_the_same_verdict() {
+    let _one = forking();
+    for jobs in [1, 2] {
+        let mut b = sampling(5, 3000, true);
+        b.jobs(jobs);
+        let outcome = b.run(rare_bug).expect("a valid configuration");
+        assert_eq!(outcome.verdict, Verdict::Failed, "jobs {jobs}: {}", outcome.summary());
+        let report = outcome.failure.expect("a report");
+        assert!(report.message().contains("found the secret"), "{report}");
+    }
+}
+
+/// Point 6: a timeline whose process aborts is a bug with its recipe,
+/// never a pass.
+#[test]
+fn a_timeline_that_aborts_is_a_bug() {
+    let _one = forking();
+    let root = std::process::id();
+    let model = move || {
+        let x = Arc::new(AtomicUsize::new(0));
+        let y = x.clone();
+        let t = thread::spawn(move || y.store(1, SeqCst));
+        let v = x.load(SeqCst);
+        assert_sometimes!(v == 1, "the other thread stored first");
+        // The split happens before this thread's next operation.
+        let again = x.load(SeqCst);
+        if again == 1 && std::process::id() != root {
+            // Only in a forked timeline: the root (the test process) runs on.
+            std::process::abort();
+        }
+        t.join().unwrap();
+    };
+    let outcome = sampling(1, 200, true).run(model).expect("a valid configuration");
+    assert_eq!(outcome.verdict, Verdict::Failed, "{}", outcome.summary());
+    let report = outcome.failure.expect("a report");
+    assert_eq!(report.kind(), FailureKind::TimelineDied, "{report}");
+    assert!(report.message().contains("SIGABRT"), "{report}");
+    let (path, recipe) = report.path().split_once('+').expect("a path and a recipe");
+    assert!(!recipe.is_empty() && recipe.contains('@'), "{path} + {recipe}");
+}
+
+/// DPOR splits only with a budget; a recipe that does not fit is refused.
+#[test]
+fn bad_multiverse_input_is_refused() {
+    let _one = forking();
+    let mut b = Builder::new();
+    b.split(true);
+    let err = b.run(rare_bug).expect_err("DPOR without energy cannot split");
+    assert!(err.to_string().contains("CHECKER_ENERGY"), "{err}");
+
+    let mut b = Builder::new();
+    b.replay = Some("1+5@00000000000000ff".to_string());
+    let err = b.run(rare_bug).expect_err("the recipe's split is not at the path's end");
+    assert!(err.to_string().contains("recipe does not fit"), "{err}");
+    b.replay = Some("1+5@zz".to_string());
+    let err = b.run(rare_bug).expect_err("not a recipe");
+    assert!(err.to_string().contains("recipe"), "{err}");
+}
