@@ -184,3 +184,31 @@ fn bad_multiverse_input_is_refused() {
     let err = b.run(rare_bug).expect_err("not a recipe");
     assert!(err.to_string().contains("recipe"), "{err}");
 }
+
+/// Point 1: a `sometimes` satisfied only in a forked timeline counts as
+/// satisfied: the listing at the end of `model()` spans every process.
+#[test]
+fn a_sometimes_satisfied_only_in_a_timeline_is_not_listed() {
+    let _one = forking();
+    let root = std::process::id();
+    let model = move || {
+        let x = Arc::new(AtomicUsize::new(0));
+        let y = x.clone();
+        let t = thread::spawn(move || y.store(1, SeqCst));
+        let v = x.load(SeqCst);
+        assert_sometimes!(v == 1, "the other thread stored first");
+        let again = x.load(SeqCst);
+        assert_sometimes!(again == 1 && std::process::id() != root, "ran in a timeline");
+        t.join().unwrap();
+    };
+    let mut b = sampling(1, 100, true);
+    b.fail_on_unsatisfied = true;
+    let outcome = b.run(model).expect("a valid configuration");
+    assert!(outcome.timelines > 0, "{}", outcome.summary());
+    assert!(outcome.unsatisfied_failure().is_none(), "{:?}", outcome.assertions);
+    let mut b = sampling(1, 100, false);
+    b.fail_on_unsatisfied = true;
+    let alone = b.run(model).expect("a valid configuration");
+    let listing = alone.unsatisfied_failure().expect("never satisfied without timelines");
+    assert!(listing.contains("ran in a timeline"), "{listing}");
+}
