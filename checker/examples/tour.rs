@@ -5,7 +5,7 @@
 //! cargo run --release --example tour -- NAME    # one model (replay commands use this)
 //! ```
 
-use checker::model::{Builder, Outcome};
+use checker::model::{Builder, Outcome, StrategyKind};
 use checker::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use checker::sync::{Arc, Condvar, Mutex};
 use checker::thread;
@@ -110,15 +110,72 @@ fn double_claim() {
     assert_eq!(winners.load(Ordering::Acquire), 1, "two threads claimed the flag");
 }
 
-type Model = (&'static str, &'static str, fn());
+/// A bug behind a rare interleaving and a rare random value: the main
+/// thread reads the counter half way (about one schedule in nine), then
+/// draws three secret digits (one in a thousand). Exhaustive search cannot
+/// enumerate `rand` values; random restarts must be lucky twice. The
+/// discovery assertions give the multiverse its footholds: each first
+/// half-way read and each new digit matched forks timelines from there.
+fn secret_after_race() {
+    let count = Arc::new(AtomicUsize::new(0));
+    let t = {
+        let count = count.clone();
+        thread::spawn(move || {
+            for _ in 0..8 {
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    let seen = count.load(Ordering::SeqCst);
+    checker::assert_sometimes!(seen == 4, "read the counter half way");
+    if seen == 4 {
+        let mut matched = 0u64;
+        for digit in [7u64, 2, 9] {
+            if checker::rand::range(0..10u64) != digit {
+                break;
+            }
+            matched += 1;
+            checker::assert_sometimes_gt!(matched, 0, "digits of the secret matched");
+        }
+        assert!(matched < 3, "the secret was found after a half-way read");
+    }
+    t.join().unwrap();
+}
+
+/// Random sampling with the multiverse: 600 units of energy for executions
+/// and forked timelines together.
+fn multiverse(b: &mut Builder) {
+    b.strategy(StrategyKind::Random).seed(3).energy(600).split(true);
+    b.split_children = 16;
+}
+
+fn systematic(_: &mut Builder) {}
+
+type Model = (&'static str, &'static str, fn(), fn(&mut Builder));
 
 const MODELS: &[Model] = &[
-    ("fetch_add_counter", "two threads fetch_add one counter", fetch_add_counter),
-    ("mutex_counter", "three threads increment under a Mutex", mutex_counter),
-    ("condvar_handoff", "a value handed over with a Mutex and a Condvar", condvar_handoff),
-    ("lost_update", "load-then-store increments from two threads", lost_update),
-    ("lock_order_inversion", "two Mutexes locked in opposite orders", lock_order_inversion),
-    ("double_claim", "a check-then-act race on a flag", double_claim),
+    ("fetch_add_counter", "two threads fetch_add one counter", fetch_add_counter, systematic),
+    ("mutex_counter", "three threads increment under a Mutex", mutex_counter, systematic),
+    (
+        "condvar_handoff",
+        "a value handed over with a Mutex and a Condvar",
+        condvar_handoff,
+        systematic,
+    ),
+    ("lost_update", "load-then-store increments from two threads", lost_update, systematic),
+    (
+        "lock_order_inversion",
+        "two Mutexes locked in opposite orders",
+        lock_order_inversion,
+        systematic,
+    ),
+    ("double_claim", "a check-then-act race on a flag", double_claim, systematic),
+    (
+        "secret_after_race",
+        "a rare interleaving then a rare random value, found by splitting timelines",
+        secret_after_race,
+        multiverse,
+    ),
 ];
 
 fn main() {
@@ -136,10 +193,11 @@ fn main() {
     }
     println!("checker tour: {} model(s)\n", chosen.len());
     let (mut verified, mut bugs) = (0, 0);
-    for (name, what, body) in chosen {
+    for (name, what, body, configure) in chosen {
         println!("== {name}: {what}");
         let mut builder = Builder::new();
         builder.name = Some(name.to_string());
+        configure(&mut builder);
         let outcome: Outcome = match builder.run(*body) {
             Ok(outcome) => outcome,
             Err(e) => {
