@@ -660,6 +660,9 @@ struct Engine<'p> {
     /// The name of the thread that called `model` (the test's), for
     /// replay commands.
     caller: Option<String>,
+    /// In a process following a timeline that killed its own (see
+    /// `timeline_failure`): the events and objects sent to the parent.
+    streaming: Option<(usize, usize)>,
 }
 
 impl<'p> Engine<'p> {
@@ -682,6 +685,7 @@ impl<'p> Engine<'p> {
             preemptions: 0,
             multiverse: None,
             caller: None,
+            streaming: None,
         }
     }
 
@@ -715,6 +719,7 @@ impl<'p> Engine<'p> {
     /// with its own strategy.
     fn drive(&mut self, strategy: &mut dyn Strategy) -> Result<Ended, StrategyError> {
         loop {
+            self.stream();
             if let Some(m) = &mut self.multiverse {
                 mv::heartbeat(&m.shared);
                 if let Some(discovery) = m.take_split() {
@@ -769,6 +774,7 @@ impl<'p> Engine<'p> {
             })?;
             self.steps += 1;
             self.last = Some(chosen);
+            self.stream();
             match effect {
                 Effect::Resume(reply) => self.resume(chosen, reply),
                 Effect::Block => {}
@@ -888,7 +894,9 @@ impl<'p> Engine<'p> {
         let (recipe, seed) = m.here();
         let decisions = (self.decisions.len() - m.split_at) as u64;
         let root_prefix = m.timeline.is_none().then(|| path::encode(&self.decisions));
-        let at = SplitPoint { recipe: &recipe, decisions, seed, mark: discovery.mark };
+        let prefix = root_prefix.clone().unwrap_or_else(|| m.root_prefix.clone());
+        let at =
+            SplitPoint { recipe: &recipe, decisions, seed, mark: discovery.mark, path: &prefix };
         let result = mv::split(
             &shared,
             &at,
@@ -940,6 +948,62 @@ impl<'p> Engine<'p> {
         mv::Exit::Bug
     }
 
+    /// Sends the trace's new events and objects to the parent, when this
+    /// process follows a timeline for its trace.
+    fn stream(&mut self) {
+        let Some((events, objects)) = self.streaming else { return };
+        let mut out = String::new();
+        let (e, o) = rt::with(|ex| {
+            for k in events..ex.trace.len() {
+                let (who, what, at) = report::trace_line(ex, k);
+                out.push_str(&format!("E\t{who}\t{what}\t{at}\n"));
+            }
+            for i in objects..ex.objects.records.len() {
+                out.push_str(&format!("O\t{}\n", report::object_line(ex, i)));
+            }
+            (ex.trace.len(), ex.objects.records.len())
+        });
+        self.streaming = Some((e, o));
+        if !out.is_empty() {
+            mv::trace_out(&out);
+        }
+    }
+
+    /// The trace of a timeline that kills its process, up to its death:
+    /// replayed in a forked process that sends each event as it happens.
+    fn trace_of_dead_timeline(&mut self, replay: &str, body: &Body, config: &Config) -> String {
+        let Ok(mut strategy) = crate::timelines::replay_strategy(replay) else {
+            return "(no trace: the recipe does not replay)\n".to_string();
+        };
+        let traced = mv::traced(
+            || {
+                self.streaming = Some((0, 0));
+                strategy.next_execution();
+                let _ = self.run_execution(&mut strategy, body);
+            },
+            config.timeline_timeout,
+        );
+        let Ok((text, ending)) = traced else {
+            return "(no trace: the timeline could not be followed in a process of its own)\n"
+                .to_string();
+        };
+        let mut lines: Vec<report::TraceLine> = Vec::new();
+        let mut objects = Vec::new();
+        for line in text.lines() {
+            let mut fields = line.splitn(4, '\t');
+            match (fields.next(), fields.next(), fields.next(), fields.next()) {
+                (Some("E"), Some(who), Some(what), Some(at)) => {
+                    lines.push((who.to_string(), what.to_string(), at.to_string()))
+                }
+                (Some("O"), Some(object), None, None) => objects.push(object.to_string()),
+                _ => {}
+            }
+        }
+        let died = format!("the timeline's process ended here: {ending}");
+        lines.push(("".to_string(), died, String::new()));
+        report::format_trace(&lines, &objects)
+    }
+
     /// The report of the bug a forked timeline claimed: its execution
     /// replayed here from the root's path and the recipe, which gives the
     /// trace; for a timeline whose process died, what the slot says.
@@ -965,16 +1029,18 @@ impl<'p> Engine<'p> {
                 return report;
             }
         }
-        let why = match bug.kind {
-            BugKind::Reported | BugKind::Panicked => {
-                "it did not fail again when replayed in this process (is the model deterministic?)"
-            }
-            _ => "its process died; replaying it here would kill this process too",
+        let trace = match bug.kind {
+            BugKind::Reported | BugKind::Panicked => "(no trace: it did not fail again when \
+                                                      replayed in this process; is the model \
+                                                      deterministic?)\n"
+                .to_string(),
+            // Replaying it here would kill this process too.
+            _ => self.trace_of_dead_timeline(&replay, body, config),
         };
         Report {
             kind: FailureKind::TimelineDied,
             message: format!("{}\n{found}", bug.report),
-            trace: format!("(no trace: {why}; the replay command below runs it alone)\n"),
+            trace,
             path: replay,
             command,
             execution,

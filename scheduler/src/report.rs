@@ -166,30 +166,49 @@ const PRINTED_HEAD: usize = 60;
 
 /// The numbered trace of an execution, one event a line.
 pub(crate) fn render_trace(ex: &Execution) -> String {
+    let lines: Vec<TraceLine> = (0..ex.trace.len()).map(|k| trace_line(ex, k)).collect();
+    let objects: Vec<String> = (0..ex.objects.records.len()).map(|i| object_line(ex, i)).collect();
+    format_trace(&lines, &objects)
+}
+
+/// One event of a trace: who, what, where.
+pub(crate) type TraceLine = (String, String, String);
+
+/// Event `k` of the execution's trace, as a trace shows it.
+pub(crate) fn trace_line(ex: &Execution, k: usize) -> TraceLine {
     let labels: Vec<String> =
         (0..ex.threads.len()).map(|i| ex.thread_label(ThreadId(i as u32))).collect();
-    let width = labels.iter().map(String::len).max().unwrap_or(4);
-    let mut lines: Vec<(String, String, String)> = Vec::with_capacity(ex.trace.len());
-    for event in &ex.trace {
-        let (what, at) = match event.kind {
-            EventKind::Step { op, reply, aux } => {
-                (describe(ex, &op, reply, aux, &labels), location(event.location))
-            }
-            EventKind::Panicked(i) => {
-                let p = &ex.threads[event.thread.index()].panics[i as usize];
-                let first_line = p.message.lines().next().unwrap_or("");
-                (format!("panicked: {first_line}"), p.location.clone())
-            }
-            EventKind::AssertionFailed(mark) => {
-                let what = match ex.assertions.site(mark) {
-                    Some(site) => format!("{} failed: {:?}", site.kind.macro_name(), site.message),
-                    None => "assertion failed".to_string(),
-                };
-                (what, location(event.location))
-            }
-        };
-        lines.push((labels[event.thread.index()].clone(), what, at));
-    }
+    let event = &ex.trace[k];
+    let (what, at) = match event.kind {
+        EventKind::Step { op, reply, aux } => {
+            (describe(ex, &op, reply, aux, &labels), location(event.location))
+        }
+        EventKind::Panicked(i) => {
+            let p = &ex.threads[event.thread.index()].panics[i as usize];
+            let first_line = p.message.lines().next().unwrap_or("");
+            (format!("panicked: {first_line}"), p.location.clone())
+        }
+        EventKind::AssertionFailed(mark) => {
+            let what = match ex.assertions.site(mark) {
+                Some(site) => format!("{} failed: {:?}", site.kind.macro_name(), site.message),
+                None => "assertion failed".to_string(),
+            };
+            (what, location(event.location))
+        }
+    };
+    (labels[event.thread.index()].clone(), what, at)
+}
+
+/// Object `i`'s line of a trace's `where:` section.
+pub(crate) fn object_line(ex: &Execution, i: usize) -> String {
+    let label = ex.objects.label(crate::ids::ObjectId(i as u32));
+    format!("{label} was created at {}", location(ex.objects.records[i].created))
+}
+
+/// A trace from its event lines and object lines: numbered, aligned, long
+/// ones elided in the middle.
+pub(crate) fn format_trace(lines: &[TraceLine], objects: &[String]) -> String {
+    let width = lines.iter().map(|l| l.0.len()).max().unwrap_or(4);
     let number_width = lines.len().to_string().len() + 2;
     let what_width = lines.iter().map(|l| l.1.len()).max().unwrap_or(0).min(64);
     let mut out = String::new();
@@ -209,12 +228,10 @@ pub(crate) fn render_trace(ex: &Execution) -> String {
     if lines.is_empty() {
         let _ = writeln!(out, "  (no events: it failed before any operation on shared state)");
     }
-    let objects = &ex.objects.records;
     if !objects.is_empty() {
         let _ = writeln!(out, "  where:");
-        for (i, o) in objects.iter().enumerate() {
-            let label = ex.objects.label(crate::ids::ObjectId(i as u32));
-            let _ = writeln!(out, "    {label} was created at {}", location(o.created));
+        for o in objects {
+            let _ = writeln!(out, "    {o}");
         }
     }
     out

@@ -23,7 +23,10 @@
 //!   (`CHECKER_REPLAY=<path>+<recipe>`), which gives the report its trace.
 //!   A timeline whose process died (a signal, an unknown exit, the
 //!   watchdog) is reported as [`FailureKind::TimelineDied`] with its
-//!   recipe; replaying it would kill the root.
+//!   recipe; replaying it in the root would kill the root, so it is
+//!   replayed in a forked process that sends each event of its trace to
+//!   the root as it happens ([`crate::multiverse::traced`]), up to its
+//!   death.
 //!
 //! [`FailureKind::TimelineDied`]: crate::report::FailureKind::TimelineDied
 

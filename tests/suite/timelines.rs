@@ -92,7 +92,6 @@ fn a_timelines_bug_replays_from_its_path_and_recipe() {
         .find(|b| b.run(rare_bug).unwrap().verdict == Verdict::Failed)
         .expect("some seed finds the bug");
     let report = expect_bug(&b, FailureKind::Panic, rare_bug);
-    println!("{report}");
     assert!(report.path().contains('+'));
     assert!(report.replay_command().contains('\''), "the recipe's `->` is quoted for the shell");
 }
@@ -163,6 +162,11 @@ fn a_timeline_that_aborts_is_a_bug() {
     let report = outcome.failure.expect("a report");
     assert_eq!(report.kind(), FailureKind::TimelineDied, "{report}");
     assert!(report.message().contains("SIGABRT"), "{report}");
+    // The trace: the timeline followed in a process of its own up to its
+    // death, the load that read 1 included.
+    assert!(report.trace().contains("(1) "), "a numbered trace:\n{report}");
+    assert!(report.trace().contains(".load(SeqCst) -> 1"), "{report}");
+    assert!(report.trace().contains("process ended here: killed by signal 6"), "{report}");
     let (path, recipe) = report.path().split_once('+').expect("a path and a recipe");
     assert!(!recipe.is_empty() && recipe.contains('@'), "{path} + {recipe}");
 }

@@ -82,6 +82,10 @@ pub struct SplitPoint<'a> {
     pub seed: u64,
     /// The mark that split it (the key of the discovery assertion).
     pub mark: u64,
+    /// The decision path that, with a child's recipe, replays it (the
+    /// root's decisions before its first split); written with the bug of
+    /// a child that died.
+    pub path: &'a str,
 }
 
 /// How to split.
@@ -263,7 +267,7 @@ fn panic_text(payload: &(dyn Any + Send)) -> String {
 
 /// Writes the bug a child's ending means into the slot (if it is a bug and
 /// the child has not written one itself).
-fn claim_for(shared: &Shared, reaped: &Reaped) {
+fn claim_for(shared: &Shared, reaped: &Reaped, path: &str) {
     let (kind, code) = match reaped.ending {
         Ending::Signal(s) => (BugKind::Signal, i64::from(s)),
         Ending::UnexpectedExit(c) => (BugKind::UnexpectedExit, i64::from(c)),
@@ -282,7 +286,7 @@ fn claim_for(shared: &Shared, reaped: &Reaped) {
         format!("timeline {} (pid {}) {}", reaped.recipe, reaped.pid, reaped.ending)
     };
     let recipe = reaped.recipe.to_string();
-    shared.claim_bug(&BugInfo { kind, code, recipe: &recipe, path: "", report: &report });
+    shared.claim_bug(&BugInfo { kind, code, recipe: &recipe, path, report: &report });
 }
 
 /// A short name for the common signals.
@@ -311,6 +315,25 @@ where
     sys::split(shared, at, opts, child, on_reaped)
 }
 
+/// Where [`trace_out`] writes, in a process forked by [`traced`]; -1
+/// elsewhere.
+static TRACE_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+/// In a process forked by [`traced`]: sends `text` to the parent. Does
+/// nothing in any other process.
+pub fn trace_out(text: &str) {
+    sys::trace_out(TRACE_FD.load(Ordering::Relaxed), text.as_bytes());
+}
+
+/// Runs `run` in a forked child and collects what it sends with
+/// [`trace_out`] until it ends, however it ends: for following a timeline
+/// that kills its process (an abort, a segfault) up to its last step. The
+/// child leaves with `_exit` once `run` returns, and is killed by the
+/// watchdog after `timeout` without output.
+pub fn traced<F: FnOnce()>(run: F, timeout: Duration) -> io::Result<(String, Ending)> {
+    sys::traced(run, timeout)
+}
+
 #[cfg(unix)]
 mod sys {
     use super::*;
@@ -329,6 +352,100 @@ mod sys {
             libc::SIGTRAP => "SIGTRAP: trap",
             _ => "another signal",
         }
+    }
+
+    pub(super) fn trace_out(fd: i32, mut bytes: &[u8]) {
+        while fd >= 0 && !bytes.is_empty() {
+            // SAFETY: `bytes` is a valid buffer of its length; `fd` is the
+            // write end of the pipe `traced` made for this process.
+            let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+            if n < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            if n <= 0 {
+                return;
+            }
+            bytes = &bytes[n as usize..];
+        }
+    }
+
+    pub(super) fn traced<F: FnOnce()>(run: F, timeout: Duration) -> io::Result<(String, Ending)> {
+        let mut fds = [0i32; 2];
+        // SAFETY: `fds` is a valid out-array of two descriptors.
+        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let (read, write) = (fds[0], fds[1]);
+        // SAFETY: as in `split`: the child only runs `run` under the
+        // module's fork-safety rule and leaves with `_exit`.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            let e = io::Error::last_os_error();
+            // SAFETY: both descriptors are ours and open.
+            unsafe {
+                libc::close(read);
+                libc::close(write);
+            }
+            return Err(e);
+        }
+        if pid == 0 {
+            #[cfg(target_os = "linux")]
+            // SAFETY: changes only this process's death signal.
+            unsafe {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL)
+            };
+            // SAFETY: the read end is this process's copy, unused here.
+            unsafe { libc::close(read) };
+            TRACE_FD.store(write, Ordering::Relaxed);
+            let code = match catch_unwind(AssertUnwindSafe(run)) {
+                Ok(()) => EXIT_PASS,
+                Err(payload) => {
+                    std::mem::forget(payload);
+                    EXIT_BUG
+                }
+            };
+            // SAFETY: ends the process at once, running nothing of the
+            // parent's copied state.
+            unsafe { libc::_exit(code) }
+        }
+        // SAFETY: the write end is the child's; closing ours lets a read
+        // see end-of-file when the child is gone.
+        unsafe { libc::close(write) };
+        // SAFETY: `read` is open; non-blocking reads let the watchdog run.
+        unsafe { libc::fcntl(read, libc::F_SETFL, libc::O_NONBLOCK) };
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        let mut last = Instant::now();
+        let mut killed = None;
+        loop {
+            // SAFETY: `buf` is a valid buffer of its length; `read` is open.
+            let n = unsafe { libc::read(read, buf.as_mut_ptr().cast(), buf.len()) };
+            if n > 0 {
+                out.extend_from_slice(&buf[..n as usize]);
+                last = Instant::now();
+                continue;
+            }
+            if n == 0 {
+                break;
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::WouldBlock && e.kind() != io::ErrorKind::Interrupted {
+                break;
+            }
+            if killed.is_none() && last.elapsed() > timeout {
+                // SAFETY: `pid` is our child, not yet reaped.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+                killed = Some(last.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // SAFETY: `read` is open and ours.
+        unsafe { libc::close(read) };
+        let ending = match (killed, ending_of(wait_blocking(pid))) {
+            (Some(d), _) => Ending::Hang(d),
+            (None, ending) => ending,
+        };
+        Ok((String::from_utf8_lossy(&out).into_owned(), ending))
     }
 
     /// A live child of this process.
@@ -570,7 +687,7 @@ mod sys {
                     _ => summary.bugs += 1,
                 }
                 shared.count_timeline(ending.is_bug());
-                claim_for(shared, &reaped);
+                claim_for(shared, &reaped, at.path);
                 on_reaped(&reaped);
             }
 
@@ -669,6 +786,12 @@ mod sys {
         "a signal"
     }
 
+    pub(super) fn trace_out(_: i32, _: &[u8]) {}
+
+    pub(super) fn traced<F: FnOnce()>(_: F, _: Duration) -> io::Result<(String, Ending)> {
+        Err(io::Error::new(io::ErrorKind::Unsupported, "no fork() on this platform"))
+    }
+
     pub(super) fn split<C, P>(
         _: &Shared,
         _: &SplitPoint<'_>,
@@ -692,7 +815,7 @@ mod tests {
     fn a_child_that_segfaults_is_a_bug_with_its_recipe() {
         let shared = Shared::new(4, 1).unwrap();
         let root = Recipe::root().child(3, 0xabc);
-        let at = SplitPoint { recipe: &root, decisions: 17, seed: 0xabc, mark: 9 };
+        let at = SplitPoint { recipe: &root, decisions: 17, seed: 0xabc, mark: 9, path: "" };
         let opts = Options { children: 2, timeout: None, stop_on_bug: false };
         let mut reaped = Vec::new();
         let summary = split(

@@ -59,7 +59,7 @@ pub mod shm;
 
 pub use fork::{
     Ending, Exit, Options, Reaped, SplitError, SplitPoint, Stop, Summary, Timeline, heartbeat,
-    split,
+    split, trace_out, traced,
 };
 pub use recipe::{Recipe, RecipeError, Split, child_seed};
 pub use shm::{Bug, BugInfo, BugKind, KeyNews, Mark, Shared};
