@@ -491,7 +491,7 @@ fn explore(
         };
         if let Some(error) = stop {
             engine.abandon_all();
-            std::mem::forget(rt::uninstall());
+            forget_execution();
             return Err(error);
         }
         first_resumed = false;
@@ -511,7 +511,7 @@ fn explore(
     match failure {
         // Whatever the model left in the execution (results of threads whose
         // handles leaked) may run checker operations when dropped; leak it.
-        Some(_) => std::mem::forget(rt::uninstall()),
+        Some(_) => forget_execution(),
         None => drop(rt::uninstall()),
     }
     if let Some(file) = checkpoint {
@@ -544,6 +544,14 @@ fn explore(
         eprintln!("{listing}");
     }
     Ok(outcome)
+}
+
+/// Leaks the execution (what the model left in it may run checker
+/// operations when dropped) but not the multiverse's shared memory, which
+/// its novelty store holds: no mapping outlives the run.
+fn forget_execution() {
+    rt::with(|ex| ex.assertions.set_store(Box::new(crate::assertions::LocalStore::default())));
+    std::mem::forget(rt::uninstall());
 }
 
 /// What an exhausted strategy covered, pruning included.

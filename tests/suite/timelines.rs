@@ -216,3 +216,25 @@ fn a_sometimes_satisfied_only_in_a_timeline_is_not_listed() {
     let listing = alone.unsatisfied_failure().expect("never satisfied without timelines");
     assert!(listing.contains("ran in a timeline"), "{listing}");
 }
+
+/// Shared mappings of this process (Linux), for checking that none
+/// outlives a run.
+#[cfg(target_os = "linux")]
+fn shared_mappings() -> usize {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    maps.lines().filter(|l| l.split_whitespace().nth(1).is_some_and(|p| p.ends_with('s'))).count()
+}
+
+/// Point 6: no shared mapping outlives `model()`, whether it passes, fails
+/// in the root, or fails in a timeline.
+#[cfg(target_os = "linux")]
+#[test]
+fn no_shared_mapping_outlives_a_run() {
+    let _one = forking();
+    let before = shared_mappings();
+    for seed in 1..=3 {
+        let outcome = sampling(seed, 600, true).run(rare_bug).expect("a valid configuration");
+        assert!(outcome.timelines > 0);
+        assert_eq!(shared_mappings(), before, "seed {seed}: {}", outcome.summary());
+    }
+}
