@@ -328,12 +328,12 @@ fn bench(options: &Options) -> Result<(), String> {
         "Energy to the first bug (executions + timelines of the failing run), seeds 1..={n}, \
          one job; split: {CHILDREN} children per split; PCT depth {PCT_DEPTH}. A run that \
          misses the bug counts as E; `>E`: more than half missed. ratio = median / the \
-         multiverse's median."
+         multiverse's median; wall ms: median wall time of a run (to the bug or to E)."
     );
     println!();
     println!(
-        "{:<10} {:>6}  {:<14} {:>7} {:>9} {:>7}",
-        "model", "E", "mode", "found", "median", "ratio"
+        "{:<10} {:>6}  {:<14} {:>7} {:>9} {:>7} {:>9}",
+        "model", "E", "mode", "found", "median", "ratio", "wall ms"
     );
     let mut timing = Vec::new();
     for model in &models {
@@ -345,13 +345,14 @@ fn bench(options: &Options) -> Result<(), String> {
             let (median, missed_most) = median_energy(&samples, model.energy);
             let base = *base.get_or_insert(median);
             println!(
-                "{:<10} {:>6}  {:<14} {:>7} {:>9} {:>6.1}x",
+                "{:<10} {:>6}  {:<14} {:>7} {:>9} {:>6.1}x {:>9.1}",
                 model.name,
                 model.energy,
                 mode.name(),
                 format!("{found}/{n}"),
                 energy_cell(median, missed_most),
-                median / base
+                median / base,
+                median_millis(&samples)
             );
             if mode == Mode::Multiverse {
                 timing.push((model, samples));
@@ -360,22 +361,28 @@ fn bench(options: &Options) -> Result<(), String> {
     }
     println!();
     println!(
-        "The multiverse's wall time per run, same seeds, 1 and 2 jobs (median; speed-up = 1 job / 2 jobs)."
+        "The multiverse with 1 and 2 jobs, same seeds: median energy to the first bug and median \
+         wall time per run (speed-up = 1 job / 2 jobs). With 2 jobs, which timeline claims the \
+         bug first depends on timing, so the energy spent differs too."
     );
     println!();
     println!(
-        "{:<10} {:>12} {:>12} {:>12} {:>9}",
-        "model", "found 2 jobs", "1 job ms", "2 jobs ms", "speed-up"
+        "{:<10} {:>12} {:>10} {:>10} {:>12} {:>12} {:>9}",
+        "model", "found 2 jobs", "energy 1", "energy 2", "1 job ms", "2 jobs ms", "speed-up"
     );
     for (model, one) in timing {
         let two: Vec<Sample> =
             seeds.clone().map(|s| run(model, Mode::Multiverse, s, 2)).collect::<Result<_, _>>()?;
         let found = two.iter().filter(|s| s.spent.is_some()).count();
         let (t1, t2) = (median_millis(&one), median_millis(&two));
+        let (e1, m1) = median_energy(&one, model.energy);
+        let (e2, m2) = median_energy(&two, model.energy);
         println!(
-            "{:<10} {:>12} {:>12.1} {:>12.1} {:>8.2}x",
+            "{:<10} {:>12} {:>10} {:>10} {:>12.1} {:>12.1} {:>8.2}x",
             model.name,
             format!("{found}/{n}"),
+            energy_cell(e1, m1),
+            energy_cell(e2, m2),
             t1,
             t2,
             t1 / t2
