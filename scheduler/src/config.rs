@@ -509,6 +509,38 @@ mod tests {
     }
 
     #[test]
+    fn the_multiverse_variables_parse() {
+        let mut c = Config::default();
+        assert!(!c.splits(), "DPOR does not split by default");
+        c.strategy = StrategyKind::Random;
+        assert!(c.splits(), "random does");
+        c.apply_env_from(env(&[
+            ("CHECKER_SPLIT", "off"),
+            ("CHECKER_SPLIT_CHILDREN", "16"),
+            ("CHECKER_SPLIT_DEPTH", "3"),
+            ("CHECKER_JOBS", "2"),
+            ("CHECKER_TIMELINE_TIMEOUT", "9"),
+            ("CHECKER_SPLIT_ALLOWANCE", "0"),
+        ]))
+        .unwrap();
+        assert!(!c.splits());
+        assert_eq!((c.split_children, c.split_depth, c.jobs), (16, 3, 2));
+        assert_eq!((c.timeline_timeout.as_secs(), c.split_allowance), (9, 0));
+        for (variable, value) in [
+            ("CHECKER_SPLIT", "maybe"),
+            ("CHECKER_SPLIT_CHILDREN", "0"),
+            ("CHECKER_SPLIT_DEPTH", "-1"),
+            ("CHECKER_JOBS", "two"),
+            ("CHECKER_TIMELINE_TIMEOUT", "0"),
+            ("CHECKER_SPLIT_ALLOWANCE", "x"),
+        ] {
+            let lookup = move |name: &str| (name == variable).then(|| value.to_string());
+            let text = c.apply_env_from(lookup).unwrap_err().to_string();
+            assert!(text.contains(variable), "{text}");
+        }
+    }
+
+    #[test]
     fn require_sometimes_parses_as_a_switch() {
         let mut c = Config::default();
         assert!(!c.require_satisfied, "off by default");
