@@ -238,3 +238,21 @@ fn no_shared_mapping_outlives_a_run() {
         assert_eq!(shared_mappings(), before, "seed {seed}: {}", outcome.summary());
     }
 }
+
+/// DPOR splits too, given a budget: its executions go on systematically
+/// while the timelines forked at its discoveries sample.
+#[test]
+fn dpor_splits_with_an_energy_budget() {
+    let _one = forking();
+    let found = (1..=4u64).filter(|&seed| {
+        let mut b = Builder::new();
+        b.seed(seed).energy(2000).split(true);
+        b.split_children = 16;
+        let outcome = b.run(rare_bug).expect("a valid configuration");
+        assert_eq!(outcome.strategy, "dpor");
+        outcome.verdict == Verdict::Failed && outcome.timelines > 0
+    });
+    let found = found.count();
+    println!("DPOR with splitting found it in {found} of 4 seeds");
+    assert!(found >= 2, "DPOR with splitting found it in {found} of 4 seeds");
+}
