@@ -54,6 +54,24 @@ pub enum FailureKind {
 }
 
 impl FailureKind {
+    /// Every kind (checkpoints name kinds by [`FailureKind::name`]).
+    pub const ALL: [FailureKind; 14] = [
+        FailureKind::Panic,
+        FailureKind::PanicWhileUnwinding,
+        FailureKind::Deadlock,
+        FailureKind::LeftBlocked,
+        FailureKind::StepBound,
+        FailureKind::TooManyThreads,
+        FailureKind::MutexRelocked,
+        FailureKind::RwLockRelocked,
+        FailureKind::Nondeterminism,
+        FailureKind::StackOverflow,
+        FailureKind::DataRace,
+        FailureKind::Leak,
+        FailureKind::AssertionFailed,
+        FailureKind::TimelineDied,
+    ];
+
     /// A short name for summaries: `panic`, `deadlock`...
     pub fn name(self) -> &'static str {
         match self {
@@ -479,4 +497,34 @@ pub(crate) fn replay_command(path: &str, caller: Option<&str>, model_name: Optio
 fn args_suffix() -> String {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.is_empty() { String::new() } else { format!(" -- {}", args.join(" ")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_failure_kind_is_listed_once_with_its_own_name() {
+        // The match fails to compile when a kind is added: add it to ALL.
+        let listed = |k: FailureKind| match k {
+            FailureKind::Panic
+            | FailureKind::PanicWhileUnwinding
+            | FailureKind::Deadlock
+            | FailureKind::LeftBlocked
+            | FailureKind::StepBound
+            | FailureKind::TooManyThreads
+            | FailureKind::MutexRelocked
+            | FailureKind::RwLockRelocked
+            | FailureKind::Nondeterminism
+            | FailureKind::StackOverflow
+            | FailureKind::DataRace
+            | FailureKind::Leak
+            | FailureKind::AssertionFailed
+            | FailureKind::TimelineDied => FailureKind::ALL.contains(&k),
+        };
+        assert!(FailureKind::ALL.into_iter().all(listed));
+        let names: std::collections::BTreeSet<_> =
+            FailureKind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(names.len(), FailureKind::ALL.len(), "names are distinct");
+    }
 }

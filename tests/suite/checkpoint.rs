@@ -380,3 +380,26 @@ fn a_replay_ignores_the_checkpoint_file() {
     assert!(again.failure.is_some());
     assert!(!file.path().exists(), "no checkpoint written");
 }
+
+/// Every failure kind survives a checkpoint: a failed `assert_always!`
+/// (a kind newer than the format's first version) is reported again.
+#[test]
+fn a_failed_assertion_is_reported_again_from_its_checkpoint() {
+    let file = TempFile::new("assertion");
+    let mut b = Builder::new();
+    b.checkpoint_file = Some(file.path().to_path_buf());
+    let model = || {
+        let x = Arc::new(AtomicUsize::new(0));
+        let y = x.clone();
+        let t = thread::spawn(move || y.store(1, Ordering::SeqCst));
+        checker::assert_always!(x.load(Ordering::SeqCst) == 0, "the store comes later");
+        t.join().unwrap();
+    };
+    let first = b.run(model).expect("a valid configuration");
+    let report = first.failure.expect("the assertion fails");
+    assert_eq!(report.kind(), FailureKind::AssertionFailed);
+    let again = b.run(model).expect("the checkpoint resumes");
+    assert!(again.resumed.as_ref().is_some_and(|r| r.finished), "{}", again.summary());
+    let same = again.failure.expect("the failure again");
+    assert_eq!((same.kind(), same.trace()), (report.kind(), report.trace()));
+}

@@ -539,20 +539,6 @@ pub(crate) struct Progress {
 }
 
 /// Every failure kind, to read one back by name.
-const FAILURE_KINDS: [FailureKind; 12] = [
-    FailureKind::Panic,
-    FailureKind::PanicWhileUnwinding,
-    FailureKind::Deadlock,
-    FailureKind::LeftBlocked,
-    FailureKind::StepBound,
-    FailureKind::TooManyThreads,
-    FailureKind::MutexRelocked,
-    FailureKind::RwLockRelocked,
-    FailureKind::Nondeterminism,
-    FailureKind::StackOverflow,
-    FailureKind::DataRace,
-    FailureKind::Leak,
-];
 
 fn strategy_name(kind: StrategyKind) -> &'static str {
     match kind {
@@ -724,7 +710,7 @@ pub(crate) fn decode(
         "verified" => Status::Verified,
         "failed" => {
             let name = r.text("failure-kind")?;
-            let Some(kind) = FAILURE_KINDS.into_iter().find(|k| k.name() == name) else {
+            let Some(kind) = FailureKind::ALL.into_iter().find(|k| k.name() == name) else {
                 return Err(r.error(format!("unknown failure kind `{name}`")));
             };
             let execution = r.record("failure-execution")?;
@@ -765,8 +751,8 @@ mod tests {
 
     #[test]
     fn every_failure_kind_reads_back_by_name() {
-        for kind in FAILURE_KINDS {
-            assert_eq!(FAILURE_KINDS.iter().filter(|k| k.name() == kind.name()).count(), 1);
+        for kind in FailureKind::ALL {
+            assert_eq!(FailureKind::ALL.iter().filter(|k| k.name() == kind.name()).count(), 1);
         }
     }
 
