@@ -611,7 +611,8 @@ pub struct AssertionSummary {
     /// The run's discoveries in order (the first
     /// [`MAX_RECORDED_DISCOVERIES`]).
     pub discoveries: Vec<DiscoveryRecord>,
-    /// How many discoveries the run made.
+    /// How many discoveries the run made, in every process of a run that
+    /// splits timelines (the list holds the root's only).
     pub discoveries_total: u64,
 }
 

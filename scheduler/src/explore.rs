@@ -507,7 +507,12 @@ fn explore(
     let known = crate::assertions::sites_of(config.body_type);
     let mut assertions = rt::with(|ex| ex.assertions.summary(&known));
     assertions.discoveries = std::mem::take(&mut engine.discovered);
-    assertions.discoveries_total = engine.discoveries_total;
+    // With timelines, the count covers every process (each counted its
+    // own in the shared region); the recorded list is the root's.
+    assertions.discoveries_total = match &engine.multiverse {
+        Some(m) => m.discoveries(),
+        None => engine.discoveries_total,
+    };
     match failure {
         // Whatever the model left in the execution (results of threads whose
         // handles leaked) may run checker operations when dropped; leak it.
@@ -885,6 +890,7 @@ impl<'p> Engine<'p> {
             self.discoveries_total += 1;
             if let Some(m) = &mut self.multiverse {
                 m.discovered(discovery);
+                m.count_discovery();
             }
             if self.discovered.len() < MAX_RECORDED_DISCOVERIES {
                 let record =

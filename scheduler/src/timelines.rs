@@ -30,6 +30,7 @@
 //!
 //! [`FailureKind::TimelineDied`]: crate::report::FailureKind::TimelineDied
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::assertions::Discovery;
@@ -41,6 +42,9 @@ use crate::strategy::replay::Replay;
 
 #[cfg(doc)]
 use crate::strategy::random::RandomWalk;
+
+/// The shared counter of discoveries, all processes together.
+const SCRATCH_DISCOVERIES: usize = 0;
 
 /// The engine's fork-loop state for one run.
 pub(crate) struct Multiverse {
@@ -101,6 +105,16 @@ impl Multiverse {
         if !self.quiet && self.pending.is_none() && depth < self.max_depth {
             self.pending = Some(discovery.clone());
         }
+    }
+
+    /// Counts a discovery of this process in the run's total.
+    pub(crate) fn count_discovery(&self) {
+        self.shared.scratch(SCRATCH_DISCOVERIES).fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Discoveries of every process of the run.
+    pub(crate) fn discoveries(&self) -> u64 {
+        self.shared.scratch(SCRATCH_DISCOVERIES).load(Ordering::Acquire)
     }
 
     /// The split to make now, if any.

@@ -70,6 +70,9 @@ fn the_multiverse_finds_a_rare_bug_that_random_restarts_miss() {
             assert!(report.message().contains("found the secret"), "{report}");
             assert!(report.path().contains('+'), "a path and a recipe: {}", report.path());
             assert!(outcome.timelines > 0);
+            // The digits were matched in timelines: their discoveries count.
+            let a = &outcome.assertions;
+            assert!(a.discoveries_total > a.discoveries.len() as u64, "{a:?}");
         } else {
             assert_eq!(outcome.verdict, Verdict::Incomplete(Limit::Energy(ENERGY)));
         }
