@@ -538,8 +538,6 @@ pub(crate) struct Progress {
     pub(crate) traces: Option<BTreeSet<u64>>,
 }
 
-/// Every failure kind, to read one back by name.
-
 fn strategy_name(kind: StrategyKind) -> &'static str {
     match kind {
         StrategyKind::Dpor => "dpor",
