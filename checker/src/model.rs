@@ -124,6 +124,9 @@ pub struct Builder {
     /// may spend on its timelines before drawing on the pool that
     /// unproductive marks give back to; 0 (the default): off.
     pub split_allowance: u64,
+    /// The progress line of long runs on stderr (also `CHECKER_PROGRESS`):
+    /// `None` (the default) shows it when logging to a terminal.
+    pub progress: Option<bool>,
 }
 
 impl Default for Builder {
@@ -163,6 +166,7 @@ impl Builder {
             jobs: c.jobs,
             timeline_timeout: c.timeline_timeout,
             split_allowance: c.split_allowance,
+            progress: c.progress,
         }
     }
 
@@ -243,6 +247,7 @@ impl Builder {
             jobs: self.jobs,
             timeline_timeout: self.timeline_timeout,
             split_allowance: self.split_allowance,
+            progress: self.progress,
         }
     }
 

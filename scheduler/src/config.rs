@@ -127,6 +127,9 @@ pub struct Config {
     /// found nothing new give their unused units back to. 0: off (every
     /// split draws on the energy alone).
     pub split_allowance: u64,
+    /// The progress line of long runs: `Some(true)` always, `Some(false)`
+    /// never, `None` when logging (`CHECKER_LOG`) to a terminal.
+    pub progress: Option<bool>,
 }
 
 /// The default of [`Config::split_children`].
@@ -181,6 +184,7 @@ impl Default for Config {
             jobs: 1,
             timeline_timeout: Duration::from_secs(DEFAULT_TIMELINE_TIMEOUT),
             split_allowance: 0,
+            progress: None,
         }
     }
 }
@@ -229,6 +233,7 @@ pub const ENV_VARS: &[(&str, Option<&str>, &str)] = &[
     ("CHECKER_JOBS", None, "a whole number of at least 1"),
     ("CHECKER_TIMELINE_TIMEOUT", None, "a whole number of seconds, at least 1"),
     ("CHECKER_SPLIT_ALLOWANCE", None, "a whole number (units per mark; 0: off)"),
+    ("CHECKER_PROGRESS", None, "one of 0, 1, true, false, on, off"),
     (
         "CHECKER_CHECKPOINT_INTERVAL",
         Some("LOOM_CHECKPOINT_INTERVAL"),
@@ -367,6 +372,13 @@ impl Config {
         }
         if let Some(n) = positive("CHECKER_JOBS")? {
             self.jobs = small(n, "CHECKER_JOBS")?;
+        }
+        if let Some((var, v)) = get("CHECKER_PROGRESS") {
+            self.progress = Some(match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "on" | "yes" => true,
+                "0" | "false" | "off" | "no" => false,
+                _ => return Err(bad(var, &v, "CHECKER_PROGRESS")),
+            });
         }
         if let Some((var, v)) = get("CHECKER_SPLIT_ALLOWANCE") {
             self.split_allowance =

@@ -399,7 +399,21 @@ fn explore(
     // that does not fit means the checkpoint is another model's.
     let mut first_resumed = resumed.is_some() && before > 0;
     let mut failure = None;
+    let mut progress_line = crate::progress::Progress::new(
+        config.progress,
+        config.log >= LogLevel::Summary && config.replay.is_none(),
+    );
     let verdict = loop {
+        if let Some(line) = &mut progress_line {
+            let shared = engine.multiverse.as_ref().map(|m| &m.shared);
+            line.tick(|| crate::progress::Snapshot {
+                executions: progress.executions,
+                timelines: shared.map_or(0, |s| s.timelines()),
+                edges: None,
+                energy_left: energy.as_ref().map(Energy::left),
+                bugs: shared.map_or(0, |s| s.bugs()),
+            });
+        }
         if let Some(n) = config.max_permutations
             && progress.executions - before >= n as u64
         {
@@ -497,6 +511,9 @@ fn explore(
         first_resumed = false;
     };
     engine.abandon_all();
+    if let Some(line) = &mut progress_line {
+        line.finish();
+    }
     // A bug some forked timeline found: reproduced here from its recipe.
     if verdict == Verdict::Failed && failure.is_none() {
         let execution = progress.executions;

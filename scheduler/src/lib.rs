@@ -40,6 +40,7 @@ pub mod ids;
 pub mod multiverse;
 pub mod op;
 pub mod path;
+pub mod progress;
 pub mod report;
 pub mod rng;
 pub mod rt;
