@@ -124,6 +124,16 @@ pub struct Builder {
     /// may spend on its timelines before drawing on the pool that
     /// unproductive marks give back to; 0 (the default): off.
     pub split_allowance: u64,
+    /// Reads-from coverage (`CHECKER_COVERAGE`): compute every execution's
+    /// reads-from edges and count the distinct ones (`Outcome::rf_edges`,
+    /// printed in the summary). `None` means on for random and PCT, off for
+    /// DPOR and DFS (it costs a pass over each execution).
+    pub coverage: Option<bool>,
+    /// A new reads-from edge is a discovery for the fork loop, so a
+    /// timeline that reaches new coverage splits (`CHECKER_SPLIT_ON_EDGES`,
+    /// off by default). Needs splitting ([`Builder::split`]); turns
+    /// coverage on.
+    pub split_on_new_edges: bool,
 }
 
 impl Default for Builder {
@@ -163,6 +173,8 @@ impl Builder {
             jobs: c.jobs,
             timeline_timeout: c.timeline_timeout,
             split_allowance: c.split_allowance,
+            coverage: c.coverage,
+            split_on_new_edges: c.split_on_new_edges,
         }
     }
 
@@ -199,6 +211,18 @@ impl Builder {
     /// Sets [`Builder::split`]: split timelines at discoveries, or not.
     pub fn split(&mut self, on: bool) -> &mut Self {
         self.split = Some(on);
+        self
+    }
+
+    /// Sets [`Builder::coverage`]: compute reads-from coverage, or not.
+    pub fn coverage(&mut self, on: bool) -> &mut Self {
+        self.coverage = Some(on);
+        self
+    }
+
+    /// Sets [`Builder::split_on_new_edges`].
+    pub fn split_on_new_edges(&mut self, on: bool) -> &mut Self {
+        self.split_on_new_edges = on;
         self
     }
 
@@ -243,6 +267,8 @@ impl Builder {
             jobs: self.jobs,
             timeline_timeout: self.timeline_timeout,
             split_allowance: self.split_allowance,
+            coverage: self.coverage,
+            split_on_new_edges: self.split_on_new_edges,
         }
     }
 
