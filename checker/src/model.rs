@@ -127,6 +127,16 @@ pub struct Builder {
     /// The progress line of long runs on stderr (also `CHECKER_PROGRESS`):
     /// `None` (the default) shows it when logging to a terminal.
     pub progress: Option<bool>,
+    /// Reads-from coverage (`CHECKER_COVERAGE`): compute every execution's
+    /// reads-from edges and count the distinct ones (`Outcome::rf_edges`,
+    /// printed in the summary). `None` means on for random and PCT, off for
+    /// DPOR and DFS (it costs a pass over each execution).
+    pub coverage: Option<bool>,
+    /// A new reads-from edge is a discovery for the fork loop, so a
+    /// timeline that reaches new coverage splits (`CHECKER_SPLIT_ON_EDGES`,
+    /// off by default). Needs splitting ([`Builder::split`]); turns
+    /// coverage on.
+    pub split_on_new_edges: bool,
 }
 
 impl Default for Builder {
@@ -167,6 +177,8 @@ impl Builder {
             timeline_timeout: c.timeline_timeout,
             split_allowance: c.split_allowance,
             progress: c.progress,
+            coverage: c.coverage,
+            split_on_new_edges: c.split_on_new_edges,
         }
     }
 
@@ -203,6 +215,18 @@ impl Builder {
     /// Sets [`Builder::split`]: split timelines at discoveries, or not.
     pub fn split(&mut self, on: bool) -> &mut Self {
         self.split = Some(on);
+        self
+    }
+
+    /// Sets [`Builder::coverage`]: compute reads-from coverage, or not.
+    pub fn coverage(&mut self, on: bool) -> &mut Self {
+        self.coverage = Some(on);
+        self
+    }
+
+    /// Sets [`Builder::split_on_new_edges`].
+    pub fn split_on_new_edges(&mut self, on: bool) -> &mut Self {
+        self.split_on_new_edges = on;
         self
     }
 
@@ -248,6 +272,8 @@ impl Builder {
             timeline_timeout: self.timeline_timeout,
             split_allowance: self.split_allowance,
             progress: self.progress,
+            coverage: self.coverage,
+            split_on_new_edges: self.split_on_new_edges,
         }
     }
 

@@ -299,6 +299,10 @@ pub enum DiscoveryKind {
     Combination(Vec<i64>),
     /// A `sometimes_each` mark's combination got a better quality.
     Quality(Vec<i64>, Vec<i64>),
+    /// The step made this many reads-from edges no execution had made
+    /// (`Config::split_on_new_edges`; the mark is
+    /// [`crate::coverage::EDGE_MARK`]).
+    NewEdges(u64),
 }
 
 impl fmt::Display for DiscoveryKind {
@@ -309,6 +313,7 @@ impl fmt::Display for DiscoveryKind {
             DiscoveryKind::Frontier(n) => write!(f, "{n} condition(s) held together"),
             DiscoveryKind::Combination(k) => write!(f, "new key combination {k:?}"),
             DiscoveryKind::Quality(k, q) => write!(f, "better quality {q:?} for keys {k:?}"),
+            DiscoveryKind::NewEdges(n) => write!(f, "{n} new reads-from edge(s)"),
         }
     }
 }

@@ -130,6 +130,15 @@ pub struct Config {
     /// The progress line of long runs: `Some(true)` always, `Some(false)`
     /// never, `None` when logging (`CHECKER_LOG`) to a terminal.
     pub progress: Option<bool>,
+    /// Compute every execution's reads-from edges ([`crate::coverage`])
+    /// and count the distinct ones (`Outcome::rf_edges`): `None` means on
+    /// for the sampling strategies (random, PCT), off for DPOR and DFS (it
+    /// costs a pass over every execution's trace).
+    pub coverage: Option<bool>,
+    /// A new reads-from edge is a discovery for the fork loop: the
+    /// timeline that reaches new coverage splits. Needs splitting
+    /// ([`Config::split`]) and turns coverage on.
+    pub split_on_new_edges: bool,
 }
 
 /// The default of [`Config::split_children`].
@@ -185,6 +194,8 @@ impl Default for Config {
             timeline_timeout: Duration::from_secs(DEFAULT_TIMELINE_TIMEOUT),
             split_allowance: 0,
             progress: None,
+            coverage: None,
+            split_on_new_edges: false,
         }
     }
 }
@@ -234,6 +245,8 @@ pub const ENV_VARS: &[(&str, Option<&str>, &str)] = &[
     ("CHECKER_TIMELINE_TIMEOUT", None, "a whole number of seconds, at least 1"),
     ("CHECKER_SPLIT_ALLOWANCE", None, "a whole number (units per mark; 0: off)"),
     ("CHECKER_PROGRESS", None, "one of 0, 1, true, false, on, off"),
+    ("CHECKER_COVERAGE", None, "one of 0, 1, true, false, on, off"),
+    ("CHECKER_SPLIT_ON_EDGES", None, "one of 0, 1, true, false, on, off"),
     (
         "CHECKER_CHECKPOINT_INTERVAL",
         Some("LOOM_CHECKPOINT_INTERVAL"),
@@ -252,6 +265,15 @@ impl Config {
             && match self.split {
                 Some(on) => on,
                 None => self.strategy.samples(),
+            }
+    }
+
+    /// Does this run compute reads-from coverage? Never when replaying.
+    pub fn covers(&self) -> bool {
+        self.replay.is_none()
+            && match self.coverage {
+                Some(on) => on,
+                None => self.split_on_new_edges || self.strategy.samples(),
             }
     }
 
@@ -360,6 +382,22 @@ impl Config {
                 "0" | "false" | "off" | "no" => false,
                 _ => return Err(bad(var, &v, "CHECKER_SPLIT")),
             });
+        }
+        let switch = |canonical: &'static str| -> Result<Option<bool>, ConfigError> {
+            match get(canonical) {
+                None => Ok(None),
+                Some((var, v)) => match v.trim().to_ascii_lowercase().as_str() {
+                    "1" | "true" | "on" | "yes" => Ok(Some(true)),
+                    "0" | "false" | "off" | "no" => Ok(Some(false)),
+                    _ => Err(bad(var, &v, canonical)),
+                },
+            }
+        };
+        if let Some(on) = switch("CHECKER_COVERAGE")? {
+            self.coverage = Some(on);
+        }
+        if let Some(on) = switch("CHECKER_SPLIT_ON_EDGES")? {
+            self.split_on_new_edges = on;
         }
         let small = |n: usize, var: &'static str| {
             u32::try_from(n).map_err(|_| bad(var, &n.to_string(), var))
@@ -549,6 +587,28 @@ mod tests {
             let lookup = move |name: &str| (name == variable).then(|| value.to_string());
             let text = c.apply_env_from(lookup).unwrap_err().to_string();
             assert!(text.contains(variable), "{text}");
+        }
+    }
+
+    #[test]
+    fn coverage_variables_parse() {
+        let mut c = Config::default();
+        assert!(!c.covers(), "DPOR computes no coverage by default");
+        c.strategy = StrategyKind::Pct;
+        assert!(c.covers(), "PCT does");
+        c.apply_env_from(env(&[("CHECKER_COVERAGE", "off")])).unwrap();
+        assert!(!c.covers());
+        c.strategy = StrategyKind::Dpor;
+        c.coverage = None;
+        c.apply_env_from(env(&[("CHECKER_SPLIT_ON_EDGES", "1")])).unwrap();
+        assert!(c.split_on_new_edges && c.covers(), "splitting on edges needs coverage");
+        c.apply_env_from(env(&[("CHECKER_COVERAGE", "1"), ("CHECKER_SPLIT_ON_EDGES", "no")]))
+            .unwrap();
+        assert!(!c.split_on_new_edges && c.covers());
+        for variable in ["CHECKER_COVERAGE", "CHECKER_SPLIT_ON_EDGES"] {
+            let lookup = move |name: &str| (name == variable).then(|| "2".to_string());
+            let text = c.apply_env_from(lookup).unwrap_err().to_string();
+            assert!(text.contains(variable) && text.contains("one of 0, 1"), "{text}");
         }
     }
 

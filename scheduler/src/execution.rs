@@ -166,7 +166,9 @@ pub struct Execution {
     pub(crate) trace: Vec<Event>,
     /// Index in `trace` of every step, in order.
     pub(crate) steps: Vec<usize>,
-    pub(crate) spawn_request: Option<SpawnRequest>,
+    /// The closure of each thread's pending spawn, by thread id (threads
+    /// may have spawns pending at once).
+    pub(crate) spawn_requests: Vec<Option<SpawnRequest>>,
     /// The thread whose step the engine is running, or that runs now.
     pub(crate) current: ThreadId,
     /// The execution failed: operations no longer switch threads and never
@@ -219,7 +221,7 @@ impl Execution {
             objects: ObjectTable::default(),
             trace: Vec::new(),
             steps: Vec::new(),
-            spawn_request: None,
+            spawn_requests: Vec::new(),
             current: ThreadId::MAIN,
             teardown: false,
             failure: None,
@@ -239,6 +241,20 @@ impl Execution {
         }
     }
 
+    /// Leaves `thread`'s spawn request for its `Op::Spawn` to take.
+    pub(crate) fn request_spawn(&mut self, thread: ThreadId, request: SpawnRequest) {
+        let i = thread.index();
+        if self.spawn_requests.len() <= i {
+            self.spawn_requests.resize_with(i + 1, || None);
+        }
+        self.spawn_requests[i] = Some(request);
+    }
+
+    /// Takes `thread`'s spawn request.
+    pub(crate) fn take_spawn_request(&mut self, thread: ThreadId) -> Option<SpawnRequest> {
+        self.spawn_requests.get_mut(thread.index()).and_then(Option::take)
+    }
+
     /// Forgets the previous execution, keeping allocations.
     pub(crate) fn reset(&mut self, generation: u64) {
         self.generation = generation;
@@ -247,7 +263,7 @@ impl Execution {
         self.objects.clear();
         self.trace.clear();
         self.steps.clear();
-        self.spawn_request = None;
+        self.spawn_requests.clear();
         self.current = ThreadId::MAIN;
         self.teardown = false;
         self.failure = None;
@@ -746,7 +762,8 @@ impl Execution {
                 Effect::Block
             }
             Op::Spawn => {
-                let request = self.spawn_request.as_ref().expect("a spawn request");
+                let request = self.spawn_requests.get(thread.index()).and_then(Option::as_ref);
+                let request = request.expect("a spawn request");
                 let child = ThreadId(self.threads.len() as u32);
                 self.threads.push(ThreadRecord::new(request.name.clone()));
                 Effect::Spawn(child)

@@ -18,6 +18,7 @@ use smallvec::SmallVec;
 use crate::assertions::{AssertionSummary, Discovery, DiscoveryRecord, MAX_RECORDED_DISCOVERIES};
 use crate::config::{Config, ConfigError, DEFAULT_SAMPLING_ENERGY, LogLevel, StrategyKind};
 use crate::coroutine::{Exit, ModelThread, Resumed, StackPool, Suspend};
+use crate::coverage::{EdgeMap, LocalEdges, RfCoverage};
 use crate::energy::Energy;
 use crate::execution::{Effect, Execution};
 use crate::ids::ThreadId;
@@ -94,6 +95,14 @@ pub struct Outcome {
     pub random_values: u64,
     /// The assertion marks of the run and its discoveries.
     pub assertions: AssertionSummary,
+    /// Distinct reads-from edges the run's executions made, every process
+    /// of a split run included (0 when coverage is off: see
+    /// `Config::coverage`). A split run counts bits of the shared map, so
+    /// two edges that share a bit count once.
+    pub rf_edges: u64,
+    /// The edges themselves (their hashes, sorted), when coverage is on
+    /// and the run did not split (the shared map keeps only bits).
+    pub rf_edge_hashes: Option<Vec<u64>>,
     /// The run requires every discovery assertion satisfied
     /// (`Config::require_satisfied`) and some were not: see
     /// [`Outcome::unsatisfied_failure`].
@@ -207,9 +216,13 @@ impl Outcome {
             0 => String::new(),
             n => format!(" and {n} forked timeline(s)"),
         };
+        let edges = match self.rf_edges {
+            0 => String::new(),
+            n => format!(", {n} reads-from edge(s)"),
+        };
         format!(
-            "checker: {what}{sampled}; {} execution(s){redundant}{timelines}{resumed}{seed}, \
-             longest {} steps, {:.3} s",
+            "checker: {what}{sampled}; {} execution(s){redundant}{timelines}{resumed}{seed}\
+             {edges}, longest {} steps, {:.3} s",
             self.executions,
             self.max_steps,
             self.elapsed.as_secs_f64()
@@ -393,6 +406,30 @@ fn explore(
         }
         (_, energy) => energy,
     };
+    if config.split_on_new_edges && config.replay.is_none() {
+        if config.coverage == Some(false) {
+            return Err(UsageError::Unsupported(
+                "splitting on new reads-from edges (CHECKER_SPLIT_ON_EDGES) needs coverage, \
+                 which CHECKER_COVERAGE=0 (or Builder::coverage(false)) turns off"
+                    .to_string(),
+            ));
+        }
+        if !config.splits() {
+            return Err(UsageError::Unsupported(
+                "splitting on new reads-from edges (CHECKER_SPLIT_ON_EDGES) needs the run to \
+                 split timelines: turn on CHECKER_SPLIT (or Builder::split), which DPOR and \
+                 DFS do only with an energy budget"
+                    .to_string(),
+            ));
+        }
+    }
+    if config.covers() {
+        let map: Box<dyn EdgeMap> = match &engine.multiverse {
+            Some(m) => Box::new(m.shared.clone()),
+            None => Box::new(LocalEdges::default()),
+        };
+        engine.coverage = Some(RfCoverage::new(map, config.split_on_new_edges));
+    }
     rt::install(execution);
     let before = progress.executions;
     // The first execution of a resumed run follows the saved decisions: one
@@ -406,10 +443,11 @@ fn explore(
     let verdict = loop {
         if let Some(line) = &mut progress_line {
             let shared = engine.multiverse.as_ref().map(|m| &m.shared);
+            let edges = engine.coverage.as_ref().map(|c| c.map.count());
             line.tick(|| crate::progress::Snapshot {
                 executions: progress.executions,
                 timelines: shared.map_or(0, |s| s.timelines()),
-                edges: None,
+                edges,
                 energy_left: energy.as_ref().map(Energy::left),
                 bugs: shared.map_or(0, |s| s.bugs()),
             });
@@ -446,6 +484,9 @@ fn explore(
         let executions = progress.executions;
         engine.execution = executions;
         let ended = engine.run_execution(&mut *strategy, &body);
+        if let Some(c) = &mut engine.coverage {
+            rt::with(|ex| c.feed(ex));
+        }
         progress.longest = progress.longest.max(engine.steps);
         let ended = match ended {
             Ok(Ended::Passed) => rt::with(|ex| strategy.end_execution(ex)).map(|()| Ended::Passed),
@@ -555,6 +596,9 @@ fn explore(
     (outcome.seed, outcome.random_values) = (config.seed, random_values);
     outcome.timelines = timelines;
     outcome.assertions = assertions;
+    if let Some(c) = &engine.coverage {
+        (outcome.rf_edges, outcome.rf_edge_hashes) = (c.map.count(), c.map.edges());
+    }
     // A replay runs one execution: what it does not reach says nothing.
     // A resumed run saw only its own executions.
     let listed = config.replay.is_none() && outcome.verdict != Verdict::Failed;
@@ -608,6 +652,8 @@ fn finish(
         timelines: 0,
         assertions: AssertionSummary::default(),
         require_satisfied: false,
+        rf_edges: 0,
+        rf_edge_hashes: None,
     }
 }
 
@@ -693,6 +739,8 @@ struct Engine<'p> {
     /// In a process following a timeline that killed its own (see
     /// `timeline_failure`): the events and objects sent to the parent.
     streaming: Option<(usize, usize)>,
+    /// Reads-from coverage, when on.
+    coverage: Option<RfCoverage>,
 }
 
 impl<'p> Engine<'p> {
@@ -716,6 +764,7 @@ impl<'p> Engine<'p> {
             multiverse: None,
             caller: None,
             streaming: None,
+            coverage: None,
         }
     }
 
@@ -737,6 +786,9 @@ impl<'p> Engine<'p> {
         });
         if let Some(m) = &mut self.multiverse {
             m.begin_execution();
+        }
+        if let Some(c) = &mut self.coverage {
+            c.tracker.reset();
         }
         self.start_thread(ThreadId::MAIN, main);
         self.last = Some(ThreadId::MAIN);
@@ -805,11 +857,13 @@ impl<'p> Engine<'p> {
             self.steps += 1;
             self.last = Some(chosen);
             self.stream();
+            self.on_step_edges();
             match effect {
                 Effect::Resume(reply) => self.resume(chosen, reply),
                 Effect::Block => {}
                 Effect::Spawn(child) => {
-                    let request = rt::with(|ex| ex.spawn_request.take()).expect("a spawn request");
+                    let request =
+                        rt::with(|ex| ex.take_spawn_request(chosen)).expect("a spawn request");
                     if child.index() >= self.max_threads {
                         let max = self.max_threads;
                         rt::with(|ex| {
@@ -917,6 +971,34 @@ impl<'p> Engine<'p> {
         }
     }
 
+    /// With `split_on_new_edges`: the reads-from edges of the step that
+    /// just ran; new ones are a discovery for the fork loop, which splits
+    /// at the top of the next turn (as after an assertion's discovery).
+    fn on_step_edges(&mut self) {
+        let Some(c) = &mut self.coverage else { return };
+        if !c.split_on_new_edges {
+            return;
+        }
+        let new = rt::with(|ex| c.feed(ex));
+        if new == 0 {
+            return;
+        }
+        let discovery = Discovery {
+            mark: crate::coverage::EDGE_MARK,
+            kind: crate::assertions::DiscoveryKind::NewEdges(new),
+            decision: self.decisions.len(),
+        };
+        if self.log >= LogLevel::Trace {
+            eprintln!(
+                "checker: discovery in execution {} before decision {}: {}",
+                self.execution, discovery.decision, discovery.kind
+            );
+        }
+        if let Some(m) = &mut self.multiverse {
+            m.discovered(&discovery);
+        }
+    }
+
     /// Splits the running execution at `discovery`: forks the timelines
     /// that run its rest with fresh seeds, waits for them, and goes on.
     fn split(&mut self, discovery: crate::assertions::Discovery) {
@@ -958,6 +1040,10 @@ impl<'p> Engine<'p> {
         self.log = LogLevel::Quiet;
         let mut walk = RandomWalk::timeline(timeline.seed);
         let ended = self.drive(&mut walk);
+        // The timeline's edges go into the shared map, as the root's do.
+        if let Some(c) = &mut self.coverage {
+            rt::with(|ex| c.feed(ex));
+        }
         let m = self.multiverse.as_ref().expect("a timeline has the multiverse");
         let report = match ended {
             Ok(Ended::Passed) => return mv::Exit::Pass,

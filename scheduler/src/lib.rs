@@ -32,6 +32,7 @@ mod timelines;
 
 pub mod assertions;
 pub mod config;
+pub mod coverage;
 pub mod dependence;
 pub mod energy;
 pub mod explore;

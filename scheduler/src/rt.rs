@@ -208,7 +208,7 @@ pub fn spawn(
     body: Box<dyn FnOnce() -> Box<dyn Any>>,
     location: SourceLocation,
 ) -> ThreadId {
-    with(|ex| ex.spawn_request = Some(SpawnRequest { name, body }));
+    with(|ex| ex.request_spawn(ex.current, SpawnRequest { name, body }));
     match perform(Op::Spawn, location) {
         Reply::Spawned(id) => id,
         other => unreachable!("internal error in checker: spawn replied {other:?}"),

@@ -6,6 +6,7 @@ mod atomics;
 mod bugs;
 mod cells;
 mod checkpoint;
+mod coverage;
 mod dpor;
 mod explore;
 mod leaks;

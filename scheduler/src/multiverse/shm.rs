@@ -59,6 +59,8 @@ pub struct Region {
     timelines: AtomicU64,
     bugs: AtomicU64,
     coverage_new: AtomicU64,
+    /// Reads-from edges whose coverage bit was new ([`Shared::cover_edge`]).
+    edges_new: AtomicU64,
     /// Adaptive mode: units each mark may spend of its own (0: off).
     allowance: AtomicU64,
     /// Adaptive mode: units given back by unproductive marks.
@@ -336,6 +338,22 @@ impl Shared {
             r.coverage_new.fetch_add(1, Ordering::AcqRel);
         }
         new
+    }
+
+    /// Sets the coverage bit of a reads-from edge ([`Shared::cover`]) and
+    /// counts it among the edges if it is new.
+    pub fn cover_edge(&self, edge: u64) -> bool {
+        let new = self.cover(edge);
+        if new {
+            self.region().edges_new.fetch_add(1, Ordering::AcqRel);
+        }
+        new
+    }
+
+    /// Reads-from edges covered so far by the whole tree (distinct bits:
+    /// two edges that share a bit count once).
+    pub fn edge_count(&self) -> u64 {
+        self.region().edges_new.load(Ordering::Acquire)
     }
 
     /// Coverage bits set so far by the whole tree (a batch of children that
@@ -822,6 +840,8 @@ mod tests {
         let s = Shared::new(0, 1).unwrap();
         assert!(s.cover(7) && !s.cover(7) && s.cover(7 + COVERAGE_BITS as u64 + 1));
         assert_eq!(s.coverage_count(), 2);
+        assert!(!s.cover_edge(7) && s.cover_edge(9) && !s.cover_edge(9));
+        assert_eq!((s.coverage_count(), s.edge_count()), (3, 1));
         assert!(s.bug().is_none());
         let long = format!("a{}", "é".repeat(REPORT_BYTES)); // cut mid-character
         let first =
