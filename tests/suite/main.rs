@@ -14,6 +14,7 @@ mod loom_api;
 mod memory;
 mod multiverse;
 mod optimal;
+mod pos;
 mod primitives;
 mod random;
 mod rc11;
