@@ -84,7 +84,7 @@ pub struct Builder {
     /// `LOOM_CHECKPOINT_INTERVAL`).
     pub checkpoint_interval: usize,
     /// The seed of every pseudo-random decision (`CHECKER_SEED`): the
-    /// random and PCT strategies' executions, and the `checker::rand`
+    /// random, PCT and POS strategies' executions, and the `checker::rand`
     /// values DPOR and DFS sample. Fixed by default, so runs reproduce; the
     /// summary prints it.
     pub seed: u64,
@@ -93,7 +93,7 @@ pub struct Builder {
     pub pct_depth: usize,
     /// The energy budget (`CHECKER_ENERGY`): every execution costs one
     /// unit, and a run that spends it all ends incomplete. `None`:
-    /// unlimited for DPOR and DFS, 1000 for random and PCT (unless
+    /// unlimited for DPOR and DFS, 1000 for random, PCT and POS (unless
     /// `max_permutations` is set).
     pub energy: Option<u64>,
     /// Record the source location of operations (loom's field). checker
@@ -107,7 +107,7 @@ pub struct Builder {
     /// `Outcome::assertions`.
     pub fail_on_unsatisfied: bool,
     /// Split timelines at discoveries (the multiverse, also
-    /// `CHECKER_SPLIT`): `None` means on for random and PCT, off for DPOR
+    /// `CHECKER_SPLIT`): `None` means on for random, PCT and POS, off for DPOR
     /// and DFS (which split only with an energy budget).
     pub split: Option<bool>,
     /// Children forked at each split (`CHECKER_SPLIT_CHILDREN`, default 4).

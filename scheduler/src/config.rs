@@ -38,12 +38,16 @@ pub enum StrategyKind {
     /// random thread priorities with `pct_depth - 1` change points.
     /// Samples; never verifies.
     Pct,
+    /// Partial order sampling (Yuan, Yang, Gu, CAV 2018): a random
+    /// priority per step, re-drawn for the steps that race with the one
+    /// that ran. Samples; never verifies.
+    Pos,
 }
 
 impl StrategyKind {
     /// Does it sample executions (and so never claim to verify)?
     pub fn samples(self) -> bool {
-        matches!(self, StrategyKind::Random | StrategyKind::Pct)
+        matches!(self, StrategyKind::Random | StrategyKind::Pct | StrategyKind::Pos)
     }
 }
 
@@ -89,8 +93,8 @@ pub struct Config {
     /// Save a checkpoint every this many executions (and when the run
     /// ends).
     pub checkpoint_interval: usize,
-    /// The seed of every pseudo-random decision of the run: the random and
-    /// PCT strategies' streams, and the `checker::rand` values systematic
+    /// The seed of every pseudo-random decision of the run: the random,
+    /// PCT and POS strategies' streams, and the `checker::rand` values systematic
     /// strategies sample. The same seed gives the same executions.
     pub seed: u64,
     /// PCT's bug depth `d`: `d - 1` priority change points per execution.
@@ -108,7 +112,7 @@ pub struct Config {
     /// reached; otherwise the run fails with their list.
     pub require_satisfied: bool,
     /// Split timelines at discoveries (the multiverse): `None` means on for
-    /// the sampling strategies (random, PCT), off for DPOR and DFS; DPOR
+    /// the sampling strategies (random, PCT, POS), off for DPOR and DFS; DPOR
     /// and DFS split only with an energy budget.
     pub split: Option<bool>,
     /// Children forked at each split.
@@ -231,7 +235,7 @@ pub const ENV_VARS: &[(&str, Option<&str>, &str)] = &[
     ("CHECKER_MAX_DURATION", Some("LOOM_MAX_DURATION"), "a whole number of seconds"),
     ("CHECKER_REPLAY", None, "a decision path printed by a failure report"),
     ("CHECKER_LOG", Some("LOOM_LOG"), "one of 0, 1, summary, trace"),
-    ("CHECKER_STRATEGY", None, "one of dpor, dfs, random, pct"),
+    ("CHECKER_STRATEGY", None, "one of dpor, dfs, random, pct, pos"),
     ("CHECKER_SEED", None, "a whole number below 2^64, decimal or 0x-hexadecimal"),
     ("CHECKER_PCT_DEPTH", None, "a whole number of at least 1"),
     ("CHECKER_ENERGY", None, "a whole number of at least 1 (executions)"),
@@ -350,6 +354,7 @@ impl Config {
                 "dfs" => StrategyKind::Dfs,
                 "random" => StrategyKind::Random,
                 "pct" => StrategyKind::Pct,
+                "pos" => StrategyKind::Pos,
                 _ => return Err(bad(var, &v, "CHECKER_STRATEGY")),
             };
         }
@@ -546,7 +551,7 @@ mod tests {
         assert_eq!((c.strategy, c.seed), (StrategyKind::Random, u64::MAX));
         type Case = (&'static [(&'static str, &'static str)], &'static str, &'static str);
         let cases: [Case; 5] = [
-            (&[("CHECKER_STRATEGY", "bfs")], "CHECKER_STRATEGY", "dpor, dfs, random, pct"),
+            (&[("CHECKER_STRATEGY", "bfs")], "CHECKER_STRATEGY", "dpor, dfs, random, pct, pos"),
             (&[("CHECKER_SEED", "0xZZ")], "CHECKER_SEED", "0x-hexadecimal"),
             (&[("CHECKER_SEED", "-1")], "CHECKER_SEED", "below 2^64"),
             (&[("CHECKER_PCT_DEPTH", "0")], "CHECKER_PCT_DEPTH", "at least 1"),

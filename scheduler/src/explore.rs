@@ -32,6 +32,7 @@ use crate::strategy::checkpoint::{self, Progress, Status};
 use crate::strategy::dfs::Dfs;
 use crate::strategy::dpor::Dpor;
 use crate::strategy::pct::Pct;
+use crate::strategy::pos::Pos;
 use crate::strategy::random::RandomWalk;
 use crate::strategy::{Coverage, SchedulePoint, Strategy, StrategyError, StrategyErrorKind};
 use crate::timelines::Multiverse;
@@ -164,7 +165,7 @@ impl Outcome {
                     Limit::MaxDuration(d) => format!("stopped by max_duration ({} s)", d.as_secs()),
                     Limit::Energy(n) => format!("energy spent ({n} units)"),
                 };
-                let sampling = if matches!(self.strategy, "random" | "pct") {
+                let sampling = if matches!(self.strategy, "random" | "pct" | "pos") {
                     format!(" ({} samples executions and never verifies)", self.strategy)
                 } else {
                     String::new()
@@ -207,7 +208,7 @@ impl Outcome {
             }
             _ => String::new(),
         };
-        let seed = if matches!(self.strategy, "random" | "pct") || self.random_values > 0 {
+        let seed = if matches!(self.strategy, "random" | "pct" | "pos") || self.random_values > 0 {
             format!(", seed {:#x}", self.seed)
         } else {
             String::new()
@@ -323,6 +324,7 @@ fn explore(
             StrategyKind::Dfs => Box::new(Dfs::new(config.preemption_bound)),
             StrategyKind::Random => Box::new(RandomWalk::new(config.seed)),
             StrategyKind::Pct => Box::new(Pct::new(config.seed, config.pct_depth)),
+            StrategyKind::Pos => Box::new(Pos::new(config.seed)),
         },
     };
     if config.replay.is_none()

@@ -15,6 +15,7 @@ mod loom_api;
 mod memory;
 mod multiverse;
 mod optimal;
+mod pos;
 mod primitives;
 mod random;
 mod rc11;

@@ -545,6 +545,7 @@ fn strategy_name(kind: StrategyKind) -> &'static str {
         // Never saved: explore refuses checkpoints for sampling strategies.
         StrategyKind::Random => "random",
         StrategyKind::Pct => "pct",
+        StrategyKind::Pos => "pos",
     }
 }
 

@@ -16,11 +16,14 @@
 //! - [`random`]: a uniform random walk over every decision (samples).
 //! - [`pct`]: probabilistic concurrency testing, random priorities with
 //!   change points (samples).
+//! - [`pos`]: partial order sampling, random priorities per step, re-drawn
+//!   for the steps that race with the one that ran (samples).
 
 pub mod checkpoint;
 pub mod dfs;
 pub mod dpor;
 pub mod pct;
+pub mod pos;
 pub mod random;
 pub mod replay;
 
