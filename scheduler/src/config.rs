@@ -42,12 +42,19 @@ pub enum StrategyKind {
     /// priority per step, re-drawn for the steps that race with the one
     /// that ran. Samples; never verifies.
     Pos,
+    /// Reads-from fuzzing (Wolff et al., ASPLOS 2024): POS steered by
+    /// reads-from constraints, mutated from the schedules that reached new
+    /// reads-from edges. Samples; never verifies.
+    Rff,
 }
 
 impl StrategyKind {
     /// Does it sample executions (and so never claim to verify)?
     pub fn samples(self) -> bool {
-        matches!(self, StrategyKind::Random | StrategyKind::Pct | StrategyKind::Pos)
+        matches!(
+            self,
+            StrategyKind::Random | StrategyKind::Pct | StrategyKind::Pos | StrategyKind::Rff
+        )
     }
 }
 
@@ -235,7 +242,7 @@ pub const ENV_VARS: &[(&str, Option<&str>, &str)] = &[
     ("CHECKER_MAX_DURATION", Some("LOOM_MAX_DURATION"), "a whole number of seconds"),
     ("CHECKER_REPLAY", None, "a decision path printed by a failure report"),
     ("CHECKER_LOG", Some("LOOM_LOG"), "one of 0, 1, summary, trace"),
-    ("CHECKER_STRATEGY", None, "one of dpor, dfs, random, pct, pos"),
+    ("CHECKER_STRATEGY", None, "one of dpor, dfs, random, pct, pos, rff"),
     ("CHECKER_SEED", None, "a whole number below 2^64, decimal or 0x-hexadecimal"),
     ("CHECKER_PCT_DEPTH", None, "a whole number of at least 1"),
     ("CHECKER_ENERGY", None, "a whole number of at least 1 (executions)"),
@@ -355,6 +362,7 @@ impl Config {
                 "random" => StrategyKind::Random,
                 "pct" => StrategyKind::Pct,
                 "pos" => StrategyKind::Pos,
+                "rff" => StrategyKind::Rff,
                 _ => return Err(bad(var, &v, "CHECKER_STRATEGY")),
             };
         }
@@ -551,7 +559,11 @@ mod tests {
         assert_eq!((c.strategy, c.seed), (StrategyKind::Random, u64::MAX));
         type Case = (&'static [(&'static str, &'static str)], &'static str, &'static str);
         let cases: [Case; 5] = [
-            (&[("CHECKER_STRATEGY", "bfs")], "CHECKER_STRATEGY", "dpor, dfs, random, pct, pos"),
+            (
+                &[("CHECKER_STRATEGY", "bfs")],
+                "CHECKER_STRATEGY",
+                "dpor, dfs, random, pct, pos, rff",
+            ),
             (&[("CHECKER_SEED", "0xZZ")], "CHECKER_SEED", "0x-hexadecimal"),
             (&[("CHECKER_SEED", "-1")], "CHECKER_SEED", "below 2^64"),
             (&[("CHECKER_PCT_DEPTH", "0")], "CHECKER_PCT_DEPTH", "at least 1"),

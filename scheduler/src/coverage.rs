@@ -151,6 +151,15 @@ pub fn edge_hash(write: u64, read: u64) -> u64 {
     combine(combine(EDGE, write), read)
 }
 
+/// One reads-from edge, unhashed: the write's and the read's signatures,
+/// and the signature of the object the read's operation names (0: none).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct RfPair {
+    pub(crate) write: u64,
+    pub(crate) read: u64,
+    pub(crate) object: u64,
+}
+
 /// Computes an execution's reads-from edges from its trace, in one pass
 /// that may be split into pieces (see [`RfTracker::feed`]). Keeps its
 /// buffers across executions.
@@ -210,13 +219,54 @@ impl RfTracker {
     /// `edge`. Feeding after every step and feeding once at the end find
     /// the same edges.
     pub fn feed(&mut self, ex: &Execution, edge: &mut dyn FnMut(u64)) {
+        self.feed_pairs(ex, &mut |p| edge(edge_hash(p.write, p.read)));
+    }
+
+    /// [`RfTracker::feed`], handing each edge as its two signatures and the
+    /// read's object (for the reads-from fuzzer's constraints).
+    pub(crate) fn feed_pairs(&mut self, ex: &Execution, pair: &mut dyn FnMut(RfPair)) {
         let trace = ex.trace();
         while self.events < trace.len() {
             let event = trace[self.events];
             self.events += 1;
             let EventKind::Step { op, reply, aux } = event.kind else { continue };
-            self.step(ex, event.thread, op, reply, aux, event.location, edge);
+            self.step(ex, event.thread, op, reply, aux, event.location, pair);
         }
+    }
+
+    /// The signatures of the steps fed so far, in trace order.
+    pub(crate) fn step_signatures(&self) -> &[u64] {
+        &self.steps
+    }
+
+    /// The signature `thread`'s pending operation `op` at `location` will
+    /// have when it runs, given the steps fed so far (feed the whole trace
+    /// first). Changes nothing the edges depend on.
+    pub(crate) fn pending_signature(
+        &mut self,
+        ex: &Execution,
+        thread: ThreadId,
+        op: &Op,
+        location: SourceLocation,
+    ) -> u64 {
+        let thread_sig = self.thread(thread);
+        let object_sig = op.object().map_or(0, |o| self.peek_object(ex, o, thread));
+        let kind = fnv(FNV_START, op.kind_name().as_bytes());
+        let key = combine(combine(combine(thread_sig, kind), self.location(location)), object_sig);
+        combine(key, u64::from(self.occurrences.get(&key).copied().unwrap_or(0)))
+    }
+
+    /// The signature `o` has, or would get if `thread` took its first step.
+    fn peek_object(&mut self, ex: &Execution, o: ObjectId, thread: ThreadId) -> u64 {
+        if let Some(&sig) = self.objects.get(o.index())
+            && sig != 0
+        {
+            return sig;
+        }
+        let Some(record) = ex.objects.records.get(o.index()) else { return 0 };
+        let site = self.location(record.created);
+        let occurrence = self.sites.get(&(thread.0, site)).copied().unwrap_or(0);
+        combine(combine(OBJECT, site), u64::from(occurrence)) | 1
     }
 
     fn thread(&mut self, t: ThreadId) -> u64 {
@@ -269,7 +319,7 @@ impl RfTracker {
         reply: Reply,
         aux: u64,
         location: SourceLocation,
-        edge: &mut dyn FnMut(u64),
+        pair: &mut dyn FnMut(RfPair),
     ) {
         let thread = self.thread(t);
         let object = op.object();
@@ -281,7 +331,7 @@ impl RfTracker {
         *n += 1;
         self.steps.push(me);
         let initial = combine(INITIAL, object_sig);
-        let mut read = |from: u64| edge(edge_hash(from, me));
+        let mut read = |from: u64| pair(RfPair { write: from, read: me, object: object_sig });
         let acquired = |r: Reply| match r {
             Reply::TryLocked { acquired, .. } => acquired,
             Reply::Exchange { ok, .. } => ok,

@@ -34,6 +34,7 @@ use crate::strategy::dpor::Dpor;
 use crate::strategy::pct::Pct;
 use crate::strategy::pos::Pos;
 use crate::strategy::random::RandomWalk;
+use crate::strategy::rff::Rff;
 use crate::strategy::{Coverage, SchedulePoint, Strategy, StrategyError, StrategyErrorKind};
 use crate::timelines::Multiverse;
 
@@ -165,7 +166,7 @@ impl Outcome {
                     Limit::MaxDuration(d) => format!("stopped by max_duration ({} s)", d.as_secs()),
                     Limit::Energy(n) => format!("energy spent ({n} units)"),
                 };
-                let sampling = if matches!(self.strategy, "random" | "pct" | "pos") {
+                let sampling = if matches!(self.strategy, "random" | "pct" | "pos" | "rff") {
                     format!(" ({} samples executions and never verifies)", self.strategy)
                 } else {
                     String::new()
@@ -208,7 +209,9 @@ impl Outcome {
             }
             _ => String::new(),
         };
-        let seed = if matches!(self.strategy, "random" | "pct" | "pos") || self.random_values > 0 {
+        let seed = if matches!(self.strategy, "random" | "pct" | "pos" | "rff")
+            || self.random_values > 0
+        {
             format!(", seed {:#x}", self.seed)
         } else {
             String::new()
@@ -325,6 +328,7 @@ fn explore(
             StrategyKind::Random => Box::new(RandomWalk::new(config.seed)),
             StrategyKind::Pct => Box::new(Pct::new(config.seed, config.pct_depth)),
             StrategyKind::Pos => Box::new(Pos::new(config.seed)),
+            StrategyKind::Rff => Box::new(Rff::new(config.seed)),
         },
     };
     if config.replay.is_none()

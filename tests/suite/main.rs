@@ -20,6 +20,7 @@ mod primitives;
 mod random;
 mod rc11;
 mod replay;
+mod rff;
 mod rwlock;
 mod semantics;
 mod statics;

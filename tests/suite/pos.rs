@@ -240,5 +240,5 @@ fn checker_strategy_pos_parses_and_a_bad_value_lists_it() {
     let err = c.apply_env_from(|v| (v == "CHECKER_STRATEGY").then(|| "poss".to_string()));
     let text = err.unwrap_err().to_string();
     assert!(text.contains("CHECKER_STRATEGY") && text.contains("\"poss\""), "{text}");
-    assert!(text.contains("one of dpor, dfs, random, pct, pos"), "{text}");
+    assert!(text.contains("one of dpor, dfs, random, pct, pos, rff"), "{text}");
 }

@@ -546,6 +546,7 @@ fn strategy_name(kind: StrategyKind) -> &'static str {
         StrategyKind::Random => "random",
         StrategyKind::Pct => "pct",
         StrategyKind::Pos => "pos",
+        StrategyKind::Rff => "rff",
     }
 }
 

@@ -18,6 +18,8 @@
 //!   change points (samples).
 //! - [`pos`]: partial order sampling, random priorities per step, re-drawn
 //!   for the steps that race with the one that ran (samples).
+//! - [`rff`]: reads-from fuzzing, POS steered by reads-from constraints
+//!   mutated from the schedules that reached new edges (samples).
 
 pub mod checkpoint;
 pub mod dfs;
@@ -26,6 +28,7 @@ pub mod pct;
 pub mod pos;
 pub mod random;
 pub mod replay;
+pub mod rff;
 
 use std::fmt;
 

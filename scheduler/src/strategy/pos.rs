@@ -227,6 +227,12 @@ impl PriorityScheduler {
         self.slot(thread).bias = Bias::Lowered;
     }
 
+    /// Sets `thread`'s pending event's bias outright (the reads-from
+    /// fuzzer re-decides it at every step), until it runs or is set again.
+    pub fn set_bias(&mut self, thread: ThreadId, bias: Bias) {
+        self.slot(thread).bias = bias;
+    }
+
     /// One POS step: the highest-priority eligible thread, then the
     /// priority updates of its event running.
     pub fn pick(&mut self, point: &SchedulePoint<'_>) -> ThreadId {

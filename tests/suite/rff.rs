@@ -1,0 +1,174 @@
+//! The RFF strategy (reads-from fuzzing): finds planted bugs that replay,
+//! is a function of its seed, spends its energy exactly, and its
+//! reads-from constraints steer executions to a rare edge once seen.
+
+use std::sync::Mutex as StdMutex;
+
+use checker::model::{Builder, FailureKind, Limit, StrategyKind, Verdict};
+use checker::sync::atomic::{AtomicUsize, Ordering};
+use checker::sync::{Arc, Mutex};
+use checker::{nondet, rand, thread};
+
+use checker_tests::{expect_bug, models};
+
+fn rff() -> Builder {
+    let mut b = Builder::new();
+    b.strategy = StrategyKind::Rff;
+    b
+}
+
+/// The main thread pads, then reads a flag that the other thread sets and
+/// clears in two consecutive steps: the bug needs the other thread to stop
+/// exactly between its two stores.
+fn preempted_between_two_stores() {
+    let flag = Arc::new(AtomicUsize::new(0));
+    let pad = Arc::new(AtomicUsize::new(0));
+    let h = {
+        let flag = flag.clone();
+        thread::spawn(move || {
+            flag.store(1, Ordering::SeqCst);
+            flag.store(0, Ordering::SeqCst);
+        })
+    };
+    for _ in 0..10 {
+        pad.fetch_add(1, Ordering::SeqCst);
+    }
+    let seen = flag.load(Ordering::SeqCst);
+    h.join().unwrap();
+    assert_eq!(seen, 0, "read the flag between its two stores");
+}
+
+/// A lost update, a lock-order deadlock and a depth-2 bug, each found
+/// within 100 executions (the energy; splitting off, so that every unit
+/// is an RFF execution) and replayed.
+#[test]
+fn rff_finds_planted_bugs_and_they_replay() {
+    let mut b = rff();
+    b.energy(100).split(false);
+    let report = expect_bug(&b, FailureKind::Panic, models::lost_update);
+    assert!(report.message().contains("lost update"), "{report}");
+    expect_bug(&b, FailureKind::Deadlock, models::lock_order_inversion);
+    for seed in [1, 2, 3] {
+        b.seed(seed);
+        let report = expect_bug(&b, FailureKind::Panic, preempted_between_two_stores);
+        assert!(report.message().contains("between its two stores"), "{report}");
+        assert!(report.execution() <= 100);
+    }
+}
+
+/// A signature of every execution of an RFF run, in order: the order of
+/// the critical sections main saw before joining, a random value and a
+/// choice.
+fn signatures(seed: u64) -> Vec<Vec<usize>> {
+    let runs = std::sync::Arc::new(StdMutex::new(Vec::new()));
+    let log = runs.clone();
+    let mut b = rff();
+    b.seed(seed).energy(40).split(false);
+    let outcome = b
+        .run(move || {
+            let order = Arc::new(Mutex::new(Vec::new()));
+            let h = {
+                let order = order.clone();
+                thread::spawn(move || {
+                    for _ in 0..3 {
+                        order.lock().unwrap().push(1);
+                    }
+                    rand::range(0..1000usize)
+                })
+            };
+            for _ in 0..3 {
+                order.lock().unwrap().push(0);
+            }
+            let mut sig = order.lock().unwrap().clone();
+            sig.push(h.join().unwrap());
+            sig.push(nondet::choose(5));
+            log.lock().unwrap().push(sig);
+        })
+        .unwrap();
+    assert_eq!(outcome.verdict, Verdict::Incomplete(Limit::Energy(40)));
+    assert_eq!(outcome.seed, seed);
+    std::mem::take(&mut *runs.lock().unwrap())
+}
+
+/// The corpus and the mutations are functions of the executions before,
+/// which are functions of the seed.
+#[test]
+fn the_same_seed_gives_the_same_executions_and_another_seed_others() {
+    let a = signatures(1);
+    assert_eq!(a.len(), 40);
+    assert_eq!(a, signatures(1), "same seed, same executions");
+    assert_ne!(a, signatures(2), "another seed, other executions");
+    let orders: std::collections::BTreeSet<_> =
+        a.iter().map(|s| s[..s.len() - 2].to_vec()).collect();
+    assert!(orders.len() > 2, "interleavings vary: {orders:?}");
+}
+
+/// Three threads with racing steps: far more executions than the energy.
+fn many_executions() {
+    let x = Arc::new(AtomicUsize::new(0));
+    let hs: Vec<_> = (0..2)
+        .map(|_| {
+            let x = x.clone();
+            thread::spawn(move || {
+                for _ in 0..3 {
+                    x.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+    x.fetch_add(1, Ordering::SeqCst);
+    for h in hs {
+        h.join().unwrap();
+    }
+}
+
+#[test]
+fn energy_is_exact_and_rff_never_verifies() {
+    let mut b = rff();
+    b.energy(25);
+    let outcome = b.run(many_executions).unwrap();
+    assert_eq!(outcome.executions, 25, "one unit per execution");
+    assert_eq!(outcome.verdict, Verdict::Incomplete(Limit::Energy(25)));
+    let summary = outcome.summary();
+    assert!(summary.contains("incomplete: energy spent (25 units)"), "{summary}");
+    assert!(summary.contains("rff samples executions and never verifies"), "{summary}");
+    assert!(summary.contains("seed 0x"), "{summary}");
+    // Without a budget: the sampling default, 1000 executions.
+    let outcome = rff().run(many_executions).unwrap();
+    assert_eq!(outcome.executions, 1000);
+    assert_eq!(outcome.verdict, Verdict::Incomplete(Limit::Energy(1000)));
+}
+
+/// RFF samples, so it splits timelines by default, and the forked
+/// timelines share the energy.
+#[test]
+fn rff_splits_at_discoveries_and_its_timelines_share_the_energy() {
+    let _one = checker_tests::forking();
+    let model = || {
+        let x = Arc::new(AtomicUsize::new(0));
+        let y = x.clone();
+        let t = thread::spawn(move || y.store(rand::range(1..50usize), Ordering::SeqCst));
+        let v = x.load(Ordering::SeqCst);
+        checker::assert_sometimes_gt!(v, 0, "the other thread stored first");
+        t.join().unwrap();
+    };
+    let mut b = rff();
+    b.seed(3).energy(40);
+    let outcome = b.run(model).unwrap();
+    assert_eq!(outcome.verdict, Verdict::Incomplete(Limit::Energy(40)));
+    assert_eq!(outcome.executions + outcome.timelines, 40, "{}", outcome.summary());
+    assert!(outcome.timelines > 0, "split at the discovery: {}", outcome.summary());
+}
+
+#[test]
+fn checker_strategy_rff_parses_and_a_bad_value_lists_it() {
+    use scheduler::config::Config;
+    let mut c = Config::default();
+    c.apply_env_from(|v| (v == "CHECKER_STRATEGY").then(|| " RFF ".to_string())).unwrap();
+    assert_eq!(c.strategy, StrategyKind::Rff);
+    assert!(c.strategy.samples() && c.splits(), "samples, and so splits by default");
+    let err = c.apply_env_from(|v| (v == "CHECKER_STRATEGY").then(|| "rfff".to_string()));
+    let text = err.unwrap_err().to_string();
+    assert!(text.contains("CHECKER_STRATEGY") && text.contains("\"rfff\""), "{text}");
+    assert!(text.contains("one of dpor, dfs, random, pct, pos, rff"), "{text}");
+}
