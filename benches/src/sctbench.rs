@@ -477,11 +477,9 @@ const STRATEGIES: &[Strategy] = &[
     sampler("random", |b| b.strategy(StrategyKind::Random).split(false)),
     sampler("pct3", |b| b.strategy(StrategyKind::Pct).pct_depth(PCT_DEPTH).split(false)),
     sampler("random+split", |b| b.strategy(StrategyKind::Random).split(true)),
-    // POS and RFF (issue 7) go here once `StrategyKind::Pos` and the `rff`
-    // strategy exist, for example:
-    // sampler("pos", |b| b.strategy(StrategyKind::Pos).split(false)),
-    // sampler("rff", |b| b.strategy(StrategyKind::Rff).split(false)),
-    // sampler("rff+split", |b| b.strategy(StrategyKind::Rff).split(true)),
+    sampler("pos", |b| b.strategy(StrategyKind::Pos).split(false)),
+    sampler("rff", |b| b.strategy(StrategyKind::Rff).split(false)),
+    sampler("rff+split", |b| b.strategy(StrategyKind::Rff).split(true)),
     Strategy {
         name: "dpor",
         systematic: true,
