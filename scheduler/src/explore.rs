@@ -82,6 +82,9 @@ pub struct Outcome {
     pub verdict: Verdict,
     /// The strategy that explored: `dpor`, `dfs` or `replay`.
     pub strategy: &'static str,
+    /// The strategy samples executions (random, PCT, POS, RFF): the run
+    /// never claims to be verified.
+    pub sampled: bool,
     /// The first failure, if any.
     pub failure: Option<Box<Report>>,
     /// Set when the run went on from a checkpoint.
@@ -166,7 +169,7 @@ impl Outcome {
                     Limit::MaxDuration(d) => format!("stopped by max_duration ({} s)", d.as_secs()),
                     Limit::Energy(n) => format!("energy spent ({n} units)"),
                 };
-                let sampling = if matches!(self.strategy, "random" | "pct" | "pos" | "rff") {
+                let sampling = if self.sampled {
                     format!(" ({} samples executions and never verifies)", self.strategy)
                 } else {
                     String::new()
@@ -209,9 +212,7 @@ impl Outcome {
             }
             _ => String::new(),
         };
-        let seed = if matches!(self.strategy, "random" | "pct" | "pos" | "rff")
-            || self.random_values > 0
-        {
+        let seed = if self.sampled || self.random_values > 0 {
             format!(", seed {:#x}", self.seed)
         } else {
             String::new()
@@ -645,6 +646,7 @@ fn finish(
 ) -> Outcome {
     Outcome {
         strategy: strategy.name(),
+        sampled: strategy.samples(),
         executions: progress.executions,
         redundant: strategy.redundant_executions(),
         traces: progress.traces.map(|seen| seen.len() as u64),

@@ -169,6 +169,12 @@ pub trait Strategy {
     /// What the exploration covers once [`Strategy::next_execution`] said no.
     fn coverage(&self) -> Coverage;
 
+    /// Does it sample executions (random, PCT, POS, RFF) rather than
+    /// cover a space? A sampling run never says "verified".
+    fn samples(&self) -> bool {
+        false
+    }
+
     /// The strategy's name, for summaries: `dpor`, `dfs`, `replay`.
     fn name(&self) -> &'static str;
 

@@ -139,4 +139,8 @@ impl Strategy for Pct {
     fn name(&self) -> &'static str {
         "pct"
     }
+
+    fn samples(&self) -> bool {
+        true
+    }
 }

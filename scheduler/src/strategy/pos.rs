@@ -284,6 +284,10 @@ impl Strategy for Pos {
     fn name(&self) -> &'static str {
         "pos"
     }
+
+    fn samples(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -89,4 +89,8 @@ impl Strategy for RandomWalk {
     fn name(&self) -> &'static str {
         "random"
     }
+
+    fn samples(&self) -> bool {
+        true
+    }
 }

@@ -357,4 +357,8 @@ impl Strategy for Rff {
     fn name(&self) -> &'static str {
         "rff"
     }
+
+    fn samples(&self) -> bool {
+        true
+    }
 }
