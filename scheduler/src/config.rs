@@ -46,14 +46,26 @@ pub enum StrategyKind {
     /// reads-from constraints, mutated from the schedules that reached new
     /// reads-from edges. Samples; never verifies.
     Rff,
+    /// DPOR for half the energy; if it does not finish, RFF with splitting
+    /// for the rest. Verified only if DPOR finished.
+    Auto,
 }
 
+/// The energy of an `auto` run given none: DPOR gets half.
+pub const DEFAULT_AUTO_ENERGY: u64 = 10_000;
+
 impl StrategyKind {
-    /// Does it sample executions (and so never claim to verify)?
+    /// Does it sample executions, or may it (`auto`)? Such a run needs an
+    /// energy budget, takes no checkpoints, covers reads-from edges and
+    /// splits timelines by default.
     pub fn samples(self) -> bool {
         matches!(
             self,
-            StrategyKind::Random | StrategyKind::Pct | StrategyKind::Pos | StrategyKind::Rff
+            StrategyKind::Random
+                | StrategyKind::Pct
+                | StrategyKind::Pos
+                | StrategyKind::Rff
+                | StrategyKind::Auto
         )
     }
 }
@@ -242,7 +254,7 @@ pub const ENV_VARS: &[(&str, Option<&str>, &str)] = &[
     ("CHECKER_MAX_DURATION", Some("LOOM_MAX_DURATION"), "a whole number of seconds"),
     ("CHECKER_REPLAY", None, "a decision path printed by a failure report"),
     ("CHECKER_LOG", Some("LOOM_LOG"), "one of 0, 1, summary, trace"),
-    ("CHECKER_STRATEGY", None, "one of dpor, dfs, random, pct, pos, rff"),
+    ("CHECKER_STRATEGY", None, "one of dpor, dfs, random, pct, pos, rff, auto"),
     ("CHECKER_SEED", None, "a whole number below 2^64, decimal or 0x-hexadecimal"),
     ("CHECKER_PCT_DEPTH", None, "a whole number of at least 1"),
     ("CHECKER_ENERGY", None, "a whole number of at least 1 (executions)"),
@@ -363,6 +375,7 @@ impl Config {
                 "pct" => StrategyKind::Pct,
                 "pos" => StrategyKind::Pos,
                 "rff" => StrategyKind::Rff,
+                "auto" => StrategyKind::Auto,
                 _ => return Err(bad(var, &v, "CHECKER_STRATEGY")),
             };
         }

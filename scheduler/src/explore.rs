@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 use smallvec::SmallVec;
 
 use crate::assertions::{AssertionSummary, Discovery, DiscoveryRecord, MAX_RECORDED_DISCOVERIES};
-use crate::config::{Config, ConfigError, DEFAULT_SAMPLING_ENERGY, LogLevel, StrategyKind};
+use crate::config::{
+    Config, ConfigError, DEFAULT_AUTO_ENERGY, DEFAULT_SAMPLING_ENERGY, LogLevel, StrategyKind,
+};
 use crate::coroutine::{Exit, ModelThread, Resumed, StackPool, Suspend};
 use crate::coverage::{EdgeMap, LocalEdges, RfCoverage};
 use crate::energy::Energy;
@@ -28,6 +30,7 @@ use crate::op::Reply;
 use crate::path::{self, PathSyntaxError, Recorded, Salt};
 use crate::report::{self, FailureKind, Report};
 use crate::rt;
+use crate::strategy::auto::Auto;
 use crate::strategy::checkpoint::{self, Progress, Status};
 use crate::strategy::dfs::Dfs;
 use crate::strategy::dpor::Dpor;
@@ -85,6 +88,8 @@ pub struct Outcome {
     /// The strategy samples executions (random, PCT, POS, RFF): the run
     /// never claims to be verified.
     pub sampled: bool,
+    /// For `auto`: which phases ran, and how many executions each took.
+    pub phases: Option<String>,
     /// The first failure, if any.
     pub failure: Option<Box<Report>>,
     /// Set when the run went on from a checkpoint.
@@ -144,7 +149,7 @@ impl Outcome {
     /// The one-line summary printed at the end of a run.
     pub fn summary(&self) -> String {
         let what = match self.verdict {
-            Verdict::Verified(Coverage::Exhaustive) if self.strategy == "dpor" => {
+            Verdict::Verified(Coverage::Exhaustive) if matches!(self.strategy, "dpor" | "auto") => {
                 "verified: exhaustive (dpor: every execution, up to the order of independent \
                  steps, explored)"
                     .to_string()
@@ -225,9 +230,13 @@ impl Outcome {
             0 => String::new(),
             n => format!(", {n} reads-from edge(s)"),
         };
+        let phases = match &self.phases {
+            Some(p) => format!(" ({p})"),
+            None => String::new(),
+        };
         format!(
-            "checker: {what}{sampled}; {} execution(s){redundant}{timelines}{resumed}{seed}\
-             {edges}, longest {} steps, {:.3} s",
+            "checker: {what}{sampled}; {} execution(s){phases}{redundant}{timelines}{resumed}\
+             {seed}{edges}, longest {} steps, {:.3} s",
             self.executions,
             self.max_steps,
             self.elapsed.as_secs_f64()
@@ -330,6 +339,10 @@ fn explore(
             StrategyKind::Pct => Box::new(Pct::new(config.seed, config.pct_depth)),
             StrategyKind::Pos => Box::new(Pos::new(config.seed)),
             StrategyKind::Rff => Box::new(Rff::new(config.seed)),
+            StrategyKind::Auto => {
+                let energy = config.energy.unwrap_or(DEFAULT_AUTO_ENERGY);
+                Box::new(Auto::new(config.preemption_bound, config.seed, energy / 2))
+            }
         },
     };
     if config.replay.is_none()
@@ -353,7 +366,10 @@ fn explore(
             && config.strategy.samples()
             && config.max_permutations.is_none() =>
         {
-            Some(Energy::new(DEFAULT_SAMPLING_ENERGY))
+            Some(Energy::new(match config.strategy {
+                StrategyKind::Auto => DEFAULT_AUTO_ENERGY,
+                _ => DEFAULT_SAMPLING_ENERGY,
+            }))
         }
         None => None,
     };
@@ -647,6 +663,7 @@ fn finish(
     Outcome {
         strategy: strategy.name(),
         sampled: strategy.samples(),
+        phases: strategy.phases(),
         executions: progress.executions,
         redundant: strategy.redundant_executions(),
         traces: progress.traces.map(|seen| seen.len() as u64),

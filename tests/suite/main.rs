@@ -3,6 +3,7 @@
 mod arc_raw;
 mod assertions;
 mod atomics;
+mod auto;
 mod bugs;
 mod cells;
 mod checkpoint;

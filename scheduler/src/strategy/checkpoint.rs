@@ -547,6 +547,7 @@ fn strategy_name(kind: StrategyKind) -> &'static str {
         StrategyKind::Pct => "pct",
         StrategyKind::Pos => "pos",
         StrategyKind::Rff => "rff",
+        StrategyKind::Auto => "auto",
     }
 }
 

@@ -21,6 +21,7 @@
 //! - [`rff`]: reads-from fuzzing, POS steered by reads-from constraints
 //!   mutated from the schedules that reached new edges (samples).
 
+pub mod auto;
 pub mod checkpoint;
 pub mod dfs;
 pub mod dpor;
@@ -173,6 +174,11 @@ pub trait Strategy {
     /// cover a space? A sampling run never says "verified".
     fn samples(&self) -> bool {
         false
+    }
+
+    /// For a strategy of several phases (`auto`): which ran, and how far.
+    fn phases(&self) -> Option<String> {
+        None
     }
 
     /// The strategy's name, for summaries: `dpor`, `dfs`, `replay`.
