@@ -27,6 +27,10 @@
 //! A run that fails with another message than its model's bug, or a run
 //! that neither fails nor spends its energy, aborts the benchmark.
 
+mod stats;
+
+use stats::median;
+
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -250,13 +254,6 @@ fn run(model: &Model, mode: Mode, seed: u64, jobs: u32) -> Result<Sample, String
         }
         other => Err(format!("{what}: neither the bug nor the energy spent: {other:?}")),
     }
-}
-
-/// The median of `values` (the mean of the middle two for an even count).
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
 }
 
 /// The median energy to the first bug, a run that did not find it

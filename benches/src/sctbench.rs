@@ -31,6 +31,10 @@
 //! it. A run that fails with another bug than its model's, or that neither
 //! fails nor spends its energy, aborts the benchmark.
 
+mod stats;
+
+use stats::median;
+
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -521,13 +525,6 @@ fn run(model: &Model, strategy: &Strategy, seed: u64) -> Result<Option<u64>, Str
         Verdict::Incomplete(Limit::Energy(e)) if e == model.energy => Ok(None),
         other => Err(format!("{what}: neither the bug nor the energy spent: {other:?}")),
     }
-}
-
-/// The median of `values` (the mean of the middle two for an even count).
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
 }
 
 /// One strategy on one model.

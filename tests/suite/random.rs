@@ -300,8 +300,8 @@ fn many_executions() {
 
 #[test]
 fn energy_accounting_is_exact() {
-    for strategy in [StrategyKind::Dpor, StrategyKind::Dfs, StrategyKind::Random, StrategyKind::Pct]
-    {
+    use StrategyKind::*;
+    for strategy in [Dpor, Dfs, Random, Pct, Pos, Rff] {
         let mut b = with(strategy);
         b.energy(25);
         let outcome = b.run(many_executions).unwrap();
@@ -310,6 +310,15 @@ fn energy_accounting_is_exact() {
         let summary = outcome.summary();
         assert!(summary.contains("incomplete: energy spent (25 units)"), "{summary}");
         assert!(summary.contains("NOT verified"), "{summary}");
+        if strategy.samples() {
+            let name = outcome.strategy;
+            assert!(summary.contains(&format!("{name} samples executions and never verifies")));
+            assert!(summary.contains("seed 0x"), "{summary}");
+            // Without a budget: the sampling default.
+            let outcome = with(strategy).run(many_executions).unwrap();
+            assert_eq!(outcome.verdict, Verdict::Incomplete(checker::model::Limit::Energy(1000)));
+            assert_eq!(outcome.executions, 1000, "{strategy:?}");
+        }
     }
     // Within the energy, a systematic search is verified as before.
     let mut b = with(StrategyKind::Dpor);

@@ -103,63 +103,6 @@ fn the_same_seed_gives_the_same_executions_and_another_seed_others() {
     assert!(orders.len() > 2, "interleavings vary: {orders:?}");
 }
 
-/// Three threads with racing steps: far more executions than the energy.
-fn many_executions() {
-    let x = Arc::new(AtomicUsize::new(0));
-    let hs: Vec<_> = (0..2)
-        .map(|_| {
-            let x = x.clone();
-            thread::spawn(move || {
-                for _ in 0..3 {
-                    x.fetch_add(1, Ordering::SeqCst);
-                }
-            })
-        })
-        .collect();
-    x.fetch_add(1, Ordering::SeqCst);
-    for h in hs {
-        h.join().unwrap();
-    }
-}
-
-#[test]
-fn energy_is_exact_and_rff_never_verifies() {
-    let mut b = rff();
-    b.energy(25);
-    let outcome = b.run(many_executions).unwrap();
-    assert_eq!(outcome.executions, 25, "one unit per execution");
-    assert_eq!(outcome.verdict, Verdict::Incomplete(Limit::Energy(25)));
-    let summary = outcome.summary();
-    assert!(summary.contains("incomplete: energy spent (25 units)"), "{summary}");
-    assert!(summary.contains("rff samples executions and never verifies"), "{summary}");
-    assert!(summary.contains("seed 0x"), "{summary}");
-    // Without a budget: the sampling default, 1000 executions.
-    let outcome = rff().run(many_executions).unwrap();
-    assert_eq!(outcome.executions, 1000);
-    assert_eq!(outcome.verdict, Verdict::Incomplete(Limit::Energy(1000)));
-}
-
-/// RFF samples, so it splits timelines by default, and the forked
-/// timelines share the energy.
-#[test]
-fn rff_splits_at_discoveries_and_its_timelines_share_the_energy() {
-    let _one = checker_tests::forking();
-    let model = || {
-        let x = Arc::new(AtomicUsize::new(0));
-        let y = x.clone();
-        let t = thread::spawn(move || y.store(rand::range(1..50usize), Ordering::SeqCst));
-        let v = x.load(Ordering::SeqCst);
-        checker::assert_sometimes_gt!(v, 0, "the other thread stored first");
-        t.join().unwrap();
-    };
-    let mut b = rff();
-    b.seed(3).energy(40);
-    let outcome = b.run(model).unwrap();
-    assert_eq!(outcome.verdict, Verdict::Incomplete(Limit::Energy(40)));
-    assert_eq!(outcome.executions + outcome.timelines, 40, "{}", outcome.summary());
-    assert!(outcome.timelines > 0, "split at the discovery: {}", outcome.summary());
-}
-
 #[test]
 fn checker_strategy_rff_parses_and_a_bad_value_lists_it() {
     use scheduler::config::Config;

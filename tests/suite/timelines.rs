@@ -111,10 +111,17 @@ fn energy_is_spent_exactly_by_executions_and_timelines() {
         assert_sometimes_gt!(v, 0, "the other thread stored first");
         t.join().unwrap();
     };
-    // Adaptive mode (an allowance per mark) only decides who may spend.
-    for allowance in [0, 4] {
+    // Adaptive mode (an allowance per mark) only decides who may spend;
+    // every sampling strategy splits by default.
+    for (strategy, allowance) in [
+        (StrategyKind::Random, 0),
+        (StrategyKind::Random, 4),
+        (StrategyKind::Pos, 0),
+        (StrategyKind::Rff, 0),
+    ] {
         for energy in [1, 7, 40] {
             let mut b = sampling(3, energy, true);
+            b.strategy(strategy).split = None;
             b.split_allowance = allowance;
             let outcome = b.run(model).expect("a valid configuration");
             assert_eq!(outcome.verdict, Verdict::Incomplete(Limit::Energy(energy)));
