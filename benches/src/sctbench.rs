@@ -567,16 +567,20 @@ struct Options {
     filter: Option<String>,
     /// Seeds 1..=seeds.
     seeds: u64,
+    /// Run only these strategies (by column name); all when empty.
+    strategies: Vec<String>,
 }
 
 /// The usage text.
-const USAGE: &str = "usage: sampling [FILTER] [--seeds N]
-  FILTER     run only the models whose name contains FILTER
-  --seeds N  seeds 1..=N for every model and sampling strategy (default 20)";
+const USAGE: &str = "usage: sampling [FILTER] [--seeds N] [--strategies A,B,...]
+  FILTER          run only the models whose name contains FILTER
+  --seeds N       seeds 1..=N for every model and sampling strategy (default 20)
+  --strategies L  only the columns named in the comma-separated list L
+                  (random, pct3, random+split, pos, rff, rff+split, dpor)";
 
 /// Reads the options; `Ok(None)` means `--help`.
 fn parse_args() -> Result<Option<Options>, String> {
-    let mut options = Options { filter: None, seeds: 20 };
+    let mut options = Options { filter: None, seeds: 20, strategies: Vec::new() };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -587,6 +591,15 @@ fn parse_args() -> Result<Option<Options>, String> {
                     Ok(n) if n >= 1 => n,
                     _ => return Err(format!("--seeds needs a whole number >= 1, not {text:?}")),
                 };
+            }
+            "--strategies" => {
+                let text = args.next().ok_or("--strategies needs a list")?;
+                for name in text.split(',') {
+                    if !STRATEGIES.iter().any(|s| s.name == name) {
+                        return Err(format!("--strategies: no strategy column {name:?}"));
+                    }
+                    options.strategies.push(name.to_string());
+                }
             }
             other if other.starts_with('-') => return Err(format!("unknown option {other:?}")),
             other if options.filter.is_none() => options.filter = Some(other.to_string()),
@@ -609,6 +622,10 @@ fn bench(options: &Options) -> Result<(), String> {
     if models.is_empty() {
         return Err("no model matches the filter".to_string());
     }
+    let strategies: Vec<&Strategy> = STRATEGIES
+        .iter()
+        .filter(|s| options.strategies.is_empty() || options.strategies.iter().any(|n| n == s.name))
+        .collect();
     println!(
         "Schedules to the first bug (energy: executions + timelines of the failing run), \
          seeds 1..={n}, one job; PCT depth {PCT_DEPTH}; split: {CHILDREN} children per split. \
@@ -619,15 +636,15 @@ fn bench(options: &Options) -> Result<(), String> {
     );
     println!();
     let mut header = format!("{:<14} {:>5}", "model", "E");
-    for s in STRATEGIES {
+    for s in &strategies {
         header += &format!(" {:>COL$}", s.name);
     }
     println!("{header} {:>8}", "wall s");
-    let mut medians: Vec<Vec<(f64, bool)>> = vec![Vec::new(); STRATEGIES.len()];
+    let mut medians: Vec<Vec<(f64, bool)>> = vec![Vec::new(); strategies.len()];
     for model in &models {
         let start = Instant::now();
         let mut line = format!("{:<14} {:>5}", model.name, model.energy);
-        for (i, strategy) in STRATEGIES.iter().enumerate() {
+        for (i, strategy) in strategies.iter().enumerate() {
             let seeds = if strategy.systematic { 1..=1 } else { 1..=n };
             let spent: Vec<Option<u64>> =
                 seeds.map(|seed| run(model, strategy, seed)).collect::<Result<_, _>>()?;

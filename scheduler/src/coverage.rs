@@ -145,6 +145,7 @@ const INITIAL: u64 = 3;
 const OBJECT: u64 = 4;
 const NO_UNPARK: u64 = 5;
 const EDGE: u64 = 6;
+const ANON: u64 = 7;
 
 /// The hash of an edge from the write `write` to the read `read`.
 pub fn edge_hash(write: u64, read: u64) -> u64 {
@@ -158,6 +159,15 @@ pub(crate) struct RfPair {
     pub(crate) write: u64,
     pub(crate) read: u64,
     pub(crate) object: u64,
+    /// The write's signature without its thread (see
+    /// [`RfTracker::anonymous`]).
+    pub(crate) anon_write: u64,
+    /// The read's signature without its thread.
+    pub(crate) anon_read: u64,
+    /// Whether a scheduler can steer this edge: `false` for a join reading
+    /// a thread's end (it always does) and for an `Arc`'s count (the order
+    /// of reference drops).
+    pub(crate) steerable: bool,
 }
 
 /// Computes an execution's reads-from edges from its trace, in one pass
@@ -169,6 +179,10 @@ pub struct RfTracker {
     events: usize,
     /// Signature of every step fed so far, by step index.
     steps: Vec<u64>,
+    /// The same steps' signatures without their threads.
+    anon_steps: Vec<u64>,
+    /// Signature without its thread, by signature, for the steps fed so far.
+    anon: HashMap<u64, u64>,
     /// Thread signatures, by thread id (0: not spawned yet).
     threads: Vec<u64>,
     /// Spawns made so far, by spawning thread id.
@@ -196,6 +210,8 @@ impl RfTracker {
     pub fn reset(&mut self) {
         self.events = 0;
         self.steps.clear();
+        self.anon_steps.clear();
+        self.anon.clear();
         self.threads.clear();
         self.spawns.clear();
         self.objects.clear();
@@ -239,6 +255,21 @@ impl RfTracker {
         &self.steps
     }
 
+    /// The steps' signatures without their threads, in trace order (see
+    /// [`RfTracker::anonymous`]).
+    pub(crate) fn anonymous_steps(&self) -> &[u64] {
+        &self.anon_steps
+    }
+
+    /// An event's signature without its thread: operation, location,
+    /// object and occurrence count, so that the same instruction run by
+    /// symmetric threads (N setters each storing to `b`) is one event. The
+    /// reads-from fuzzer's constraints name events this way. Signatures
+    /// that are no step (an initial value) are already thread-free.
+    fn anonymous(kind: u64, location: u64, object: u64, occurrence: u32) -> u64 {
+        combine(combine(combine(combine(ANON, kind), location), object), u64::from(occurrence))
+    }
+
     /// The signature `thread`'s pending operation `op` at `location` will
     /// have when it runs, given the steps fed so far (feed the whole trace
     /// first). Changes nothing the edges depend on.
@@ -254,6 +285,24 @@ impl RfTracker {
         let kind = fnv(FNV_START, op.kind_name().as_bytes());
         let key = combine(combine(combine(thread_sig, kind), self.location(location)), object_sig);
         combine(key, u64::from(self.occurrences.get(&key).copied().unwrap_or(0)))
+    }
+
+    /// [`RfTracker::pending_signature`] without the thread (see
+    /// [`RfTracker::anonymous`]).
+    pub(crate) fn pending_anonymous(
+        &mut self,
+        ex: &Execution,
+        thread: ThreadId,
+        op: &Op,
+        location: SourceLocation,
+    ) -> u64 {
+        let thread_sig = self.thread(thread);
+        let object_sig = op.object().map_or(0, |o| self.peek_object(ex, o, thread));
+        let kind = fnv(FNV_START, op.kind_name().as_bytes());
+        let location = self.location(location);
+        let key = combine(combine(combine(thread_sig, kind), location), object_sig);
+        let n = self.occurrences.get(&key).copied().unwrap_or(0);
+        Self::anonymous(kind, location, object_sig, n)
     }
 
     /// The signature `o` has, or would get if `thread` took its first step.
@@ -325,13 +374,37 @@ impl RfTracker {
         let object = op.object();
         let object_sig = object.map_or(0, |o| self.object(ex, o, t));
         let kind = fnv(FNV_START, op.kind_name().as_bytes());
-        let key = combine(combine(combine(thread, kind), self.location(location)), object_sig);
+        let location = self.location(location);
+        let key = combine(combine(combine(thread, kind), location), object_sig);
         let n = self.occurrences.entry(key).or_insert(0);
         let me = combine(key, u64::from(*n));
+        let me_anon = Self::anonymous(kind, location, object_sig, *n);
         *n += 1;
         self.steps.push(me);
+        self.anon_steps.push(me_anon);
+        self.anon.insert(me, me_anon);
         let initial = combine(INITIAL, object_sig);
-        let mut read = |from: u64| pair(RfPair { write: from, read: me, object: object_sig });
+        let steerable = !matches!(
+            op,
+            Op::Join { .. }
+                | Op::ArcDrop { .. }
+                | Op::ArcTryUnwrap { .. }
+                | Op::ArcCount { .. }
+                | Op::WeakUpgrade { .. }
+        );
+        // Taken out for the match below, which needs `self` mutably.
+        let anon_map = std::mem::take(&mut self.anon);
+        let anon = &anon_map;
+        let mut read = |from: u64| {
+            pair(RfPair {
+                write: from,
+                read: me,
+                object: object_sig,
+                anon_write: anon.get(&from).copied().unwrap_or(from),
+                anon_read: me_anon,
+                steerable,
+            })
+        };
         let acquired = |r: Reply| match r {
             Reply::TryLocked { acquired, .. } => acquired,
             Reply::Exchange { ok, .. } => ok,
@@ -418,6 +491,7 @@ impl RfTracker {
             }
             _ => {}
         }
+        self.anon = anon_map;
     }
 
     fn or(v: u64, default: u64) -> u64 {

@@ -171,8 +171,12 @@ impl Rff {
     /// Feeds the trace so far to the tracker.
     fn catch_up(&mut self, ex: &Execution) {
         let pairs = &mut self.pairs;
-        self.tracker.feed_pairs(ex, &mut |p| pairs.push(p));
-        let steps = self.tracker.step_signatures();
+        self.tracker.feed_pairs(ex, &mut |p| {
+            if p.steerable {
+                pairs.push(RfPair { write: p.anon_write, read: p.anon_read, ..p });
+            }
+        });
+        let steps = self.tracker.anonymous_steps();
         self.ran.extend(steps[self.ran_len..].iter().copied());
         self.ran_len = steps.len();
     }
@@ -302,7 +306,7 @@ impl Strategy for Rff {
             self.catch_up(ex);
             for &t in point.eligible {
                 let Some(p) = point.pending(t) else { continue };
-                let sig = self.tracker.pending_signature(ex, t, &p.op, p.location);
+                let sig = self.tracker.pending_anonymous(ex, t, &p.op, p.location);
                 let bias = self.bias(sig);
                 self.scheduler.set_bias(t, bias);
             }
