@@ -27,6 +27,12 @@
 //!   location, object) came before it in that thread (program order, so
 //!   independent of the interleaving).
 //!
+//! Each step also has a signature *without its thread* (the same hash
+//! with the thread's signature left out): the reads-from fuzzer's
+//! constraints name events that way, so that one constraint covers the
+//! same instruction run by symmetric threads. Coverage edges keep the
+//! threads.
+//!
 //! What reads from what:
 //!
 //! - an atomic load, RMW or compare-exchange (failed or not) reads the store
@@ -181,6 +187,7 @@ pub struct RfTracker {
     steps: Vec<u64>,
     /// The same steps' signatures without their threads.
     anon_steps: Vec<u64>,
+
     /// Signature without its thread, by signature, for the steps fed so far.
     anon: HashMap<u64, u64>,
     /// Thread signatures, by thread id (0: not spawned yet).
@@ -212,6 +219,7 @@ impl RfTracker {
         self.steps.clear();
         self.anon_steps.clear();
         self.anon.clear();
+
         self.threads.clear();
         self.spawns.clear();
         self.objects.clear();
@@ -250,11 +258,6 @@ impl RfTracker {
         }
     }
 
-    /// The signatures of the steps fed so far, in trace order.
-    pub(crate) fn step_signatures(&self) -> &[u64] {
-        &self.steps
-    }
-
     /// The steps' signatures without their threads, in trace order (see
     /// [`RfTracker::anonymous`]).
     pub(crate) fn anonymous_steps(&self) -> &[u64] {
@@ -270,39 +273,31 @@ impl RfTracker {
         combine(combine(combine(combine(ANON, kind), location), object), u64::from(occurrence))
     }
 
-    /// The signature `thread`'s pending operation `op` at `location` will
-    /// have when it runs, given the steps fed so far (feed the whole trace
-    /// first). Changes nothing the edges depend on.
-    pub(crate) fn pending_signature(
-        &mut self,
-        ex: &Execution,
-        thread: ThreadId,
-        op: &Op,
-        location: SourceLocation,
-    ) -> u64 {
-        let thread_sig = self.thread(thread);
-        let object_sig = op.object().map_or(0, |o| self.peek_object(ex, o, thread));
-        let kind = fnv(FNV_START, op.kind_name().as_bytes());
-        let key = combine(combine(combine(thread_sig, kind), self.location(location)), object_sig);
-        combine(key, u64::from(self.occurrences.get(&key).copied().unwrap_or(0)))
-    }
-
-    /// [`RfTracker::pending_signature`] without the thread (see
-    /// [`RfTracker::anonymous`]).
+    /// The signature without its thread (see [`RfTracker::anonymous`])
+    /// that `thread`'s pending operation `op` at `location` will have when
+    /// it runs, given the steps fed so far (feed the whole trace first),
+    /// and the signature of the object it names (0: none). Changes nothing
+    /// the edges depend on.
     pub(crate) fn pending_anonymous(
         &mut self,
         ex: &Execution,
         thread: ThreadId,
         op: &Op,
         location: SourceLocation,
-    ) -> u64 {
+    ) -> (u64, u64) {
         let thread_sig = self.thread(thread);
         let object_sig = op.object().map_or(0, |o| self.peek_object(ex, o, thread));
         let kind = fnv(FNV_START, op.kind_name().as_bytes());
         let location = self.location(location);
         let key = combine(combine(combine(thread_sig, kind), location), object_sig);
         let n = self.occurrences.get(&key).copied().unwrap_or(0);
-        Self::anonymous(kind, location, object_sig, n)
+        (Self::anonymous(kind, location, object_sig, n), object_sig)
+    }
+
+    /// The signature of the initial value of the object `op` names, as
+    /// edges name it, were `thread` to run `op` now (0: no object).
+    pub(crate) fn initial_signature(&mut self, ex: &Execution, op: &Op, thread: ThreadId) -> u64 {
+        op.object().map_or(0, |o| combine(INITIAL, self.peek_object(ex, o, thread)))
     }
 
     /// The signature `o` has, or would get if `thread` took its first step.

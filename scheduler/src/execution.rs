@@ -211,6 +211,10 @@ pub struct Execution {
     /// before it resumes a thread (anything that records a decision from a
     /// running thread must advance it too).
     pub(crate) next_decision: usize,
+    /// For the reads-from decision being asked, per option, the store it
+    /// reads: `k + 1` for the store of step `k`, 0 for the initial value
+    /// (see [`Execution::read_sources`]).
+    read_sources: SmallVec<[u64; 4]>,
 }
 
 impl Execution {
@@ -232,6 +236,7 @@ impl Execution {
             spurious_wakeups: false,
             exploring: true,
             skipping: false,
+            read_sources: SmallVec::new(),
             explore_on_start: true,
             seed: crate::rng::DEFAULT_SEED,
             random_draws: 0,
@@ -481,6 +486,15 @@ impl Execution {
                         Op::Store { .. } => ValueKind::StorePosition,
                         _ => ValueKind::ReadsFrom,
                     };
+                    self.read_sources.clear();
+                    if kind == ValueKind::ReadsFrom {
+                        for c in &options {
+                            if let memory::Choice::Read(s) = *c {
+                                let step = self.memory.step_of(s).map_or(0, |k| u64::from(k) + 1);
+                                self.read_sources.push(step);
+                            }
+                        }
+                    }
                     let point = ValuePoint {
                         kind,
                         options: options.len() as u64,
@@ -983,6 +997,14 @@ impl Execution {
             }
             _ => SmallVec::new(),
         }
+    }
+
+    /// While a [`ValueKind::ReadsFrom`] decision is asked: the store each
+    /// option reads, in option order, as `k + 1` for the store of step `k`
+    /// and 0 for the initial value (the encoding of a read's `aux`).
+    /// Meaningless for other decisions.
+    pub fn read_sources(&self) -> &[u64] {
+        &self.read_sources
     }
 
     /// Runs an atomic operation of `thread` with the chosen option (`None`:

@@ -870,8 +870,8 @@ impl<'p> Engine<'p> {
             }
             let decisions = &mut self.decisions;
             let effect = rt::with(|ex| {
-                ex.execute(chosen, &mut |_, point| {
-                    let value = strategy.pick_value(&point, decisions.len())?;
+                ex.execute(chosen, &mut |ex, point| {
+                    let value = strategy.pick_value_in(ex, &point, decisions.len())?;
                     decisions.push(Recorded {
                         value,
                         salt: Salt { kind: point.kind.name(), location: point.location },

@@ -151,11 +151,12 @@ fn kth_store_reads(strategy: StrategyKind, seed: u64, n: u64, k: usize) -> (u64,
 
 /// The constraints steer. Reading the 6th of 8 stores is rare under POS
 /// (each store re-draws the load's priority: about 1/2^7; seeds 1..=3 give
-/// 5, 4 and 1 hits in 400 executions). RFF keeps the execution that first
-/// saw the edge, with a positive constraint for it (the load waits for
-/// that store), and its power schedule draws that entry while the edge is
-/// rarer than the others: seeds 1..=3 give 34, 35 and 39 hits, the first
-/// in executions 3, 18 and 5. The bounds leave a wide margin.
+/// 5, 4 and 1 hits in 400 executions). RFF climbs: an execution whose
+/// load read a store no earlier one did joins the corpus, its mutants keep
+/// that edge (the load waits for that store, then reads it or a later
+/// one), and the power schedule draws the entry while its edge is rarer
+/// than the others: seeds 1..=3 give 21, 22 and 29 hits, the first in
+/// executions 24, 137 and 5. The bounds leave a margin.
 #[test]
 fn rff_reproduces_a_rare_reads_from_edge_far_more_often_than_pos() {
     const N: u64 = 400;
@@ -165,7 +166,7 @@ fn rff_reproduces_a_rare_reads_from_edge_far_more_often_than_pos() {
         assert!(pos <= 12, "seed {seed}: POS read the 6th store {pos} times in {N}");
         let first = first.expect("RFF saw the edge");
         let after = N - first as u64;
-        assert!(rff >= 20, "seed {seed}: RFF read the 6th store only {rff} times in {N}");
+        assert!(rff >= 15, "seed {seed}: RFF read the 6th store only {rff} times in {N}");
         assert!(
             rff * N >= 3 * pos.max(1) * after,
             "seed {seed}: RFF's rate after the first hit ({rff} in {after}) is not 3x POS's \

@@ -82,6 +82,15 @@ impl Strategy for Auto {
         self.current().pick_value(point, decision)
     }
 
+    fn pick_value_in(
+        &mut self,
+        execution: &Execution,
+        point: &ValuePoint,
+        decision: usize,
+    ) -> Result<u64, StrategyError> {
+        self.current().pick_value_in(execution, point, decision)
+    }
+
     fn end_execution(&mut self, execution: &Execution) -> Result<(), StrategyError> {
         self.current().end_execution(execution)
     }

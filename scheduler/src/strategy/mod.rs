@@ -164,6 +164,19 @@ pub trait Strategy {
     /// `decision` is its index among the execution's decisions.
     fn pick_value(&mut self, point: &ValuePoint, decision: usize) -> Result<u64, StrategyError>;
 
+    /// [`Strategy::pick_value`], seeing the execution: a strategy that
+    /// steers reads-from decisions asks it which store each option reads
+    /// ([`Execution::read_sources`]). By default, `pick_value`.
+    fn pick_value_in(
+        &mut self,
+        execution: &Execution,
+        point: &ValuePoint,
+        decision: usize,
+    ) -> Result<u64, StrategyError> {
+        let _ = execution;
+        self.pick_value(point, decision)
+    }
+
     /// The execution ended (passed); `execution` holds everything it did.
     fn end_execution(&mut self, execution: &Execution) -> Result<(), StrategyError>;
 
