@@ -86,17 +86,25 @@ fn the_multiverse_finds_a_rare_bug_that_random_restarts_miss() {
 }
 
 /// A timeline's bug is reported with its trace, and `<path>+<recipe>`
-/// replays it in one process, without forking.
+/// replays it in one process, without forking: under every sampling
+/// strategy (issue 7, point 7: RFF's and POS's timelines too).
 #[test]
 fn a_timelines_bug_replays_from_its_path_and_recipe() {
     let _one = forking();
-    let b = (1..=8u64)
-        .map(|seed| sampling(seed, 600, true))
-        .find(|b| b.run(rare_bug).unwrap().verdict == Verdict::Failed)
-        .expect("some seed finds the bug");
-    let report = expect_bug(&b, FailureKind::Panic, rare_bug);
-    assert!(report.path().contains('+'));
-    assert!(report.replay_command().contains('\''), "the recipe's `->` is quoted for the shell");
+    for strategy in [StrategyKind::Random, StrategyKind::Pos, StrategyKind::Rff] {
+        let b = (1..=8u64)
+            .map(|seed| {
+                let mut b = sampling(seed, 600, true);
+                b.strategy(strategy);
+                b
+            })
+            .find(|b| b.run(rare_bug).unwrap().verdict == Verdict::Failed)
+            .unwrap_or_else(|| panic!("{strategy:?}: some seed finds the bug"));
+        // Asserts the kind, the trace, and that the replay fails again.
+        let report = expect_bug(&b, FailureKind::Panic, rare_bug);
+        assert!(report.path().contains('+'), "{strategy:?}: {}", report.path());
+        assert!(report.replay_command().contains('\''), "the recipe's `->` is quoted for the shell");
+    }
 }
 
 /// Point 5: every execution and every forked timeline costs one unit.
