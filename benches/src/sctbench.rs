@@ -484,6 +484,9 @@ const STRATEGIES: &[Strategy] = &[
     sampler("pos", |b| b.strategy(StrategyKind::Pos).split(false)),
     sampler("rff", |b| b.strategy(StrategyKind::Rff).split(false)),
     sampler("rff+split", |b| b.strategy(StrategyKind::Rff).split(true)),
+    // DPOR for half the energy, then RFF with splitting (the seed matters
+    // only in the second phase).
+    sampler("auto", |b| b.strategy(StrategyKind::Auto)),
     Strategy {
         name: "dpor",
         systematic: true,
@@ -576,7 +579,7 @@ const USAGE: &str = "usage: sampling [FILTER] [--seeds N] [--strategies A,B,...]
   FILTER          run only the models whose name contains FILTER
   --seeds N       seeds 1..=N for every model and sampling strategy (default 20)
   --strategies L  only the columns named in the comma-separated list L
-                  (random, pct3, random+split, pos, rff, rff+split, dpor)";
+                  (random, pct3, random+split, pos, rff, rff+split, auto, dpor)";
 
 /// Reads the options; `Ok(None)` means `--help`.
 fn parse_args() -> Result<Option<Options>, String> {

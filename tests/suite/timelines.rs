@@ -103,7 +103,10 @@ fn a_timelines_bug_replays_from_its_path_and_recipe() {
         // Asserts the kind, the trace, and that the replay fails again.
         let report = expect_bug(&b, FailureKind::Panic, rare_bug);
         assert!(report.path().contains('+'), "{strategy:?}: {}", report.path());
-        assert!(report.replay_command().contains('\''), "the recipe's `->` is quoted for the shell");
+        assert!(
+            report.replay_command().contains('\''),
+            "the recipe's `->` is quoted for the shell"
+        );
     }
 }
 
