@@ -153,6 +153,20 @@ const NO_UNPARK: u64 = 5;
 const EDGE: u64 = 6;
 const ANON: u64 = 7;
 
+/// The signature of the initial value of the object whose signature is
+/// `object`: odd, as every signature that is no step.
+fn initial_value(object: u64) -> u64 {
+    combine(INITIAL, object) | 1
+}
+
+/// Is the signature without its thread `sig` one of a step, rather than
+/// of an initial value, a thread's end or a missing unpark (which no
+/// execution runs)? Step signatures without threads are even, the others
+/// odd, so the answer needs no history.
+pub(crate) fn is_step(sig: u64) -> bool {
+    sig & 1 == 0
+}
+
 /// The hash of an edge from the write `write` to the read `read`.
 pub fn edge_hash(write: u64, read: u64) -> u64 {
     combine(combine(EDGE, write), read)
@@ -269,8 +283,11 @@ impl RfTracker {
     /// symmetric threads (N setters each storing to `b`) is one event. The
     /// reads-from fuzzer's constraints name events this way. Signatures
     /// that are no step (an initial value) are already thread-free.
+    /// Even, unlike every signature that is no step (see [`is_step`]).
     fn anonymous(kind: u64, location: u64, object: u64, occurrence: u32) -> u64 {
-        combine(combine(combine(combine(ANON, kind), location), object), u64::from(occurrence))
+        let h =
+            combine(combine(combine(combine(ANON, kind), location), object), u64::from(occurrence));
+        h & !1
     }
 
     /// The signature without its thread (see [`RfTracker::anonymous`])
@@ -297,7 +314,7 @@ impl RfTracker {
     /// The signature of the initial value of the object `op` names, as
     /// edges name it, were `thread` to run `op` now (0: no object).
     pub(crate) fn initial_signature(&mut self, ex: &Execution, op: &Op, thread: ThreadId) -> u64 {
-        op.object().map_or(0, |o| combine(INITIAL, self.peek_object(ex, o, thread)))
+        op.object().map_or(0, |o| initial_value(self.peek_object(ex, o, thread)))
     }
 
     /// The signature `o` has, or would get if `thread` took its first step.
@@ -378,7 +395,7 @@ impl RfTracker {
         self.steps.push(me);
         self.anon_steps.push(me_anon);
         self.anon.insert(me, me_anon);
-        let initial = combine(INITIAL, object_sig);
+        let initial = initial_value(object_sig);
         let steerable = !matches!(
             op,
             Op::Join { .. }
@@ -427,9 +444,8 @@ impl RfTracker {
             }
             Op::Relock { mutex, .. } => {
                 let m = self.object(ex, mutex, t);
-                let from = Self::or(*Self::slot(&mut self.release, mutex.index()), {
-                    combine(INITIAL, m)
-                });
+                let from =
+                    Self::or(*Self::slot(&mut self.release, mutex.index()), initial_value(m));
                 read(from);
                 if aux > 0
                     && let Some(&notify) = self.steps.get(aux as usize - 1)
@@ -449,7 +465,7 @@ impl RfTracker {
                 *Self::slot(&mut self.write_release, o.index()) = me;
             }
             Op::Join { thread: joined } => {
-                let end = combine(THREAD_END, self.thread(joined));
+                let end = combine(THREAD_END, self.thread(joined)) | 1;
                 read(end);
             }
             Op::Park => {

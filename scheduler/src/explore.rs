@@ -830,7 +830,7 @@ impl<'p> Engine<'p> {
             if let Some(m) = &mut self.multiverse {
                 mv::heartbeat(&m.shared);
                 if let Some(discovery) = m.take_split() {
-                    self.split(discovery);
+                    self.split(discovery, strategy.timeline_walk());
                 }
             }
             let last = self.last;
@@ -1026,15 +1026,21 @@ impl<'p> Engine<'p> {
 
     /// Splits the running execution at `discovery`: forks the timelines
     /// that run its rest with fresh seeds, waits for them, and goes on.
-    fn split(&mut self, discovery: crate::assertions::Discovery) {
+    fn split(&mut self, discovery: crate::assertions::Discovery, walk: Option<String>) {
         let m = self.multiverse.as_ref().expect("a split needs the multiverse");
         let (shared, opts) = (m.shared.clone(), m.opts.clone());
         let (recipe, seed) = m.here();
         let decisions = (self.decisions.len() - m.split_at) as u64;
         let root_prefix = m.timeline.is_none().then(|| path::encode(&self.decisions));
         let prefix = root_prefix.clone().unwrap_or_else(|| m.root_prefix.clone());
-        let at =
-            SplitPoint { recipe: &recipe, decisions, seed, mark: discovery.mark, path: &prefix };
+        let at = SplitPoint {
+            recipe: &recipe,
+            decisions,
+            seed,
+            mark: discovery.mark,
+            path: &prefix,
+            walk: walk.as_deref(),
+        };
         let result = mv::split(
             &shared,
             &at,
@@ -1063,8 +1069,11 @@ impl<'p> Engine<'p> {
         m.split_at = self.decisions.len();
         // The parent prints; a child never touches stdio (see `multiverse`).
         self.log = LogLevel::Quiet;
-        let mut walk = RandomWalk::timeline(timeline.seed);
-        let ended = self.drive(&mut walk);
+        let tag = timeline.recipe.walk(timeline.depth() - 1);
+        let ended = match crate::timelines::walker(tag, timeline.seed) {
+            Ok(mut walk) => self.drive(&mut *walk),
+            Err(e) => Err(StrategyError { kind: StrategyErrorKind::PathMismatch, message: e }),
+        };
         // The timeline's edges go into the shared map, as the root's do.
         if let Some(c) = &mut self.coverage {
             rt::with(|ex| c.feed(ex));

@@ -13,7 +13,10 @@
 //! - [`crate::multiverse::split`] forks `split_children` children, each
 //!   paid with one unit of the shared energy, at most `jobs` processes
 //!   running at once in the whole tree. A child takes all its remaining
-//!   decisions from its seed ([`RandomWalk::timeline`]), runs the execution
+//!   decisions from its seed, with the walk the splitting strategy names
+//!   ([`walker`]: uniform, [`RandomWalk::timeline`], for random, PCT and
+//!   DPOR; POS's priorities for POS; POS steered by the running
+//!   execution's reads-from constraints for RFF), runs the execution
 //!   to its end (splitting again at its own discoveries), writes a bug into
 //!   the shared slot, and leaves. The parent goes on with its own strategy
 //!   once its children are reaped.
@@ -38,10 +41,11 @@ use crate::config::Config;
 use crate::explore::UsageError;
 use crate::multiverse::{Options, Recipe, Shared, Timeline};
 use crate::path;
-use crate::strategy::replay::Replay;
-
-#[cfg(doc)]
+use crate::strategy::Strategy;
+use crate::strategy::pos::Pos;
 use crate::strategy::random::RandomWalk;
+use crate::strategy::replay::Replay;
+use crate::strategy::rff::{self, Rff};
 
 /// The shared counter of discoveries, all processes together.
 const SCRATCH_DISCOVERIES: usize = 0;
@@ -156,6 +160,23 @@ pub(crate) fn check_config(config: &Config) -> Result<bool, UsageError> {
     Ok(cfg!(unix))
 }
 
+/// The strategy a forked timeline takes its remaining decisions from: the
+/// walk its recipe names for its split (see [`Strategy::timeline_walk`])
+/// drawing from `seed`. `None`: a uniform random walk; `pos`: POS's
+/// priorities; `rff=<constraints>`: POS steered by RFF's constraints.
+/// The root's replay of the recipe makes the same walker, so the walker
+/// must depend on nothing else.
+pub(crate) fn walker(walk: Option<&str>, seed: u64) -> Result<Box<dyn Strategy>, String> {
+    match walk {
+        None => Ok(Box::new(RandomWalk::timeline(seed))),
+        Some("pos") => Ok(Box::new(Pos::timeline(seed))),
+        Some(tag) => match tag.strip_prefix("rff=") {
+            Some(list) => Ok(Box::new(Rff::timeline(seed, rff::parse_schedule(list)?))),
+            None => Err(format!("`{tag}` is not a walk (none, `pos` or `rff=...`)")),
+        },
+    }
+}
+
 /// The replay strategy for `CHECKER_REPLAY`: a decision path, or a path
 /// and a forked timeline's recipe, `<path>+<recipe>`.
 pub(crate) fn replay_strategy(text: &str) -> Result<Replay, UsageError> {
@@ -185,5 +206,10 @@ pub(crate) fn replay_strategy(text: &str) -> Result<Replay, UsageError> {
         }
         Some(_) => {}
     }
-    Ok(Replay::timeline(decisions, splits))
+    for walk in recipe.walks().iter().flatten() {
+        walker(Some(walk), 0).map_err(|e| {
+            UsageError::Replay(format!("the recipe after `+` in CHECKER_REPLAY is not valid: {e}"))
+        })?;
+    }
+    Ok(Replay::timeline(decisions, splits, recipe.walks().to_vec()))
 }

@@ -31,7 +31,7 @@ fn opts(children: u32) -> Options {
 }
 
 fn root_at(root: &Recipe) -> SplitPoint<'_> {
-    SplitPoint { recipe: root, decisions: 5, seed: 0x5eed, mark: 1, path: "" }
+    SplitPoint { recipe: root, decisions: 5, seed: 0x5eed, mark: 1, path: "", walk: None }
 }
 
 /// Whether a process with this pid exists (a zombie counts).
@@ -94,7 +94,14 @@ fn energy_is_exact_n_units_n_children() {
     let shared = Shared::new(7, 1).unwrap();
     let (summary, _) = split_root(&shared, &opts(3), |t| {
         shared.scratch(0).fetch_add(1, Ordering::SeqCst);
-        let at = SplitPoint { recipe: &t.recipe, decisions: 1, seed: t.seed, mark: 2, path: "" };
+        let at = SplitPoint {
+            recipe: &t.recipe,
+            decisions: 1,
+            seed: t.seed,
+            mark: 2,
+            path: "",
+            walk: None,
+        };
         split(
             &shared,
             &at,
@@ -121,7 +128,7 @@ fn adaptive_energy_moves_from_unproductive_marks_to_productive_ones() {
     let shared = Shared::new(100, 1).unwrap();
     shared.set_mark_allowance(5);
     let root = Recipe::root();
-    let at = |mark| SplitPoint { recipe: &root, decisions: 1, seed: 7, mark, path: "" };
+    let at = |mark| SplitPoint { recipe: &root, decisions: 1, seed: 7, mark, path: "", walk: None };
     // Mark 1: two children that find nothing new give back 3 units.
     let dull = split(&shared, &at(1), &opts(2), |_| Exit::Pass, |_| {}).unwrap();
     assert_eq!((dull.forked, dull.given_back), (2, 3));
@@ -162,6 +169,7 @@ fn nested(shared: &Shared, t: &Timeline) -> Exit {
             seed: t.seed,
             mark: t.depth() as u64,
             path: "",
+            walk: None,
         };
         let s = split(shared, &at, &opts(2), |c| nested(shared, c), |_| {}).unwrap();
         if s.passed != 2 {

@@ -87,11 +87,14 @@ fn the_multiverse_finds_a_rare_bug_that_random_restarts_miss() {
 
 /// A timeline's bug is reported with its trace, and `<path>+<recipe>`
 /// replays it in one process, without forking: under every sampling
-/// strategy (issue 7, point 7: RFF's and POS's timelines too).
+/// strategy (issue 7, point 7: RFF's and POS's timelines too, which walk
+/// with POS's priorities and RFF's constraints, named in the recipe).
 #[test]
 fn a_timelines_bug_replays_from_its_path_and_recipe() {
     let _one = forking();
-    for strategy in [StrategyKind::Random, StrategyKind::Pos, StrategyKind::Rff] {
+    for (strategy, walk) in
+        [(StrategyKind::Random, None), (StrategyKind::Pos, Some(":pos")), (StrategyKind::Rff, None)]
+    {
         let b = (1..=8u64)
             .map(|seed| {
                 let mut b = sampling(seed, 600, true);
@@ -102,7 +105,12 @@ fn a_timelines_bug_replays_from_its_path_and_recipe() {
             .unwrap_or_else(|| panic!("{strategy:?}: some seed finds the bug"));
         // Asserts the kind, the trace, and that the replay fails again.
         let report = expect_bug(&b, FailureKind::Panic, rare_bug);
-        assert!(report.path().contains('+'), "{strategy:?}: {}", report.path());
+        let (_, recipe) = report.path().split_once('+').expect("a path and a recipe");
+        match walk {
+            Some(tag) => assert!(recipe.contains(tag), "{strategy:?}: {recipe}"),
+            None if strategy == StrategyKind::Random => assert!(!recipe.contains(':'), "{recipe}"),
+            None => assert!(recipe.contains(":pos") || recipe.contains(":rff="), "{recipe}"),
+        }
         assert!(
             report.replay_command().contains('\''),
             "the recipe's `->` is quoted for the shell"
@@ -208,6 +216,11 @@ fn bad_multiverse_input_is_refused() {
     b.replay = Some("1+5@zz".to_string());
     let err = b.run(rare_bug).expect_err("not a recipe");
     assert!(err.to_string().contains("recipe"), "{err}");
+    for walk in ["pct", "rff=q1.2.3", "rff=p1.2"] {
+        b.replay = Some(format!("1+0@ff:{walk}"));
+        let err = b.run(rare_bug).expect_err("not a walk");
+        assert!(err.to_string().contains("is not a"), "{walk}: {err}");
+    }
 }
 
 /// Point 1: a `sometimes` satisfied only in a forked timeline counts as

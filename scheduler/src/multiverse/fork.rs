@@ -86,6 +86,9 @@ pub struct SplitPoint<'a> {
     /// root's decisions before its first split); written with the bug of
     /// a child that died.
     pub path: &'a str,
+    /// The walk the children draw their decisions with (a recipe's walk
+    /// tag; `None`: uniform).
+    pub walk: Option<&'a str>,
 }
 
 /// How to split.
@@ -715,7 +718,7 @@ mod sys {
                         let timeline = Timeline {
                             index: next,
                             seed,
-                            recipe: at.recipe.child(at.decisions, seed),
+                            recipe: at.recipe.child_walk(at.decisions, seed, at.walk),
                         };
                         let beat = if opts.timeout.is_some() { shared.claim_beat() } else { None };
                         // SAFETY: fork has no memory-safety preconditions of
@@ -818,7 +821,8 @@ mod tests {
     fn a_child_that_segfaults_is_a_bug_with_its_recipe() {
         let shared = Shared::new(4, 1).unwrap();
         let root = Recipe::root().child(3, 0xabc);
-        let at = SplitPoint { recipe: &root, decisions: 17, seed: 0xabc, mark: 9, path: "" };
+        let at =
+            SplitPoint { recipe: &root, decisions: 17, seed: 0xabc, mark: 9, path: "", walk: None };
         let opts = Options { children: 2, timeout: None, stop_on_bug: false };
         let mut reaped = Vec::new();
         let summary = split(

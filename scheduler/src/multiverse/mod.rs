@@ -61,5 +61,5 @@ pub use fork::{
     Ending, Exit, Options, Reaped, SplitError, SplitPoint, Stop, Summary, Timeline, heartbeat,
     split, trace_out, traced,
 };
-pub use recipe::{Recipe, RecipeError, Split, child_seed};
+pub use recipe::{Recipe, RecipeError, Split, child_seed, is_walk_tag};
 pub use shm::{Bug, BugInfo, BugKind, KeyNews, Mark, Shared};

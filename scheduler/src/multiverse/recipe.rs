@@ -2,12 +2,15 @@
 //!
 //! A timeline that was forked carries the list of its splits from the root
 //! timeline: for each, the number of decisions made since the previous split
-//! (since the start of the execution for the first) and the seed the source
-//! of decisions was reseeded with there. Printed as
-//! `151@1f2e3d4c5b6a7980->80@9a0b1c2d3e4f5061`, decimal counts and hex
-//! seeds; the root timeline's recipe is empty and prints as nothing. Counts
-//! are relative so a recipe reads like the timeline it names: 151 decisions,
-//! a split, 80 more, a split.
+//! (since the start of the execution for the first), the seed the source
+//! of decisions was reseeded with there, and which walk drew them (a
+//! uniform random walk unless a tag says otherwise: `pos`, or RFF's
+//! constraints). Printed as
+//! `151@1f2e3d4c5b6a7980->80@9a0b1c2d3e4f5061:pos`, decimal counts, hex
+//! seeds and an optional `:walk` tag (`:=`: the previous split's walk
+//! again, as nested splits of one strategy have); the root timeline's recipe is empty
+//! and prints as nothing. Counts are relative so a recipe reads like the
+//! timeline it names: 151 decisions, a split, 80 more, a split.
 //!
 //! [`child_seed`] derives a child's seed from everything that tells two
 //! children apart, so no two splits anywhere in a run share a seed.
@@ -29,6 +32,16 @@ pub struct Split {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Recipe {
     splits: Vec<Split>,
+    /// Per split, the walk that drew its decisions (`None`: uniform).
+    walks: Vec<Option<String>>,
+}
+
+/// Can `tag` name a walk in a recipe: not empty, and only lower-case
+/// letters, digits, `=`, `.` and `,` (no `->`, `+`, `:` or space, which
+/// the recipe and the replay string use).
+pub fn is_walk_tag(tag: &str) -> bool {
+    !tag.is_empty()
+        && tag.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"=.,".contains(&b))
 }
 
 impl Recipe {
@@ -37,9 +50,20 @@ impl Recipe {
         Recipe::default()
     }
 
-    /// A recipe of the given splits, from the root.
+    /// A recipe of the given splits, from the root, all uniform walks.
     pub fn from_splits(splits: Vec<Split>) -> Recipe {
-        Recipe { splits }
+        let walks = vec![None; splits.len()];
+        Recipe { splits, walks }
+    }
+
+    /// The walk that drew split `i`'s decisions (`None`: uniform).
+    pub fn walk(&self, i: usize) -> Option<&str> {
+        self.walks.get(i).and_then(|w| w.as_deref())
+    }
+
+    /// Every split's walk, from the root.
+    pub fn walks(&self) -> &[Option<String>] {
+        &self.walks
     }
 
     /// The splits, from the root.
@@ -52,12 +76,19 @@ impl Recipe {
         self.splits.len()
     }
 
-    /// This recipe followed by one more split.
+    /// This recipe followed by one more split, a uniform walk.
     pub fn child(&self, decision: u64, seed: u64) -> Recipe {
-        let mut splits = Vec::with_capacity(self.splits.len() + 1);
-        splits.extend_from_slice(&self.splits);
-        splits.push(Split { decision, seed });
-        Recipe { splits }
+        self.child_walk(decision, seed, None)
+    }
+
+    /// This recipe followed by one more split, whose decisions `walk`
+    /// draws (a tag, see [`is_walk_tag`]; `None`: uniform).
+    pub fn child_walk(&self, decision: u64, seed: u64, walk: Option<&str>) -> Recipe {
+        debug_assert!(walk.is_none_or(is_walk_tag), "a walk tag: {walk:?}");
+        let mut r = self.clone();
+        r.splits.push(Split { decision, seed });
+        r.walks.push(walk.map(str::to_string));
+        r
     }
 
     /// Each split's decision index counted from the execution's start, with
@@ -81,6 +112,13 @@ impl fmt::Display for Recipe {
                 f.write_str("->")?;
             }
             write!(f, "{}@{:016x}", s.decision, s.seed)?;
+            if let Some(Some(walk)) = self.walks.get(i) {
+                if i > 0 && self.walks[i - 1].as_ref() == Some(walk) {
+                    f.write_str(":=")?;
+                } else {
+                    write!(f, ":{walk}")?;
+                }
+            }
         }
         Ok(())
     }
@@ -118,8 +156,9 @@ impl FromStr for Recipe {
     /// text and around each `->` are allowed; an empty text is the root.
     fn from_str(text: &str) -> Result<Recipe, RecipeError> {
         let mut splits = Vec::new();
+        let mut walks = Vec::new();
         if text.trim().is_empty() {
-            return Ok(Recipe { splits });
+            return Ok(Recipe { splits, walks });
         }
         let mut offset = 0;
         for (index, part) in text.split("->").enumerate() {
@@ -131,6 +170,31 @@ impl FromStr for Recipe {
             if item.is_empty() {
                 return Err(err(start, "empty split (expected DECISIONS@HEXSEED)".into()));
             }
+            let (item, walk) = match item.split_once(':') {
+                Some((item, walk)) => {
+                    if !is_walk_tag(walk) {
+                        let at = start + item.len() + 1;
+                        return Err(err(
+                            at,
+                            format!("`{walk}` is not a walk (lower-case letters, digits, `=.,`)"),
+                        ));
+                    }
+                    if walk == "=" {
+                        let Some(Some(previous)) = walks.last() else {
+                            let at = start + item.len() + 1;
+                            return Err(err(
+                                at,
+                                "`=` repeats a walk, but the split before has none".into(),
+                            ));
+                        };
+                        let previous: String = String::clone(previous);
+                        (item, Some(previous))
+                    } else {
+                        (item, Some(walk.to_string()))
+                    }
+                }
+                None => (item, None),
+            };
             let Some((decision, seed)) = item.split_once('@') else {
                 return Err(err(
                     start,
@@ -147,8 +211,9 @@ impl FromStr for Recipe {
             let seed = u64::from_str_radix(seed, 16)
                 .map_err(|e| err(seed_at, format!("`{seed}` is not a seed: {e}")))?;
             splits.push(Split { decision, seed });
+            walks.push(walk);
         }
-        Ok(Recipe { splits })
+        Ok(Recipe { splits, walks })
     }
 }
 
@@ -200,11 +265,23 @@ mod tests {
         let abs = r.absolute().unwrap();
         assert_eq!((abs[0].decision, abs[1].decision), (151, 231));
         assert_eq!(r.depth(), 2);
+        let w = r.child_walk(5, 0xff, Some("rff=p1a.2b.3c,n4.5.6"));
+        let text = w.to_string();
+        assert!(text.ends_with("->5@00000000000000ff:rff=p1a.2b.3c,n4.5.6"), "{text}");
+        assert_eq!(text.parse::<Recipe>().unwrap(), w);
+        assert_eq!((w.walk(1), w.walk(2)), (None, Some("rff=p1a.2b.3c,n4.5.6")));
+        // A nested split of the same walk prints `:=`.
+        let n = w.child_walk(3, 0xee, Some("rff=p1a.2b.3c,n4.5.6"));
+        assert!(n.to_string().ends_with(":rff=p1a.2b.3c,n4.5.6->3@00000000000000ee:="), "{n}");
+        assert_eq!(n.to_string().parse::<Recipe>().unwrap(), n);
     }
 
     #[test]
     fn bad_recipes_say_what_and_where() {
-        let cases: [(&str, usize, usize, &str); 6] = [
+        let cases: [(&str, usize, usize, &str); 9] = [
+            ("1@1f:", 0, 5, "not a walk"),
+            ("1@1f:P-2", 0, 5, "not a walk"),
+            ("1@1f:=", 0, 5, "the split before has none"),
             ("151@1f->", 1, 8, "empty split"),
             ("151", 0, 0, "no `@`"),
             ("x1@1f", 0, 0, "not a decision count"),

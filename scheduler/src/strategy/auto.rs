@@ -91,6 +91,13 @@ impl Strategy for Auto {
         self.current().pick_value_in(execution, point, decision)
     }
 
+    fn timeline_walk(&self) -> Option<String> {
+        match self.phase {
+            Phase::Dpor => self.dpor.timeline_walk(),
+            Phase::Rff => self.rff.timeline_walk(),
+        }
+    }
+
     fn end_execution(&mut self, execution: &Execution) -> Result<(), StrategyError> {
         self.current().end_execution(execution)
     }

@@ -189,6 +189,16 @@ pub trait Strategy {
         false
     }
 
+    /// How a forked timeline of the running execution draws its remaining
+    /// decisions: a walk tag of its recipe (`pos`, or RFF's constraints;
+    /// see [`crate::timelines::walker`]), `None` for a uniform random walk
+    /// (the default). The walk must be a function of the tag, the
+    /// timeline's seed and the execution so far, so that the recipe
+    /// replays it.
+    fn timeline_walk(&self) -> Option<String> {
+        None
+    }
+
     /// For a strategy of several phases (`auto`): which ran, and how far.
     fn phases(&self) -> Option<String> {
         None

@@ -247,12 +247,28 @@ pub struct Pos {
     seed: u64,
     executions: u64,
     scheduler: PriorityScheduler,
+    /// A forked timeline's walker ([`Pos::timeline`]).
+    walker: bool,
 }
 
 impl Pos {
     /// POS whose executions are drawn from `seed`.
     pub fn new(seed: u64) -> Self {
-        Pos { seed, executions: 0, scheduler: PriorityScheduler::new(Rng::new(seed)) }
+        Pos {
+            seed,
+            executions: 0,
+            scheduler: PriorityScheduler::new(Rng::new(seed)),
+            walker: false,
+        }
+    }
+
+    /// The walker of a forked timeline: the rest of one execution, fresh
+    /// priorities drawn from `seed`. It decides at decision points only (a
+    /// point with one eligible thread changes nothing of its state), so
+    /// that its decisions depend on its seed and the execution so far
+    /// alone, and a recipe replays them.
+    pub fn timeline(seed: u64) -> Self {
+        Pos { walker: true, ..Pos::new(seed) }
     }
 }
 
@@ -265,7 +281,14 @@ impl Strategy for Pos {
     }
 
     fn pick_thread(&mut self, point: &SchedulePoint<'_>) -> Result<ThreadId, StrategyError> {
+        if self.walker && !point.is_decision() {
+            return Ok(point.eligible[0]);
+        }
         Ok(self.scheduler.pick(point))
+    }
+
+    fn timeline_walk(&self) -> Option<String> {
+        Some("pos".to_string())
     }
 
     fn pick_value(&mut self, point: &ValuePoint, _decision: usize) -> Result<u64, StrategyError> {

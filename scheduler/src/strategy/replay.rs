@@ -6,15 +6,14 @@
 //!
 //! A forked timeline is replayed from the path its root execution had made
 //! when it first split, and the timeline's recipe: from each split on, the
-//! decisions are drawn from that split's seed exactly as the timeline drew
-//! them ([`super::random::RandomWalk::timeline`]).
+//! decisions are drawn from that split's seed by that split's walk exactly
+//! as the timeline drew them ([`crate::timelines::walker`]).
 
 use super::{Coverage, SchedulePoint, Strategy, StrategyError, StrategyErrorKind};
 use crate::execution::{Execution, ValuePoint};
 use crate::ids::ThreadId;
 use crate::multiverse::Split;
 use crate::path::{Decision, Salt};
-use crate::rng::Rng;
 
 /// Runs exactly the execution of one decision path.
 pub struct Replay {
@@ -25,25 +24,32 @@ pub struct Replay {
     splits: Vec<Split>,
     /// Decisions made so far in the execution.
     made: usize,
-    /// The split whose seed draws now, and its stream.
-    walk: Option<(usize, Rng)>,
+    /// Per split, its walk's tag (`None`: uniform).
+    walks: Vec<Option<String>>,
+    /// The split whose walk draws now, and the walker.
+    walk: Option<(usize, Box<dyn Strategy>)>,
 }
 
 impl Replay {
     /// A replay of `decisions`.
     pub fn new(decisions: Vec<Decision>) -> Self {
-        Replay::timeline(decisions, Vec::new())
+        Replay::timeline(decisions, Vec::new(), Vec::new())
     }
 
     /// A replay of a forked timeline: `decisions` up to the first split,
     /// then each split's seed from its decision index on (`splits` with
-    /// absolute indexes, in order; the first at `decisions.len()`).
-    pub fn timeline(decisions: Vec<Decision>, splits: Vec<Split>) -> Self {
-        Replay { decisions, next: 0, done: false, splits, made: 0, walk: None }
+    /// absolute indexes, in order; the first at `decisions.len()`), with
+    /// the walk each split's tag in `walks` names.
+    pub fn timeline(
+        decisions: Vec<Decision>,
+        splits: Vec<Split>,
+        walks: Vec<Option<String>>,
+    ) -> Self {
+        Replay { decisions, next: 0, done: false, splits, made: 0, walks, walk: None }
     }
 
-    /// The stream that draws decision `made`, if a split has started.
-    fn drawing(&mut self) -> Result<Option<&mut Rng>, StrategyError> {
+    /// The walker that draws decision `made`, if a split has started.
+    fn drawing(&mut self) -> Result<Option<&mut dyn Strategy>, StrategyError> {
         let made = self.made;
         let Some(k) = self.splits.iter().rposition(|s| s.decision as usize <= made) else {
             return Ok(None);
@@ -56,9 +62,12 @@ impl Replay {
             )));
         }
         if self.walk.as_ref().is_none_or(|(at, _)| *at != k) {
-            self.walk = Some((k, Rng::new(self.splits[k].seed)));
+            let tag = self.walks.get(k).and_then(|w| w.as_deref());
+            let walker = crate::timelines::walker(tag, self.splits[k].seed)
+                .map_err(|e| self.mismatch(format!("split {} of the recipe: {e}", k + 1)))?;
+            self.walk = Some((k, walker));
         }
-        Ok(self.walk.as_mut().map(|(_, rng)| rng))
+        Ok(self.walk.as_mut().map(|(_, w)| &mut **w as &mut dyn Strategy))
     }
 
     fn mismatch(&self, message: String) -> StrategyError {
@@ -91,13 +100,16 @@ impl Strategy for Replay {
     }
 
     fn pick_thread(&mut self, point: &SchedulePoint<'_>) -> Result<ThreadId, StrategyError> {
+        // A walker sees every point from its split on, as it did in the
+        // forked timeline (a point without a choice changes nothing of a
+        // walker's state but what it will answer next).
+        if let Some(walker) = self.drawing()? {
+            let thread = walker.pick_thread(point)?;
+            self.made += usize::from(point.is_decision());
+            return Ok(thread);
+        }
         if !point.is_decision() {
             return Ok(point.eligible[0]);
-        }
-        if let Some(rng) = self.drawing()? {
-            let thread = super::random::uniform_thread(rng, point);
-            self.made += 1;
-            return Ok(thread);
         }
         self.made += 1;
         let index = self.next + 1;
@@ -127,9 +139,23 @@ impl Strategy for Replay {
         Ok(thread)
     }
 
+    fn pick_value_in(
+        &mut self,
+        execution: &Execution,
+        point: &ValuePoint,
+        decision: usize,
+    ) -> Result<u64, StrategyError> {
+        if let Some(walker) = self.drawing()? {
+            let value = walker.pick_value_in(execution, point, decision)?;
+            self.made += 1;
+            return Ok(value);
+        }
+        self.pick_value(point, decision)
+    }
+
     fn pick_value(&mut self, point: &ValuePoint, decision: usize) -> Result<u64, StrategyError> {
-        if let Some(rng) = self.drawing()? {
-            let value = super::random::uniform_value(rng, point);
+        if let Some(walker) = self.drawing()? {
+            let value = walker.pick_value(point, decision)?;
             self.made += 1;
             return Ok(value);
         }

@@ -95,7 +95,7 @@ use smallvec::SmallVec;
 use super::pos::{Bias, PriorityScheduler};
 use super::random::uniform_value;
 use super::{Coverage, SchedulePoint, Strategy, StrategyError};
-use crate::coverage::{RfPair, RfTracker, edge_hash};
+use crate::coverage::{RfPair, RfTracker, edge_hash, is_step};
 use crate::execution::{Execution, ValueKind, ValuePoint};
 use crate::ids::ThreadId;
 use crate::rng::{self, Rng};
@@ -131,6 +131,42 @@ struct Entry {
     new: Vec<u64>,
     /// Those edges.
     new_pairs: Vec<RfPair>,
+}
+
+/// A schedule as a recipe's walk tag writes it: `p` (positive) or `n`,
+/// then the write's, the read's and the object's signatures in hex,
+/// separated by `.`; constraints separated by `,`.
+pub fn format_schedule(schedule: &[Constraint]) -> String {
+    let one = |c: &Constraint| {
+        format!("{}{:x}.{:x}.{:x}", if c.positive { 'p' } else { 'n' }, c.write, c.read, c.object)
+    };
+    schedule.iter().map(one).collect::<Vec<_>>().join(",")
+}
+
+/// Reads what [`format_schedule`] writes.
+pub fn parse_schedule(text: &str) -> Result<Vec<Constraint>, String> {
+    let bad = |part: &str| {
+        format!("`{part}` is not a reads-from constraint (p|n WRITE.READ.OBJECT, hex)")
+    };
+    let hex = |h: &str| u64::from_str_radix(h, 16).ok().filter(|_| !h.is_empty() && h.len() <= 16);
+    let mut out = Vec::new();
+    for part in text.split(',').filter(|p| !p.is_empty()) {
+        let positive = match part.as_bytes()[0] {
+            b'p' => true,
+            b'n' => false,
+            _ => return Err(bad(part)),
+        };
+        let fields: Vec<&str> = part[1..].split('.').collect();
+        let [w, r, o] = fields[..] else { return Err(bad(part)) };
+        let (Some(write), Some(read), Some(object)) = (hex(w), hex(r), hex(o)) else {
+            return Err(bad(part));
+        };
+        out.push(Constraint { write, read, positive, object });
+    }
+    if out.len() > MAX_CONSTRAINTS {
+        return Err(format!("{} reads-from constraints, more than {MAX_CONSTRAINTS}", out.len()));
+    }
+    Ok(out)
 }
 
 /// The mutations of an abstract schedule.
@@ -174,10 +210,11 @@ pub struct Rff {
     running_initial: u64,
     corpus: Vec<Entry>,
     all: Vec<RfPair>,
-    /// The signatures of every step of every execution so far.
-    events: HashSet<u64>,
     /// Per edge hash, how many executions saw it.
     seen: HashMap<u64, u64>,
+    /// A forked timeline's walker ([`Rff::timeline`]): decides only at
+    /// decision points, never learns.
+    walker: bool,
     /// Per object signature, the writes seen read by its reads, first seen
     /// first (a `Vec` for a deterministic order).
     writes: HashMap<u64, Vec<u64>>,
@@ -199,10 +236,23 @@ impl Rff {
             running_initial: 0,
             corpus: Vec::new(),
             all: Vec::new(),
-            events: HashSet::new(),
             seen: HashMap::new(),
             writes: HashMap::new(),
+            walker: false,
         }
+    }
+
+    /// The walker of a forked timeline that split off an RFF execution:
+    /// the rest of that execution under `schedule`, POS drawing from
+    /// `seed`. It decides at decision points only (a point with one
+    /// eligible thread changes nothing of its state), so that its
+    /// decisions depend on its schedule, its seed and the execution so far
+    /// alone, and a recipe replays them.
+    pub fn timeline(seed: u64, schedule: Vec<Constraint>) -> Self {
+        let mut rff = Rff::new(seed);
+        rff.schedule = schedule;
+        rff.walker = true;
+        rff
     }
 
     /// How many schedules the corpus holds.
@@ -231,7 +281,7 @@ impl Rff {
     /// Has the write `write` happened: it ran in this execution, or it is
     /// not a step (an initial value, a thread's end: no execution ran it).
     fn done(&self, write: u64) -> bool {
-        self.ran.contains(&write) || !self.events.contains(&write)
+        self.ran.contains(&write) || !is_step(write)
     }
 
     /// The bias the schedule asks for the pending event `sig`.
@@ -245,7 +295,7 @@ impl Rff {
                 // A read of the initial value: nothing else touches the
                 // object before the read. (A read of a write that is a
                 // step reads it or a later one: see the module doc.)
-                if !self.events.contains(&c.write)
+                if !is_step(c.write)
                     && object != 0
                     && object == c.object
                     && sig != c.read
@@ -388,6 +438,10 @@ impl Strategy for Rff {
     }
 
     fn pick_thread(&mut self, point: &SchedulePoint<'_>) -> Result<ThreadId, StrategyError> {
+        if self.walker && !point.is_decision() {
+            self.running = 0;
+            return Ok(point.eligible[0]);
+        }
         if !self.schedule.is_empty() && point.is_decision() {
             let ex = point.execution();
             self.catch_up(ex);
@@ -460,9 +514,18 @@ impl Strategy for Rff {
         })
     }
 
+    fn timeline_walk(&self) -> Option<String> {
+        if self.schedule.is_empty() {
+            return Some("pos".to_string());
+        }
+        Some(format!("rff={}", format_schedule(&self.schedule)))
+    }
+
     fn end_execution(&mut self, execution: &Execution) -> Result<(), StrategyError> {
+        if self.walker {
+            return Ok(());
+        }
         self.catch_up(execution);
-        self.events.extend(self.ran.iter().copied());
         let mut distinct = HashSet::new();
         let mut pairs = Vec::new();
         let mut new = Vec::new();
@@ -502,5 +565,29 @@ impl Strategy for Rff {
 
     fn samples(&self) -> bool {
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_schedule_round_trips_through_its_walk_tag() {
+        let schedule = vec![
+            Constraint { write: 0x1b6, read: u64::MAX, positive: true, object: 7 },
+            Constraint { write: 0, read: 0xabc, positive: false, object: 0x21 },
+        ];
+        let text = format_schedule(&schedule);
+        assert_eq!(text, "p1b6.ffffffffffffffff.7,n0.abc.21");
+        assert!(crate::multiverse::is_walk_tag(&format!("rff={text}")));
+        assert_eq!(parse_schedule(&text).unwrap(), schedule);
+        assert_eq!(parse_schedule("").unwrap(), Vec::new());
+        for bad in ["x1.2.3", "p1.2", "p1.2.3.4", "pg.2.3", "p.2.3", "p11111111111111111.2.3"] {
+            let e = parse_schedule(bad).unwrap_err();
+            assert!(e.contains("not a reads-from constraint"), "{bad}: {e}");
+        }
+        let five = ["p1.2.3"; 5].join(",");
+        assert!(parse_schedule(&five).unwrap_err().contains("more than 4"));
     }
 }
