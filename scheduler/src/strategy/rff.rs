@@ -80,8 +80,13 @@
 //! its first new edge (an earlier design) cost 30% (5.5 against 4.2);
 //! edges of any execution as mutation material took `treiber_aba` from
 //! 20 to 12-16; AFL-style occurrence buckets, a cap of 2 or 8 constraints,
-//! weighting the mutated edge by rarity, and pinning every positive edge
-//! exactly changed nothing beyond noise or made it worse.
+//! weighting the mutated edge by rarity, pinning every positive edge
+//! exactly, per-thread names for half the constraints, names by spawn
+//! site, a positive constraint that waits for its write to be the last
+//! one, leaving out edges whose read ran without a rival, and power
+//! schedules weighting entries uniformly, by the square of rarity, by
+//! recency or by the sum over new edges changed nothing beyond noise
+//! (4.2-4.5) or made it worse (`treiber_aba` up to 88).
 //!
 //! Each execution draws from its own streams, seeded from the run's seed
 //! and the execution's index, and the corpus is a function of the
