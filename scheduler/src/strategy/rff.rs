@@ -59,6 +59,10 @@
 //!    execution, so that edges first seen apart meet in one schedule. At
 //!    most [`MAX_CONSTRAINTS`] constraints; a new constraint on a read
 //!    replaces the old one on that read.
+//! 7. A forked timeline of an RFF execution (the multiverse) runs the rest
+//!    of it under the same schedule with fresh POS priorities
+//!    ([`Rff::timeline`]); the recipe carries the schedule
+//!    ([`format_schedule`]), so that the root replays the timeline.
 //!
 //! Deviations from the paper (which instruments C programs with its own
 //! POS-based scheduler):
@@ -72,6 +76,9 @@
 //!   uniform; the paper has none of these.
 //! - The scheduler is ours ([`super::pos`], with its own deviations from
 //!   POS), and biases are re-decided from scratch at every decision.
+//! - The corpus and the edge counts live in the process that runs the
+//!   strategy: a forked timeline's new edges reach the run's shared
+//!   coverage map (and may split it further), not the root's corpus.
 //!
 //! Measured choices (benches `sampling`, 60 seeds; geometric mean of the
 //! median schedules to the first bug over its 12 models): naming events
