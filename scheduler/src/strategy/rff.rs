@@ -92,8 +92,11 @@
 //! site, a positive constraint that waits for its write to be the last
 //! one, leaving out edges whose read ran without a rival, and power
 //! schedules weighting entries uniformly, by the square of rarity, by
-//! recency or by the sum over new edges changed nothing beyond noise
-//! (4.2-4.5) or made it worse (`treiber_aba` up to 88).
+//! recency or by the sum over new edges, and a negative constraint's read
+//! that waits only while its write is the object's last one, changed
+//! nothing beyond noise (4.2-4.5) or made it worse (`treiber_aba` up to
+//! 88). POS keeping a thread's priority across its steps (PCT-like)
+//! halved `treiber_aba` (11.5) but cost every other model (5.34).
 //!
 //! Each execution draws from its own streams, seeded from the run's seed
 //! and the execution's index, and the corpus is a function of the
