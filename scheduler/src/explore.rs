@@ -830,7 +830,7 @@ impl<'p> Engine<'p> {
             if let Some(m) = &mut self.multiverse {
                 mv::heartbeat(&m.shared);
                 if let Some(discovery) = m.take_split() {
-                    self.split(discovery, strategy.timeline_walk());
+                    self.split(discovery, strategy.timeline_walk(), strategy.samples());
                 }
             }
             let last = self.last;
@@ -1026,9 +1026,24 @@ impl<'p> Engine<'p> {
 
     /// Splits the running execution at `discovery`: forks the timelines
     /// that run its rest with fresh seeds, waits for them, and goes on.
-    fn split(&mut self, discovery: crate::assertions::Discovery, walk: Option<String>) {
+    /// Under a sampling strategy (`samples`), a discovery the run (all
+    /// processes together) spent n units of energy to reach forks at most
+    /// n children.
+    fn split(
+        &mut self,
+        discovery: crate::assertions::Discovery,
+        walk: Option<String>,
+        samples: bool,
+    ) {
         let m = self.multiverse.as_ref().expect("a split needs the multiverse");
-        let (shared, opts) = (m.shared.clone(), m.opts.clone());
+        let (shared, mut opts) = (m.shared.clone(), m.opts.clone());
+        if samples {
+            // A discovery the run spent n units to reach is worth about n
+            // fresh executions: forking more children than that spends
+            // energy on a state a new execution would likely reach again.
+            let n = m.spent().max(1);
+            opts.children = opts.children.min(u32::try_from(n).unwrap_or(u32::MAX));
+        }
         let (recipe, seed) = m.here();
         let decisions = (self.decisions.len() - m.split_at) as u64;
         let root_prefix = m.timeline.is_none().then(|| path::encode(&self.decisions));

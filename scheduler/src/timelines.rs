@@ -69,6 +69,8 @@ pub(crate) struct Multiverse {
     pending: Option<Discovery>,
     /// Splitting is off (while the root replays a timeline's bug).
     pub(crate) quiet: bool,
+    /// The run's energy, all processes together.
+    energy: u64,
 }
 
 impl Multiverse {
@@ -93,6 +95,7 @@ impl Multiverse {
             root_prefix: String::new(),
             pending: None,
             quiet: false,
+            energy,
         })
     }
 
@@ -124,6 +127,11 @@ impl Multiverse {
     /// The split to make now, if any.
     pub(crate) fn take_split(&mut self) -> Option<Discovery> {
         self.pending.take()
+    }
+
+    /// Units the whole run has spent so far, all processes together.
+    pub(crate) fn spent(&self) -> u64 {
+        self.energy.saturating_sub(self.shared.energy_left())
     }
 
     /// The recipe and seed of this process's timeline.

@@ -118,6 +118,27 @@ fn a_timelines_bug_replays_from_its_path_and_recipe() {
     }
 }
 
+/// Under a sampling strategy, a discovery the run spent n units of
+/// energy to reach forks at most n children (of the 16 asked): one made in
+/// the first execution forks one (without the cap: 9, all the energy
+/// left).
+#[test]
+fn a_split_forks_no_more_children_than_the_energy_spent_before_it() {
+    let _one = forking();
+    let model = || {
+        assert_sometimes!(true, "satisfied in the first execution");
+        let x = Arc::new(AtomicUsize::new(0));
+        let y = x.clone();
+        let t = thread::spawn(move || y.store(1, SeqCst));
+        let _ = x.load(SeqCst);
+        t.join().unwrap();
+    };
+    let outcome = sampling(1, 10, true).run(model).expect("a valid configuration");
+    assert_eq!(outcome.verdict, Verdict::Incomplete(Limit::Energy(10)));
+    assert_eq!(outcome.timelines, 1, "{}", outcome.summary());
+    assert_eq!(outcome.executions, 9);
+}
+
 /// Point 5: every execution and every forked timeline costs one unit.
 #[test]
 fn energy_is_spent_exactly_by_executions_and_timelines() {
