@@ -532,7 +532,12 @@ impl Registry {
             }
         }
         marks.sort_by(|a, b| (&a.location, a.id).cmp(&(&b.location, b.id)));
-        AssertionSummary { marks, discoveries: Vec::new(), discoveries_total: 0 }
+        AssertionSummary {
+            marks,
+            discoveries: Vec::new(),
+            discoveries_total: 0,
+            lost_to_full_table: 0,
+        }
     }
 }
 
@@ -619,6 +624,11 @@ pub struct AssertionSummary {
     /// How many discoveries the run made, in every process of a run that
     /// splits timelines (the list holds the root's only).
     pub discoveries_total: u64,
+    /// Evaluations of discovery assertions, in every process, that found
+    /// the multiverse's mark table full
+    /// ([`crate::multiverse::shm::MARKS`] marks): each counted as not new
+    /// and split nothing.
+    pub lost_to_full_table: u64,
 }
 
 impl AssertionSummary {

@@ -234,9 +234,17 @@ impl Outcome {
             Some(p) => format!(" ({p})"),
             None => String::new(),
         };
+        let lost = match self.assertions.lost_to_full_table {
+            0 => String::new(),
+            n => format!(
+                "; {n} evaluation(s) of discovery assertions found the mark table full ({} \
+                 marks: assertion sites and `_each` keys) and split nothing",
+                crate::multiverse::shm::MARKS
+            ),
+        };
         format!(
             "checker: {what}{sampled}; {} execution(s){phases}{redundant}{timelines}{resumed}\
-             {seed}{edges}, longest {} steps, {:.3} s",
+             {seed}{edges}, longest {} steps, {:.3} s{lost}",
             self.executions,
             self.max_steps,
             self.elapsed.as_secs_f64()
@@ -594,6 +602,7 @@ fn explore(
         Some(m) => m.discoveries(),
         None => engine.discoveries_total,
     };
+    assertions.lost_to_full_table = engine.multiverse.as_ref().map_or(0, |m| m.shared.lost_marks());
     match failure {
         // Whatever the model left in the execution (results of threads whose
         // handles leaked) may run checker operations when dropped; leak it.

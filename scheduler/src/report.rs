@@ -117,6 +117,16 @@ impl Report {
         self.kind
     }
 
+    /// How deep in the multiverse the failing execution ran: 0 for the
+    /// root's own executions, `d` for a timeline forked `d` splits down
+    /// (its replay path ends with a recipe of `d` splits).
+    pub fn timeline_depth(&self) -> usize {
+        match self.path.split_once('+') {
+            Some((_, recipe)) if !recipe.trim().is_empty() => recipe.split("->").count(),
+            _ => 0,
+        }
+    }
+
     /// What went wrong, in words (a panic's message, the blocked threads).
     pub fn message(&self) -> &str {
         &self.message
@@ -146,7 +156,21 @@ impl Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "checker found a bug ({}) in execution {}:", self.kind.name(), self.execution)?;
+        match self.timeline_depth() {
+            0 => writeln!(
+                f,
+                "checker found a bug ({}) in execution {}:",
+                self.kind.name(),
+                self.execution
+            )?,
+            d => writeln!(
+                f,
+                "checker found a bug ({}) in a timeline forked from execution {} ({d} split(s) \
+                 down; the replay path's `+` recipe names them):",
+                self.kind.name(),
+                self.execution
+            )?,
+        }
         writeln!(f, "{}", self.message)?;
         writeln!(f)?;
         writeln!(f, "trace of the failing execution:")?;

@@ -105,6 +105,9 @@ fn a_timelines_bug_replays_from_its_path_and_recipe() {
             .unwrap_or_else(|| panic!("{strategy:?}: some seed finds the bug"));
         // Asserts the kind, the trace, and that the replay fails again.
         let report = expect_bug(&b, FailureKind::Panic, rare_bug);
+        let depth = report.timeline_depth();
+        assert!(depth >= 1, "{report}");
+        assert!(report.to_string().contains(&format!("{depth} split(s) down")), "{report}");
         let (_, recipe) = report.path().split_once('+').expect("a path and a recipe");
         match walk {
             Some(tag) => assert!(recipe.contains(tag), "{strategy:?}: {recipe}"),
@@ -137,6 +140,28 @@ fn a_split_forks_no_more_children_than_the_energy_spent_before_it() {
     assert_eq!(outcome.verdict, Verdict::Incomplete(Limit::Energy(10)));
     assert_eq!(outcome.timelines, 1, "{}", outcome.summary());
     assert_eq!(outcome.executions, 9);
+}
+
+/// The multiverse's mark table holds 256 marks: evaluations of discovery
+/// assertions past that are counted, and the summary says they split
+/// nothing. 300 distinct keys of one `assert_sometimes_each!` need 300
+/// marks; a run without splitting (no table) loses none.
+#[test]
+fn a_full_mark_table_is_counted_not_silent() {
+    let _one = forking();
+    let model = || {
+        for i in 0..300u32 {
+            checker::assert_sometimes_each!("one mark per key", [i]);
+        }
+        let t = thread::spawn(|| {});
+        t.join().unwrap();
+    };
+    let outcome = sampling(1, 3, true).run(model).expect("a valid configuration");
+    let lost = outcome.assertions.lost_to_full_table;
+    assert!(lost >= 44, "300 keys, 256 marks: {lost} lost");
+    assert!(outcome.summary().contains("found the mark table full"), "{}", outcome.summary());
+    let outcome = sampling(1, 3, false).run(model).expect("a valid configuration");
+    assert_eq!(outcome.assertions.lost_to_full_table, 0, "no splitting, no table");
 }
 
 /// Point 5: every execution and every forked timeline costs one unit.

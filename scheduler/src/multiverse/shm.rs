@@ -65,6 +65,8 @@ pub struct Region {
     allowance: AtomicU64,
     /// Adaptive mode: units given back by unproductive marks.
     pool: AtomicU64,
+    /// Novelty questions about a key the full mark table had no slot for.
+    lost: AtomicU64,
     marks: [MarkSlot; MARKS],
     coverage: [AtomicU64; COVERAGE_BITS / 64],
     beats: [Beat; BEATS],
@@ -282,6 +284,13 @@ impl Shared {
     /// Timelines that ended in a bug (only the first is kept in the slot).
     pub fn bugs(&self) -> u64 {
         self.region().bugs.load(Ordering::Acquire)
+    }
+
+    /// How many novelty questions (one per evaluation of a discovery
+    /// assertion) found the mark table full, in every process: each was
+    /// answered "not new" and split nothing.
+    pub fn lost_marks(&self) -> u64 {
+        self.region().lost.load(Ordering::Acquire)
     }
 
     pub(crate) fn count_timeline(&self, bug: bool) {
@@ -755,11 +764,21 @@ impl Shared {
         }
         new
     }
+
+    /// The mark of `key`, counting a question the full table cannot
+    /// answer.
+    fn mark_or_count(&self, key: u64) -> Option<Mark<'_>> {
+        let mark = self.mark(key);
+        if mark.is_none() {
+            self.region().lost.fetch_add(1, Ordering::AcqRel);
+        }
+        mark
+    }
 }
 
 impl crate::assertions::NoveltyStore for Shared {
     fn test_and_set(&self, key: u64) -> bool {
-        self.covered(key, self.mark(key).is_some_and(|m| m.first_hit()))
+        self.covered(key, self.mark_or_count(key).is_some_and(|m| m.first_hit()))
     }
 
     fn is_set(&self, key: u64) -> bool {
@@ -767,11 +786,11 @@ impl crate::assertions::NoveltyStore for Shared {
     }
 
     fn fetch_max(&self, key: u64, value: i64) -> bool {
-        self.covered(key, self.mark(key).is_some_and(|m| m.raise_max(value)))
+        self.covered(key, self.mark_or_count(key).is_some_and(|m| m.raise_max(value)))
     }
 
     fn fetch_min(&self, key: u64, value: i64) -> bool {
-        self.covered(key, self.mark(key).is_some_and(|m| m.lower_min(value)))
+        self.covered(key, self.mark_or_count(key).is_some_and(|m| m.lower_min(value)))
     }
 }
 

@@ -56,7 +56,8 @@ impl Replay {
         };
         if self.next < self.decisions.len() {
             return Err(self.mismatch(format!(
-                "the recipe splits after decision {}, but the path has {} decisions before its                  first split",
+                "the recipe splits after decision {}, but the path has {} decisions before its \
+                 first split",
                 self.splits[0].decision,
                 self.decisions.len()
             )));
@@ -179,7 +180,8 @@ impl Strategy for Replay {
             && (last.decision as usize) > self.made
         {
             return Err(self.mismatch(format!(
-                "the execution finished after {} decisions, but the recipe splits after decision                  {}",
+                "the execution finished after {} decisions, but the recipe splits after decision \
+                 {}",
                 self.made, last.decision
             )));
         }
