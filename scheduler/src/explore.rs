@@ -838,7 +838,9 @@ impl<'p> Engine<'p> {
             self.stream();
             if let Some(m) = &mut self.multiverse {
                 mv::heartbeat(&m.shared);
-                if let Some(discovery) = m.take_split() {
+                if let Some(discovery) = m.take_split()
+                    && strategy.splits_now()
+                {
                     self.split(discovery, strategy.timeline_walk(), strategy.samples());
                 }
             }

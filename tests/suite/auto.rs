@@ -62,6 +62,25 @@ fn auto_verifies_what_dpor_finishes_within_its_share() {
     assert!(!phases.contains("rff"), "{phases}");
 }
 
+/// Auto splits only in its RFF phase: DPOR's share is for finishing, so
+/// a discovery during it forks nothing (it did before, and cost `account`
+/// of the sampling benchmark 20 units where DPOR alone needs 4).
+#[test]
+fn auto_does_not_split_while_dpor_runs() {
+    let _one = forking();
+    let mut b = Builder::new();
+    b.strategy(StrategyKind::Auto).energy(200);
+    let outcome = b
+        .run(|| {
+            checker::assert_sometimes!(true, "a discovery in the first execution");
+            small_correct();
+        })
+        .expect("a valid configuration");
+    assert_eq!(outcome.verdict, Verdict::Verified(Coverage::Exhaustive), "{}", outcome.summary());
+    assert_eq!(outcome.timelines, 0, "{}", outcome.summary());
+    assert!(outcome.assertions.discoveries_total >= 1);
+}
+
 #[test]
 fn auto_goes_on_with_rff_when_dpor_cannot_finish() {
     let _one = forking();

@@ -117,6 +117,11 @@ impl Strategy for Auto {
         self.phase == Phase::Rff
     }
 
+    /// Only the RFF phase splits: DPOR's share is for finishing.
+    fn splits_now(&self) -> bool {
+        self.phase == Phase::Rff
+    }
+
     fn redundant_executions(&self) -> u64 {
         self.dpor.redundant_executions()
     }

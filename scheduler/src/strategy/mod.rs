@@ -199,6 +199,13 @@ pub trait Strategy {
         None
     }
 
+    /// May the running execution split at a discovery (when the run
+    /// splits at all)? `auto` says no while DPOR runs: its share of the
+    /// energy is for finishing, which is what verifies.
+    fn splits_now(&self) -> bool {
+        true
+    }
+
     /// For a strategy of several phases (`auto`): which ran, and how far.
     fn phases(&self) -> Option<String> {
         None
