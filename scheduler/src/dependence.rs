@@ -519,8 +519,9 @@ fn changes_enabledness(op: &Op) -> bool {
 /// Which steps the engine's yield rule touches (`memory.rs`,
 /// `Memory::yielded`): after a thread yields, its first read of each atomic
 /// may not read its old floor there unless that is the last store. Whether
-/// that restricts the read depends on the steps before it, so DPOR makes
-/// such reads pivots (ordered against everything). Feed it every step of an
+/// that restricts the read depends on which stores of the atomic ran before
+/// it, so DPOR does not label such reads with the store they read: they stay
+/// ordered against every store of the atomic. Feed it every step of an
 /// execution, in order.
 #[derive(Clone, Debug, Default)]
 pub struct YieldReads {
