@@ -57,6 +57,10 @@ pub enum Target {
     /// SC accesses of different locations commute with each other; an SC
     /// fence commutes with no SC event, and with every non-SC access.
     ScOrder,
+    /// The fair scheduler's turns (`Execution::eligible`): a thread's first
+    /// step after a yield may run only once the threads it waits for have
+    /// stepped, or cannot run. See [`YieldTurns`].
+    Turns,
 }
 
 /// Which store of an atomic a read-ish access read, named so that the name
@@ -126,6 +130,12 @@ pub enum AccessKind {
     Count,
     /// `Weak::upgrade`: adds a strong handle if one is left.
     Upgrade,
+    /// On [`Target::Turns`]: a thread's first step after a yield, which
+    /// waits for its turn.
+    TurnWait,
+    /// On [`Target::Turns`]: a step that may end another thread's wait for
+    /// its turn (see [`YieldTurns`]).
+    TurnTake,
 }
 
 impl AccessKind {
@@ -311,7 +321,9 @@ pub fn dependent(a: &Access, b: &Access) -> bool {
         | (Signal, Signal)
         | (Unpark, Unpark)
         | (Count, Count)
-        | (Upgrade, Upgrade) => false,
+        | (Upgrade, Upgrade)
+        | (TurnWait, TurnWait)
+        | (TurnTake, TurnTake) => false,
         (Drop { remaining: x }, Drop { remaining: y }) => {
             // Which drop is last is the only thing their order changes. A
             // drop not yet run may become the last once at most one handle
@@ -410,11 +422,106 @@ pub fn may_time_out(op: &Op) -> bool {
     matches!(op, Op::TryPark { .. }) || op.wakes_unnotified()
 }
 
+/// Which steps the fair scheduler's turns touch (`Execution::eligible`),
+/// as accesses to [`Target::Turns`]. Feed it every step of an execution,
+/// in order.
+///
+/// After thread `t` yields (`Y`), its next step (`N`) may run only once
+/// every thread `u` that was enabled at `Y` has stepped since, or is not
+/// enabled. `Y` itself stays a pivot (DPOR's deviation 4): it conflicts
+/// with every step, so what ran before it, the enabled set it records, and
+/// which steps come after it are the same in every equivalent execution.
+/// `N` needs less: `N` waits (`TurnWait`), and conflicts only with the
+/// steps that take (`TurnTake`):
+/// - each other thread's first step after `Y`, while `N` has not run: the
+///   step that lets `N` go, for its thread. Later steps of that thread change
+///   nothing `N` depends on, so `N` commutes with them (the spin loop's
+///   next read is no longer ordered against every step of the others);
+/// - every step that may change whether a thread is enabled (lock and
+///   unlock of mutexes and rwlocks, condvar waits and notifies, park,
+///   unpark, spawn, join): a thread enabled at `Y` that has not stepped
+///   lets `N` run only while it is blocked.
+///
+/// With these, in every execution equivalent to a fair one, each thread
+/// enabled at `Y` that stepped before `N` still does, and one that did not
+/// is blocked at `N` by the same lock steps: `N` is eligible again. A step
+/// not yet run may take a turn wherever it runs (`may`).
+#[derive(Clone, Debug, Default)]
+pub struct YieldTurns {
+    /// Per thread: from its yield to its next step, the threads that have
+    /// stepped since the yield; `None` otherwise.
+    waiting: Vec<Option<SmallVec<[ThreadId; 4]>>>,
+}
+
+impl YieldTurns {
+    /// Forgets the execution.
+    pub fn clear(&mut self) {
+        self.waiting.clear();
+    }
+
+    /// Records `thread`'s step `op`; returns its accesses to
+    /// [`Target::Turns`].
+    pub fn step(&mut self, thread: ThreadId, op: &Op) -> SmallVec<[Access; 2]> {
+        if self.waiting.len() <= thread.index() {
+            self.waiting.resize(thread.index() + 1, None);
+        }
+        let wait = self.waiting[thread.index()].take().is_some();
+        let mut take = changes_enabledness(op);
+        for stepped in self.waiting.iter_mut().flatten() {
+            if !stepped.contains(&thread) {
+                stepped.push(thread);
+                take = true;
+            }
+        }
+        if matches!(op, Op::Yield) {
+            self.waiting[thread.index()] = Some(SmallVec::new());
+        }
+        turn_accesses(wait, take)
+    }
+
+    /// Is `thread`'s next step its first after a yield?
+    pub fn waits(&self, thread: ThreadId) -> bool {
+        self.waiting.get(thread.index()).is_some_and(Option::is_some)
+    }
+}
+
+/// The accesses to [`Target::Turns`] of a step that waits for its turn
+/// (`wait`) and may end another thread's wait (`take`).
+pub fn turn_accesses(wait: bool, take: bool) -> SmallVec<[Access; 2]> {
+    let mut out = SmallVec::new();
+    if wait {
+        out.push(Access { target: Target::Turns, kind: AccessKind::TurnWait });
+    }
+    if take {
+        out.push(Access { target: Target::Turns, kind: AccessKind::TurnTake });
+    }
+    out
+}
+
+/// May `op` enable or disable a thread other than its own?
+fn changes_enabledness(op: &Op) -> bool {
+    !matches!(
+        op,
+        Op::Load { .. }
+            | Op::Store { .. }
+            | Op::Rmw { .. }
+            | Op::CompareExchange { .. }
+            | Op::Fence
+            | Op::Choose { .. }
+            | Op::Yield
+            | Op::ArcDrop { .. }
+            | Op::ArcCount { .. }
+            | Op::WeakUpgrade { .. }
+            | Op::PoisonFlag { .. }
+    )
+}
+
 /// Which steps the engine's yield rule touches (`memory.rs`,
 /// `Memory::yielded`): after a thread yields, its first read of each atomic
 /// may not read its old floor there unless that is the last store. Whether
-/// that restricts the read depends on the steps before it, so DPOR makes
-/// such reads pivots (ordered against everything). Feed it every step of an
+/// that restricts the read depends on which stores of the atomic ran before
+/// it, so DPOR does not label such reads with the store they read: they stay
+/// ordered against every store of the atomic. Feed it every step of an
 /// execution, in order.
 #[derive(Clone, Debug, Default)]
 pub struct YieldReads {

@@ -28,3 +28,4 @@ mod statics;
 mod timelines;
 mod verify;
 mod weak;
+mod yields;

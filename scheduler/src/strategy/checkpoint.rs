@@ -412,6 +412,7 @@ impl Encode for Target {
             // A thread's park token.
             Target::Token(t) => w.token(format_args!("p{}", t.0)),
             Target::ScOrder => w.token(format_args!("sc")),
+            Target::Turns => w.token(format_args!("turns")),
         }
     }
 }
@@ -422,6 +423,10 @@ impl Decode for Target {
             Some("sc") => {
                 r.token()?;
                 Ok(Target::ScOrder)
+            }
+            Some("turns") => {
+                r.token()?;
+                Ok(Target::Turns)
             }
             Some(t) if t.starts_with('p') => {
                 r.prefixed('p', "a park token").map(|t| Target::Token(ThreadId(t)))
@@ -449,6 +454,8 @@ impl Encode for AccessKind {
             }
             AccessKind::Count => "count",
             AccessKind::Upgrade => "upgrade",
+            AccessKind::TurnWait => "turn-wait",
+            AccessKind::TurnTake => "turn-take",
             AccessKind::Load { from, sc } => {
                 w.token("load");
                 from.encode(w);
@@ -504,6 +511,8 @@ impl Decode for AccessKind {
             "drop" => AccessKind::Drop { remaining: Decode::decode(r)? },
             "count" => AccessKind::Count,
             "upgrade" => AccessKind::Upgrade,
+            "turn-wait" => AccessKind::TurnWait,
+            "turn-take" => AccessKind::TurnTake,
             "load" => AccessKind::Load { from: Decode::decode(r)?, sc: Decode::decode(r)? },
             "store" => AccessKind::Store {
                 me: Decode::decode(r)?,
