@@ -433,7 +433,13 @@ impl Execution {
             record.waits_for.remove(thread);
             record.timeout_waits_for.remove(thread);
         }
-        self.threads[thread.index()].yielded = false;
+        // A thread's wait for its turn ends with the step it waited to
+        // take (a yield below starts a new one): the threads it waited for
+        // and did not step order nothing after it. DPOR's `YieldTurns`
+        // relies on this.
+        let record = &mut self.threads[thread.index()];
+        record.yielded = false;
+        record.waits_for = ThreadSet::new();
         let mut aux = 0;
         let effect = match pending.op {
             Op::Notify { condvar, all } => {

@@ -436,9 +436,10 @@ impl Memory {
     /// read the same old value forever and a spin loop that waits for a
     /// store would never end; C++ asks implementations to make stores
     /// visible "within a reasonable amount of time", and each yield moves
-    /// the thread past one old value (loom has a similar rule). DPOR makes
-    /// those first reads pivots (`dependence::YieldReads`): whether the rule
-    /// bites depends on what ran before them.
+    /// the thread past one old value (loom has a similar rule). DPOR keeps
+    /// those first reads ordered against every store of their atomic
+    /// (`dependence::YieldReads`): whether the rule bites depends on which
+    /// stores ran before them.
     pub(crate) fn yielded(&mut self, thread: ThreadId, clock: &VClock) {
         for i in 0..self.locations.len() {
             if self.locations[i].mo.is_empty() {
