@@ -61,6 +61,10 @@ pub enum Target {
     /// step after a yield may run only once the threads it waits for have
     /// stepped, or cannot run. See [`YieldTurns`].
     Turns,
+    /// The numbering of threads: a spawn takes the next thread id, which
+    /// the model can observe (`thread::current().id()`), so two spawns
+    /// (of different threads) do not commute. Spawns write it.
+    Spawns,
 }
 
 /// Which store of an atomic a read-ish access read, named so that the name
@@ -224,11 +228,15 @@ fn accesses_of(thread: ThreadId, op: &Op, reply: Option<Reply>) -> SmallVec<[Acc
         }
         Op::ArcCount { object, .. } => smallvec![at(object, Count)],
         Op::WeakUpgrade { object } => smallvec![at(object, Upgrade)],
-        // Ordered by causality (a child starts after its spawn; a join
-        // after the joined thread's end), not by conflict.
-        // A yield conflicts with every step of every other thread, and so does
-        // the yielding thread's next step; the DPOR strategy orders them.
-        Op::Spawn | Op::Join { .. } | Op::Yield => SmallVec::new(),
+        // A spawn takes the next thread id: two spawns do not commute (the
+        // children's ids, which the model may observe, would swap).
+        // Otherwise spawns and joins are ordered by causality (a child
+        // starts after its spawn; a join after the joined thread's end).
+        Op::Spawn => smallvec![Access { target: Target::Spawns, kind: Write }],
+        // A yield conflicts with every step of every other thread, and so
+        // does the yielding thread's next step; the DPOR strategy orders
+        // them.
+        Op::Join { .. } | Op::Yield => SmallVec::new(),
         // What later loads may read depends on the order of SC fences and
         // SC accesses, over all locations; not on where a fence runs among
         // other steps (see [`Target::ScOrder`]).

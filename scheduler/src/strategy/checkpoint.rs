@@ -52,8 +52,10 @@ use crate::dependence::{Access, AccessKind, Source, Target};
 use crate::ids::{ObjectId, ThreadId};
 use crate::report::{FailureKind, Report};
 
-/// The format version this checker writes and reads.
-pub const VERSION: u32 = 2;
+/// The format version this checker writes and reads. 3: yield turns and
+/// spawns in the dependence relation (what a version-2 file's DPOR state
+/// assumed no longer holds).
+pub const VERSION: u32 = 3;
 
 const MAGIC: &str = "checker-checkpoint";
 
@@ -413,6 +415,7 @@ impl Encode for Target {
             Target::Token(t) => w.token(format_args!("p{}", t.0)),
             Target::ScOrder => w.token(format_args!("sc")),
             Target::Turns => w.token(format_args!("turns")),
+            Target::Spawns => w.token(format_args!("spawns")),
         }
     }
 }
@@ -427,6 +430,10 @@ impl Decode for Target {
             Some("turns") => {
                 r.token()?;
                 Ok(Target::Turns)
+            }
+            Some("spawns") => {
+                r.token()?;
+                Ok(Target::Spawns)
             }
             Some(t) if t.starts_with('p') => {
                 r.prefixed('p', "a park token").map(|t| Target::Token(ThreadId(t)))

@@ -712,8 +712,9 @@ impl Analysis {
         match target {
             Target::ScOrder => 0,
             Target::Turns => 1,
-            Target::Object(o) => o.index() * 2 + 2,
-            Target::Token(t) => t.index() * 2 + 3,
+            Target::Spawns => 2,
+            Target::Object(o) => o.index() * 2 + 3,
+            Target::Token(t) => t.index() * 2 + 4,
         }
     }
 
