@@ -202,6 +202,10 @@ pub mod programs {
         /// Spins, yielding, until variable `.0` holds `.1`, giving up after
         /// `.2` tries; how many times it yielded is recorded.
         Spin(usize, u64, u64),
+        /// Spawns a child thread that records its own thread id and runs
+        /// the instructions, then joins it; the child's record is
+        /// appended to the thread's.
+        Fork(Vec<Instr>),
     }
 
     /// A generated program: its threads run concurrently, spawned and then
@@ -270,6 +274,9 @@ pub mod programs {
         pub condvars: usize,
         /// Allow bounded spin loops that yield.
         pub spins: bool,
+        /// Allow threads that spawn (and join) a child of their own, which
+        /// records its thread id: the ids depend on the order of spawns.
+        pub forks: bool,
     }
 
     fn pick(rng: &mut Rng, range: &std::ops::RangeInclusive<usize>) -> usize {
@@ -284,6 +291,10 @@ pub mod programs {
         let branch = depth < 3 && shape.branches;
         if shape.spins && rng.below(4) == 0 {
             return Instr::Spin(v, val, 1 + rng.below(3));
+        }
+        if shape.forks && depth == 0 && rng.below(3) == 0 {
+            let inner = (0..1 + rng.below(2)).map(|_| instr(rng, shape, vars, depth + 1)).collect();
+            return Instr::Fork(inner);
         }
         if depth == 0 && shape.rwlocks > 0 && rng.below(2) == 0 {
             // Mostly readers: they are what the rwlock adds over a mutex.
@@ -325,6 +336,7 @@ pub mod programs {
                 Instr::IfEq(_, _, inner) => 1 + size(inner),
                 Instr::Copy(..) => 2,
                 Instr::Spin(_, _, tries) => 1 + *tries as usize,
+                Instr::Fork(inner) => 3 + size(inner),
                 _ => 1,
             })
             .sum()
@@ -403,7 +415,7 @@ pub mod programs {
         }
     }
 
-    fn exec(shared: &Shared, instrs: &[Instr], seen: &mut Vec<u64>) {
+    fn exec(shared: &std::sync::Arc<Shared>, instrs: &[Instr], seen: &mut Vec<u64>) {
         for i in instrs {
             match *i {
                 Instr::Load(v) => seen.push(shared.vars[v].load(Ordering::SeqCst)),
@@ -466,6 +478,16 @@ pub mod programs {
                     if got == x {
                         exec(shared, inner, seen);
                     }
+                }
+                Instr::Fork(ref inner) => {
+                    let (shared, inner) = (shared.clone(), inner.clone());
+                    let child = thread::spawn(move || {
+                        let me = format!("{:?}", thread::current().id());
+                        let mut seen = vec![me.bytes().map(u64::from).sum::<u64>()];
+                        exec(&shared, &inner, &mut seen);
+                        seen
+                    });
+                    seen.extend(child.join().unwrap());
                 }
             }
         }

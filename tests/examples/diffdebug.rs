@@ -18,6 +18,7 @@ fn main() {
             branches: false,
             condvars: 0,
             spins: false,
+            forks: false,
         },
         "spin" => Shape {
             threads: 2..=3,
@@ -30,6 +31,7 @@ fn main() {
             branches: false,
             condvars: 0,
             spins: true,
+            forks: false,
         },
         "many" => Shape {
             threads: 3..=4,
@@ -42,6 +44,7 @@ fn main() {
             branches: false,
             condvars: 0,
             spins: false,
+            forks: false,
         },
         "locks" => Shape {
             threads: 2..=3,
@@ -54,6 +57,7 @@ fn main() {
             branches: false,
             condvars: 0,
             spins: false,
+            forks: false,
         },
         "rwlock" => Shape {
             threads: 2..=3,
@@ -66,6 +70,7 @@ fn main() {
             branches: false,
             condvars: 0,
             spins: false,
+            forks: false,
         },
         "arc" => Shape {
             threads: 2..=3,
@@ -78,6 +83,7 @@ fn main() {
             branches: false,
             condvars: 0,
             spins: false,
+            forks: false,
         },
         _ => Shape {
             threads: 2..=4,
@@ -90,6 +96,7 @@ fn main() {
             branches: true,
             condvars: 0,
             spins: false,
+            forks: false,
         },
     };
     let p = generate(seed, &shape);

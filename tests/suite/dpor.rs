@@ -120,6 +120,7 @@ fn shape(
         branches: false,
         condvars: 0,
         spins: false,
+        forks: false,
     }
 }
 
@@ -173,6 +174,7 @@ fn dpor_with_sleep_sets_matches_conservative_dpor_on_larger_programs() {
         branches: true,
         condvars: 0,
         spins: false,
+        forks: false,
     };
     let mut checked = 0;
     for n in 0..count {
@@ -199,6 +201,19 @@ fn dpor_matches_exhaustive_search_with_spin_loops() {
     differential(Shape { vars: 1..=2, spins: true, ..shape(2..=3, 1..=3, 5) }, 8, 400);
     // Three spinners and more steps: fairness among several yielding threads.
     differential(Shape { vars: 1..=2, spins: true, ..shape(3..=3, 1..=3, 8) }, 9, 150);
+}
+
+/// Generated programs whose threads spawn children of their own (each
+/// child records its thread id, which depends on the order of the
+/// spawns), with locks and branches.
+#[test]
+fn dpor_matches_exhaustive_search_with_threads_that_spawn() {
+    differential(Shape { forks: true, ..shape(2..=3, 1..=3, 6) }, 12, 400);
+    differential(
+        Shape { forks: true, mutexes: 1, branches: true, ..shape(2..=3, 1..=2, 6) },
+        13,
+        300,
+    );
 }
 
 /// Threads spawned by different threads: a spawn takes the next thread
