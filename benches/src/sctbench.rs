@@ -26,9 +26,9 @@
 //!
 //! Run: `cargo run --release -p checker-benches --bin sampling
 //! 2>/dev/null` (the engine prints a summary line on stderr for every run
-//! that spends its energy). `--seeds N` runs seeds 1..=N; a first
-//! argument that is not an option selects the models whose name contains
-//! it. A run that fails with another bug than its model's, or that neither
+//! that spends its energy). `--seeds N` runs seeds 1..=N; `--strategies
+//! a,b` runs only those columns; a first argument that is not an option
+//! selects the models whose name contains it. A run that fails with another bug than its model's, or that neither
 //! fails nor spends its energy, aborts the benchmark.
 
 mod stats;
