@@ -96,7 +96,10 @@
 //! that waits only while its write is the object's last one, changed
 //! nothing beyond noise (4.2-4.5) or made it worse (`treiber_aba` up to
 //! 88). POS keeping a thread's priority across its steps (PCT-like)
-//! halved `treiber_aba` (11.5) but cost every other model (5.34).
+//! halved `treiber_aba` (11.5) but cost every other model (5.34), and so
+//! did binding a constraint's read to one thread, the first to reach it
+//! (`treiber_aba` 12, `twostage_10_1` 47: 5.44; for half the constraints,
+//! 4.28) or the one it was seen in (5.94).
 //!
 //! Each execution draws from its own streams, seeded from the run's seed
 //! and the execution's index, and the corpus is a function of the
