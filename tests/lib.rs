@@ -116,6 +116,28 @@ pub mod models {
         assert_eq!(n.load(Ordering::SeqCst), 2, "lost update");
     }
 
+    /// The main thread pads, then reads a flag that the other thread sets
+    /// and clears in two consecutive steps: the bug needs the other thread
+    /// to be preempted exactly between its two stores (depth 2; 19 steps:
+    /// spawn, stores, pads, load, drops, join).
+    pub fn preempted_between_two_stores() {
+        let flag = Arc::new(AtomicUsize::new(0));
+        let pad = Arc::new(AtomicUsize::new(0));
+        let h = {
+            let flag = flag.clone();
+            thread::spawn(move || {
+                flag.store(1, Ordering::SeqCst);
+                flag.store(0, Ordering::SeqCst);
+            })
+        };
+        for _ in 0..10 {
+            pad.fetch_add(1, Ordering::SeqCst);
+        }
+        let seen = flag.load(Ordering::SeqCst);
+        h.join().unwrap();
+        assert_eq!(seen, 0, "read the flag between its two stores");
+    }
+
     /// Two threads lock two mutexes in opposite orders and can deadlock.
     pub fn lock_order_inversion() {
         let a = Arc::new(Mutex::new(()));

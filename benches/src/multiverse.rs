@@ -389,22 +389,5 @@ fn bench(options: &Options) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let options = match parse_args() {
-        Ok(Some(options)) => options,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("multiverse: {e}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match bench(&options) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("multiverse: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    stats::main("multiverse", USAGE, parse_args, bench)
 }

@@ -675,22 +675,5 @@ fn bench(options: &Options) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let options = match parse_args() {
-        Ok(Some(options)) => options,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("sampling: {e}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match bench(&options) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("sampling: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    stats::main("sampling", USAGE, parse_args, bench)
 }

@@ -8,7 +8,7 @@ use checker::sync::Arc;
 use checker::sync::atomic::{AtomicUsize, Ordering};
 use checker::{nondet, rand, thread};
 
-use checker_tests::{Recorder, expect_bug, outcomes};
+use checker_tests::{Recorder, expect_bug, models, outcomes};
 
 fn with(strategy: StrategyKind) -> Builder {
     let mut b = Builder::new();
@@ -239,7 +239,7 @@ fn signatures(strategy: StrategyKind, seed: u64) -> Vec<Vec<usize>> {
     let runs = std::sync::Arc::new(StdMutex::new(Vec::new()));
     let log = runs.clone();
     let mut b = with(strategy);
-    b.seed(seed).energy(30);
+    b.seed(seed).energy(30).split(false);
     let outcome = b
         .run(move || {
             let order = Arc::new(checker::sync::Mutex::new(Vec::new()));
@@ -268,13 +268,18 @@ fn signatures(strategy: StrategyKind, seed: u64) -> Vec<Vec<usize>> {
 
 #[test]
 fn the_same_seed_gives_the_same_executions_and_another_seed_others() {
-    for strategy in [StrategyKind::Random, StrategyKind::Pct] {
+    // RFF too: its corpus and mutations are functions of the executions
+    // before, which are functions of the seed.
+    for strategy in [StrategyKind::Random, StrategyKind::Pct, StrategyKind::Pos, StrategyKind::Rff]
+    {
         let a = signatures(strategy, 1);
         assert_eq!(a.len(), 30);
         assert_eq!(a, signatures(strategy, 1), "{strategy:?}: same seed, same executions");
         assert_ne!(a, signatures(strategy, 2), "{strategy:?}: another seed, other executions");
         let distinct: BTreeSet<_> = a.iter().collect();
         assert!(distinct.len() > 5, "{strategy:?}: executions vary: {distinct:?}");
+        let orders: BTreeSet<_> = a.iter().map(|s| s[..s.len() - 2].to_vec()).collect();
+        assert!(orders.len() > 2, "{strategy:?}: interleavings vary: {orders:?}");
     }
 }
 
@@ -366,27 +371,6 @@ fn sampling_strategies_refuse_checkpoints() {
     assert!(err.to_string().contains("does not take checkpoints"), "{err}");
 }
 
-/// The main thread pads, then reads a flag that the other thread sets and
-/// clears in two consecutive steps: the bug needs the other thread to be
-/// preempted exactly after its first store (depth 2).
-fn preempted_between_two_stores() {
-    let flag = Arc::new(AtomicUsize::new(0));
-    let pad = Arc::new(AtomicUsize::new(0));
-    let h = {
-        let flag = flag.clone();
-        thread::spawn(move || {
-            flag.store(1, Ordering::SeqCst);
-            flag.store(0, Ordering::SeqCst);
-        })
-    };
-    for _ in 0..10 {
-        pad.fetch_add(1, Ordering::SeqCst);
-    }
-    let seen = flag.load(Ordering::SeqCst);
-    h.join().unwrap();
-    assert_eq!(seen, 0, "read the flag between its two stores");
-}
-
 /// PCT's guarantee: a depth-2 bug in a program of n = 2 threads and k = 19
 /// steps (spawn, stores, pads, load, drops, join) is found by one execution
 /// with probability at least 1/(n k) = 1/38. An energy of 320 is eight
@@ -397,12 +381,12 @@ fn pct_finds_a_depth_two_bug_as_its_guarantee_says() {
     for seed in [1, 2, 3] {
         let mut b = with(StrategyKind::Pct);
         b.seed(seed).pct_depth(2).energy(320);
-        let report = expect_bug(&b, FailureKind::Panic, preempted_between_two_stores);
+        let report = expect_bug(&b, FailureKind::Panic, models::preempted_between_two_stores);
         assert!(report.message().contains("between its two stores"), "{report}");
     }
     let mut b = with(StrategyKind::Pct);
     b.pct_depth(1).energy(320);
-    let outcome = b.run(preempted_between_two_stores).unwrap();
+    let outcome = b.run(models::preempted_between_two_stores).unwrap();
     assert_eq!(outcome.verdict, Verdict::Incomplete(checker::model::Limit::Energy(320)));
 }
 

@@ -1,13 +1,14 @@
 //! The RFF strategy (reads-from fuzzing): finds planted bugs that replay,
-//! is a function of its seed, spends its energy exactly, and its
-//! reads-from constraints steer executions to a rare edge once seen.
+//! and its reads-from constraints steer executions to a rare edge once
+//! seen. That it is a function of its seed and spends its energy exactly
+//! is tested with the other sampling strategies (random.rs).
 
 use std::sync::Mutex as StdMutex;
 
-use checker::model::{Builder, FailureKind, Limit, StrategyKind, Verdict};
+use checker::model::{Builder, FailureKind, StrategyKind};
+use checker::sync::Arc;
 use checker::sync::atomic::{AtomicUsize, Ordering};
-use checker::sync::{Arc, Mutex};
-use checker::{nondet, rand, thread};
+use checker::thread;
 
 use checker_tests::{expect_bug, models};
 
@@ -15,27 +16,6 @@ fn rff() -> Builder {
     let mut b = Builder::new();
     b.strategy = StrategyKind::Rff;
     b
-}
-
-/// The main thread pads, then reads a flag that the other thread sets and
-/// clears in two consecutive steps: the bug needs the other thread to stop
-/// exactly between its two stores.
-fn preempted_between_two_stores() {
-    let flag = Arc::new(AtomicUsize::new(0));
-    let pad = Arc::new(AtomicUsize::new(0));
-    let h = {
-        let flag = flag.clone();
-        thread::spawn(move || {
-            flag.store(1, Ordering::SeqCst);
-            flag.store(0, Ordering::SeqCst);
-        })
-    };
-    for _ in 0..10 {
-        pad.fetch_add(1, Ordering::SeqCst);
-    }
-    let seen = flag.load(Ordering::SeqCst);
-    h.join().unwrap();
-    assert_eq!(seen, 0, "read the flag between its two stores");
 }
 
 /// A lost update, a lock-order deadlock and a depth-2 bug, each found
@@ -50,57 +30,10 @@ fn rff_finds_planted_bugs_and_they_replay() {
     expect_bug(&b, FailureKind::Deadlock, models::lock_order_inversion);
     for seed in [1, 2, 3] {
         b.seed(seed);
-        let report = expect_bug(&b, FailureKind::Panic, preempted_between_two_stores);
+        let report = expect_bug(&b, FailureKind::Panic, models::preempted_between_two_stores);
         assert!(report.message().contains("between its two stores"), "{report}");
         assert!(report.execution() <= 100);
     }
-}
-
-/// A signature of every execution of an RFF run, in order: the order of
-/// the critical sections main saw before joining, a random value and a
-/// choice.
-fn signatures(seed: u64) -> Vec<Vec<usize>> {
-    let runs = std::sync::Arc::new(StdMutex::new(Vec::new()));
-    let log = runs.clone();
-    let mut b = rff();
-    b.seed(seed).energy(40).split(false);
-    let outcome = b
-        .run(move || {
-            let order = Arc::new(Mutex::new(Vec::new()));
-            let h = {
-                let order = order.clone();
-                thread::spawn(move || {
-                    for _ in 0..3 {
-                        order.lock().unwrap().push(1);
-                    }
-                    rand::range(0..1000usize)
-                })
-            };
-            for _ in 0..3 {
-                order.lock().unwrap().push(0);
-            }
-            let mut sig = order.lock().unwrap().clone();
-            sig.push(h.join().unwrap());
-            sig.push(nondet::choose(5));
-            log.lock().unwrap().push(sig);
-        })
-        .unwrap();
-    assert_eq!(outcome.verdict, Verdict::Incomplete(Limit::Energy(40)));
-    assert_eq!(outcome.seed, seed);
-    std::mem::take(&mut *runs.lock().unwrap())
-}
-
-/// The corpus and the mutations are functions of the executions before,
-/// which are functions of the seed.
-#[test]
-fn the_same_seed_gives_the_same_executions_and_another_seed_others() {
-    let a = signatures(1);
-    assert_eq!(a.len(), 40);
-    assert_eq!(a, signatures(1), "same seed, same executions");
-    assert_ne!(a, signatures(2), "another seed, other executions");
-    let orders: std::collections::BTreeSet<_> =
-        a.iter().map(|s| s[..s.len() - 2].to_vec()).collect();
-    assert!(orders.len() > 2, "interleavings vary: {orders:?}");
 }
 
 #[test]
