@@ -201,6 +201,11 @@ pub struct RfTracker {
     steps: Vec<u64>,
     /// The same steps' signatures without their threads.
     anon_steps: Vec<u64>,
+    /// The signatures of the same steps' threads.
+    step_threads: Vec<u64>,
+    /// The steps that wrote an object, in trace order: their signatures
+    /// without threads, the object's signature, their thread's signature.
+    anon_writes: Vec<(u64, u64, u64)>,
 
     /// Signature without its thread, by signature, for the steps fed so far.
     anon: HashMap<u64, u64>,
@@ -232,6 +237,8 @@ impl RfTracker {
         self.events = 0;
         self.steps.clear();
         self.anon_steps.clear();
+        self.step_threads.clear();
+        self.anon_writes.clear();
         self.anon.clear();
 
         self.threads.clear();
@@ -276,6 +283,25 @@ impl RfTracker {
     /// [`RfTracker::anonymous`]).
     pub(crate) fn anonymous_steps(&self) -> &[u64] {
         &self.anon_steps
+    }
+
+    /// The signatures of the threads of the steps fed so far, in trace
+    /// order (parallel to [`RfTracker::anonymous_steps`]).
+    pub(crate) fn step_threads(&self) -> &[u64] {
+        &self.step_threads
+    }
+
+    /// The steps fed so far that wrote an object (a store, a
+    /// read-modify-write, a successful compare-and-swap, a lock's release):
+    /// their signatures without threads, the object's signature and their
+    /// thread's signature, in trace order.
+    pub(crate) fn anonymous_writes(&self) -> &[(u64, u64, u64)] {
+        &self.anon_writes
+    }
+
+    /// The signature of thread `t` (0: not spawned yet).
+    pub(crate) fn thread_signature(&mut self, t: ThreadId) -> u64 {
+        self.thread(t)
     }
 
     /// An event's signature without its thread: operation, location,
@@ -394,6 +420,7 @@ impl RfTracker {
         *n += 1;
         self.steps.push(me);
         self.anon_steps.push(me_anon);
+        self.step_threads.push(thread);
         self.anon.insert(me, me_anon);
         let initial = initial_value(object_sig);
         let steerable = !matches!(
@@ -422,6 +449,15 @@ impl RfTracker {
             Reply::Exchange { ok, .. } => ok,
             _ => true,
         };
+        let writes = match op {
+            Op::Store { .. } | Op::Rmw { .. } | Op::Unlock { .. } | Op::ReadUnlock { .. } => true,
+            Op::WriteUnlock { .. } | Op::Wait { .. } => true,
+            Op::CompareExchange { .. } => acquired(reply),
+            _ => false,
+        };
+        if writes && object_sig != 0 {
+            self.anon_writes.push((me_anon, object_sig, thread));
+        }
         match op {
             Op::Load { .. } | Op::Rmw { .. } | Op::CompareExchange { .. } => {
                 let from = match aux & !STALE {

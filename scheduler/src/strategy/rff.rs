@@ -39,7 +39,15 @@
 //!    is how the fuzzer climbs to the writes after the ones it has seen
 //!    (holding the others back pinned the edge exactly but stopped the
 //!    climb: on a load racing with 8 stores, the 6th store's edge was not
-//!    found in 400 executions).
+//!    found in 400 executions). A wanted write also waits until its read
+//!    is some thread's pending event, then goes first, so that it is the
+//!    write the read finds rather than one long overwritten.
+//!    Names without threads have one cost: a constraint meant for one
+//!    thread's read binds every thread that runs the same instruction,
+//!    including the thread whose own later write the read is told to wait
+//!    for. So RFF remembers which threads ran each step, and a thread never
+//!    waits for a step that only it was ever seen to run: its read is not
+//!    held back for its own write, its write not for its own read.
 //! 3. A weak-memory reads-from choice ([`ValueKind::ReadsFrom`]) of a read
 //!    with constraints takes a store its positive constraint names if one
 //!    is an option, else any but those its negative ones name
@@ -51,14 +59,19 @@
 //! 5. The power schedule: an entry is chosen with weight inversely
 //!    proportional to how often its rarest *new* edge (the ones it added
 //!    to the coverage) has been seen since.
-//! 6. Mutations, one or two per execution ([`Mutation`]): keep one of the
-//!    entry's new edges (a positive constraint), keep or forbid an
+//! 6. One mutation per execution ([`MUTATIONS`]): keep or forbid an
 //!    observed edge, make an observed edge's read read another write seen
-//!    on its object, drop a constraint, or negate one. An observed edge is
-//!    half the time one of the entry's execution, half the time one of any
-//!    execution, so that edges first seen apart meet in one schedule. At
-//!    most [`MAX_CONSTRAINTS`] constraints; a new constraint on a read
-//!    replaces the old one on that read.
+//!    on its object, drop a constraint, or negate one; forbidding and
+//!    reading another write are drawn twice as often as the others. An
+//!    observed edge is half the time one of the entry's execution, half
+//!    the time one of any execution, so that edges first seen apart meet
+//!    in one schedule. It is drawn with weight the cube of how contested
+//!    its read is ([`Rff::contested`]: the writes it was seen to read, plus
+//!    one if another thread was seen to write its object in a way it never
+//!    read), and never of a *private* read, of an object only the reader's
+//!    own thread writes, which no schedule can change. At most
+//!    [`MAX_CONSTRAINTS`] constraints; a new constraint on a read replaces
+//!    the old one on that read.
 //! 7. A forked timeline of an RFF execution (the multiverse) runs the rest
 //!    of it under the same schedule with fresh POS priorities
 //!    ([`Rff::timeline`]); the recipe carries the schedule
@@ -101,6 +114,32 @@
 //! (`treiber_aba` 12, `twostage_10_1` 47: 5.44; for half the constraints,
 //! 4.28) or the one it was seen in (5.94).
 //!
+//! What took it below the paper's 3.37 (400 seeds, each step on top of
+//! the one before; the mean was 4.61 with 400 seeds before them): a thread
+//! not waiting for a step only it runs, on positive reads 4.50 (the
+//! constraint "the first `compare_exchange` of a pop reads the push's" no
+//! longer stalls the thread that pushes: `treiber_aba` 19 to 16.5) and on
+//! the other holds 3.80 (with the next two); drawing edges by how
+//! contested their read is, squared, 3.98 (`treiber_aba` 8: the constraints
+//! that find it are all on the pop's contested first `compare_exchange`);
+//! one mutation per execution instead of one or two, 3.85; no
+//! mutation keeping an entry's new edge (the entry's schedule already
+//! produced it) and forbidding or reading another write twice as likely as
+//! the rest, 3.43 (`reorder` 3 to 2 at every size); leaving out private
+//! reads, 3.38 (`spsc_relaxed` 6 to 5: "the consumer's load of its own
+//! `head` must not read its initial value" had been drawn in 627
+//! executions over 400 seeds); counting a rival write never read, 3.33
+//! (`wronglock` 6 to 5: the A thread's re-read had only ever read its own
+//! store); the cube, and a wanted write waiting for its read to be
+//! pending, 3.29 (1,000 seeds). Measured with them and rejected: weighting
+//! kept edges by rarity and forbidden ones by frequency (4.77), the
+//! initial value or every write seen (read or not) as another write to
+//! read, a read waiting for its write to be the object's last, corpus
+//! entries without the constraints their execution did not satisfy, and
+//! weighting entries by the contestedness of their new edges (all within
+//! 1%); two or three plain POS executions before the first mutant (4.63,
+//! 5.35); the contestedness of the object instead of the read (4.27).
+//!
 //! Each execution draws from its own streams, seeded from the run's seed
 //! and the execution's index, and the corpus is a function of the
 //! executions before: the same seed gives the same executions. RFF
@@ -124,6 +163,23 @@ const STREAM: u64 = 0x0072_6666; // "rff"
 const MUTATE: u64 = 1;
 /// The most constraints one abstract schedule holds.
 pub const MAX_CONSTRAINTS: usize = 4;
+/// The mutations and their weights: changing what an execution did (forbid
+/// an edge, read another write) is drawn twice as often as keeping an edge
+/// or editing the schedule.
+const MUTATIONS: [Mutation; 7] = [
+    Mutation::Keep,
+    Mutation::Forbid,
+    Mutation::Forbid,
+    Mutation::OtherWrite,
+    Mutation::OtherWrite,
+    Mutation::Drop,
+    Mutation::Flip,
+];
+/// The exponent of a read's contestedness in the draw of the observed edge
+/// a mutation works on (see [`Rff::contested`]).
+const CONTEST_POWER: u32 = 3;
+/// Draws before the edge draw takes what it has.
+const DRAWS: usize = 16;
 /// Fixed-point scale of the power schedule's weights.
 const SCALE: u64 = 1 << 20;
 
@@ -147,8 +203,6 @@ struct Entry {
     pairs: Vec<RfPair>,
     /// The hashes of the edges it was the first to see.
     new: Vec<u64>,
-    /// Those edges.
-    new_pairs: Vec<RfPair>,
 }
 
 /// A schedule as a recipe's walk tag writes it: `p` (positive) or `n`,
@@ -190,9 +244,6 @@ pub fn parse_schedule(text: &str) -> Result<Vec<Constraint>, String> {
 /// The mutations of an abstract schedule.
 #[derive(Copy, Clone)]
 enum Mutation {
-    /// Add a positive constraint keeping one of the edges the entry was
-    /// the first to see.
-    KeepNew,
     /// Add a positive constraint keeping an observed edge.
     Keep,
     /// Add a negative constraint forbidding an observed edge.
@@ -236,6 +287,13 @@ pub struct Rff {
     /// Per object signature, the writes seen read by its reads, first seen
     /// first (a `Vec` for a deterministic order).
     writes: HashMap<u64, Vec<u64>>,
+    /// Per object signature, every write seen on it, read or not.
+    written: HashMap<u64, Vec<u64>>,
+    /// Per read, the writes it was seen to read.
+    sources: HashMap<u64, SmallVec<[u64; 4]>>,
+    /// Per step signature (without thread), the signatures of the threads
+    /// seen to run it.
+    threads: HashMap<u64, SmallVec<[u64; 2]>>,
 }
 
 impl Rff {
@@ -256,6 +314,9 @@ impl Rff {
             all: Vec::new(),
             seen: HashMap::new(),
             writes: HashMap::new(),
+            written: HashMap::new(),
+            sources: HashMap::new(),
+            threads: HashMap::new(),
             walker: false,
         }
     }
@@ -302,12 +363,30 @@ impl Rff {
         self.ran.contains(&write) || !is_step(write)
     }
 
-    /// The bias the schedule asks for the pending event `sig`.
-    fn bias(&self, sig: u64, object: u64) -> Bias {
+    /// The one thread seen to run the step `sig`, if every execution that
+    /// ran it ran it in the same thread.
+    fn sole_thread(&self, sig: u64) -> Option<u64> {
+        self.threads.get(&sig).filter(|t| t.len() == 1).map(|t| t[0])
+    }
+
+    /// Is `thread` the only thread seen to run `sig`? Then `thread` waiting
+    /// for `sig` waits for its own future, which holds nothing back but
+    /// itself.
+    fn own(&self, sig: u64, thread: u64) -> bool {
+        self.sole_thread(sig) == Some(thread)
+    }
+
+    /// The bias the schedule asks for the pending event `sig` of the thread
+    /// whose signature is `thread`; `pending` holds the signatures of every
+    /// eligible thread's pending event.
+    fn bias(&self, sig: u64, object: u64, thread: u64, pending: &[u64]) -> Bias {
         let mut boosted = false;
         for c in &self.schedule {
             if c.positive {
                 if c.read == sig && !self.done(c.write) {
+                    if self.own(c.write, thread) {
+                        continue;
+                    }
                     return Bias::Lowered;
                 }
                 // A read of the initial value: nothing else touches the
@@ -320,13 +399,22 @@ impl Rff {
                     && sig != c.write
                     && self.done(c.write)
                     && !self.ran.contains(&c.read)
+                    && !self.own(c.read, thread)
                 {
                     return Bias::Lowered;
                 }
                 if c.write == sig && !self.ran.contains(&c.read) {
+                    // The write waits for its read to be next in its thread,
+                    // then goes first.
+                    if !pending.contains(&c.read) && !self.own(c.read, thread) {
+                        return Bias::Lowered;
+                    }
                     boosted = true;
                 }
             } else if c.write == sig && !self.ran.contains(&c.read) {
+                if self.own(c.read, thread) {
+                    continue;
+                }
                 return Bias::Lowered;
             } else if c.read == sig && self.done(c.write) {
                 // Too late to hold the write back (it ran, or it is an
@@ -335,6 +423,32 @@ impl Rff {
             }
         }
         if boosted { Bias::Boosted } else { Bias::Normal }
+    }
+
+    /// How contested the read of `p` is: how many writes it was seen to
+    /// read, plus one if a write on its object by another thread was seen
+    /// that it never read.
+    fn contested(&self, p: &RfPair) -> u64 {
+        let sources = self.sources.get(&p.read);
+        let reader = self.sole_thread(p.read);
+        let seen = sources.map_or(1, |s| s.len() as u64);
+        let unread = self.written.get(&p.object).is_some_and(|ws| {
+            ws.iter().any(|w| {
+                !sources.is_some_and(|s| s.contains(w))
+                    && self
+                        .threads
+                        .get(w)
+                        .is_none_or(|t| reader.is_none_or(|r| t.iter().any(|&x| x != r)))
+            })
+        });
+        seen + u64::from(unread)
+    }
+
+    /// Is the read of `p` one of an object only its own thread writes (and
+    /// only one thread reads)? No schedule changes what it reads.
+    fn private(&self, p: &RfPair) -> bool {
+        let Some(reader) = self.sole_thread(p.read) else { return false };
+        self.written.get(&p.object).is_none_or(|ws| ws.iter().all(|w| self.own(*w, reader)))
     }
 
     /// The corpus entry to mutate: a weighted draw favouring rare new edges.
@@ -357,18 +471,39 @@ impl Rff {
         weights.len() - 1
     }
 
-    /// A mutant of entry `i`'s schedule.
+    /// A mutant of entry `i`'s schedule: one mutation.
     fn mutate(&self, i: usize, rng: &mut Rng) -> Vec<Constraint> {
         let entry = &self.corpus[i];
         let mut schedule = entry.schedule.clone();
-        // An observed edge: half the time one of any execution, so that
-        // edges seen apart can be combined in one schedule.
-        let observed = |rng: &mut Rng| {
-            if rng.below(2) == 0 {
-                self.all[rng.index(self.all.len())]
-            } else {
-                entry.pairs[rng.index(entry.pairs.len())]
+        // An edge of a read that is not private: half the time one of any
+        // execution, so that edges seen apart can be combined in one
+        // schedule, half the time one of the entry's.
+        let draw = |rng: &mut Rng| {
+            let mut p = self.all[0];
+            for _ in 0..DRAWS {
+                p = if rng.below(2) == 0 {
+                    self.all[rng.index(self.all.len())]
+                } else {
+                    entry.pairs[rng.index(entry.pairs.len())]
+                };
+                if !self.private(&p) {
+                    break;
+                }
             }
+            p
+        };
+        // An observed edge, drawn with weight the cube of its read's
+        // contestedness.
+        let most = self.all.iter().map(|p| self.contested(p)).max().unwrap_or(1);
+        let observed = |rng: &mut Rng| {
+            let mut p = draw(rng);
+            for _ in 0..DRAWS {
+                if rng.below(most.pow(CONTEST_POWER)) < self.contested(&p).pow(CONTEST_POWER) {
+                    break;
+                }
+                p = draw(rng);
+            }
+            p
         };
         let constraint = |p: RfPair, write: u64, positive: bool| Constraint {
             write,
@@ -376,62 +511,54 @@ impl Rff {
             positive,
             object: p.object,
         };
-        for _ in 0..1 + rng.below(2) {
-            let mut ops: SmallVec<[Mutation; 6]> = SmallVec::new();
-            if !entry.new_pairs.is_empty() {
-                ops.push(Mutation::KeepNew);
-            }
-            if !entry.pairs.is_empty() {
-                ops.extend([Mutation::Keep, Mutation::Forbid, Mutation::OtherWrite]);
-            }
-            if !schedule.is_empty() {
-                ops.extend([Mutation::Drop, Mutation::Flip]);
-            }
-            if ops.is_empty() {
-                break;
-            }
-            let c = match ops[rng.index(ops.len())] {
-                Mutation::KeepNew => {
-                    let p = entry.new_pairs[rng.index(entry.new_pairs.len())];
-                    constraint(p, p.write, true)
-                }
-                Mutation::Keep => {
-                    let p = observed(rng);
-                    constraint(p, p.write, true)
-                }
-                Mutation::Forbid => {
-                    let p = observed(rng);
-                    constraint(p, p.write, false)
-                }
-                Mutation::OtherWrite => {
-                    let p = observed(rng);
-                    let others: Vec<u64> = self
-                        .writes
-                        .get(&p.object)
-                        .map(|w| w.iter().copied().filter(|&w| w != p.write).collect())
-                        .unwrap_or_default();
-                    if others.is_empty() {
-                        constraint(p, p.write, false)
-                    } else {
-                        constraint(p, others[rng.index(others.len())], true)
-                    }
-                }
-                Mutation::Drop => {
-                    schedule.remove(rng.index(schedule.len()));
-                    continue;
-                }
-                Mutation::Flip => {
-                    let k = rng.index(schedule.len());
-                    schedule[k].positive = !schedule[k].positive;
-                    continue;
-                }
-            };
-            schedule.retain(|o| o.read != c.read);
-            if schedule.len() >= MAX_CONSTRAINTS {
-                schedule.remove(rng.index(schedule.len()));
-            }
-            schedule.push(c);
+        let ops: SmallVec<[Mutation; 7]> = MUTATIONS
+            .iter()
+            .copied()
+            .filter(|m| match m {
+                Mutation::Keep | Mutation::Forbid | Mutation::OtherWrite => !entry.pairs.is_empty(),
+                Mutation::Drop | Mutation::Flip => !schedule.is_empty(),
+            })
+            .collect();
+        if ops.is_empty() {
+            return schedule;
         }
+        let c = match ops[rng.index(ops.len())] {
+            Mutation::Keep => {
+                let p = observed(rng);
+                constraint(p, p.write, true)
+            }
+            Mutation::Forbid => {
+                let p = observed(rng);
+                constraint(p, p.write, false)
+            }
+            Mutation::OtherWrite => {
+                let p = observed(rng);
+                let others: Vec<u64> = self
+                    .writes
+                    .get(&p.object)
+                    .map(|w| w.iter().copied().filter(|&w| w != p.write).collect())
+                    .unwrap_or_default();
+                if others.is_empty() {
+                    constraint(p, p.write, false)
+                } else {
+                    constraint(p, others[rng.index(others.len())], true)
+                }
+            }
+            Mutation::Drop => {
+                schedule.remove(rng.index(schedule.len()));
+                return schedule;
+            }
+            Mutation::Flip => {
+                let k = rng.index(schedule.len());
+                schedule[k].positive = !schedule[k].positive;
+                return schedule;
+            }
+        };
+        schedule.retain(|o| o.read != c.read);
+        if schedule.len() >= MAX_CONSTRAINTS {
+            schedule.remove(rng.index(schedule.len()));
+        }
+        schedule.push(c);
         schedule
     }
 }
@@ -463,10 +590,16 @@ impl Strategy for Rff {
         if !self.schedule.is_empty() && point.is_decision() {
             let ex = point.execution();
             self.catch_up(ex);
+            let mut pending: SmallVec<[(ThreadId, u64, u64); 8]> = SmallVec::new();
             for &t in point.eligible {
                 let Some(p) = point.pending(t) else { continue };
                 let (sig, object) = self.tracker.pending_anonymous(ex, t, &p.op, p.location);
-                let bias = self.bias(sig, object);
+                pending.push((t, sig, object));
+            }
+            let sigs: SmallVec<[u64; 8]> = pending.iter().map(|&(_, sig, _)| sig).collect();
+            for &(t, sig, object) in &pending {
+                let thread = self.tracker.thread_signature(t);
+                let bias = self.bias(sig, object, thread, &sigs);
                 self.scheduler.set_bias(t, bias);
             }
         }
@@ -544,6 +677,19 @@ impl Strategy for Rff {
             return Ok(());
         }
         self.catch_up(execution);
+        let steps = self.tracker.anonymous_steps();
+        for (&sig, &thread) in steps.iter().zip(self.tracker.step_threads()) {
+            let threads = self.threads.entry(sig).or_default();
+            if !threads.contains(&thread) {
+                threads.push(thread);
+            }
+        }
+        for &(write, object, _) in self.tracker.anonymous_writes() {
+            let written = self.written.entry(object).or_default();
+            if !written.contains(&write) {
+                written.push(write);
+            }
+        }
         let mut distinct = HashSet::new();
         let mut pairs = Vec::new();
         let mut new = Vec::new();
@@ -552,11 +698,15 @@ impl Strategy for Rff {
                 continue;
             }
             pairs.push(p);
+            let sources = self.sources.entry(p.read).or_default();
+            if !sources.contains(&p.write) {
+                sources.push(p.write);
+            }
             let h = edge_hash(p.write, p.read);
             let count = self.seen.entry(h).or_insert(0);
             if *count == 0 {
                 self.all.push(p);
-                new.push((h, p));
+                new.push(h);
                 let writes = self.writes.entry(p.object).or_default();
                 if !writes.contains(&p.write) {
                     writes.push(p.write);
@@ -565,9 +715,7 @@ impl Strategy for Rff {
             *count += 1;
         }
         if !new.is_empty() {
-            let new_pairs = new.iter().map(|&(_, p)| p).collect();
-            let new = new.into_iter().map(|(h, _)| h).collect();
-            self.corpus.push(Entry { schedule: self.schedule.clone(), pairs, new, new_pairs });
+            self.corpus.push(Entry { schedule: self.schedule.clone(), pairs, new });
         }
         Ok(())
     }
@@ -607,5 +755,79 @@ mod tests {
         }
         let five = ["p1.2.3"; 5].join(",");
         assert!(parse_schedule(&five).unwrap_err().contains("more than 4"));
+    }
+
+    /// Threads `T1` and `T2` by signature, a write and a read (steps: even
+    /// signatures) on object `O`.
+    const T1: u64 = 0x111;
+    const T2: u64 = 0x222;
+    const W: u64 = 0x10;
+    const R: u64 = 0x20;
+    const O: u64 = 0x31;
+
+    fn with(schedule: Vec<Constraint>) -> Rff {
+        let mut rff = Rff::new(1);
+        rff.schedule = schedule;
+        rff
+    }
+
+    #[test]
+    fn a_read_waits_for_its_write_unless_only_its_own_thread_runs_it() {
+        let mut rff = with(vec![Constraint { write: W, read: R, positive: true, object: O }]);
+        // Nothing known of the write's thread: every thread's read waits.
+        assert_eq!(rff.bias(R, O, T1, &[R]), Bias::Lowered);
+        rff.threads.insert(W, [T1].into_iter().collect());
+        assert_eq!(rff.bias(R, O, T1, &[R]), Bias::Normal, "T1 would wait for itself");
+        assert_eq!(rff.bias(R, O, T2, &[R]), Bias::Lowered);
+        // Once the write ran, the read is free.
+        rff.ran.insert(W);
+        assert_eq!(rff.bias(R, O, T2, &[R]), Bias::Normal);
+    }
+
+    #[test]
+    fn a_wanted_write_waits_for_its_read_to_be_pending_then_goes_first() {
+        let mut rff = with(vec![Constraint { write: W, read: R, positive: true, object: O }]);
+        assert_eq!(rff.bias(W, O, T2, &[W]), Bias::Lowered);
+        assert_eq!(rff.bias(W, O, T2, &[W, R]), Bias::Boosted);
+        // A read only the writer's thread runs comes after it: no wait.
+        rff.threads.insert(R, [T2].into_iter().collect());
+        assert_eq!(rff.bias(W, O, T2, &[W]), Bias::Boosted);
+        rff.ran.insert(R);
+        assert_eq!(rff.bias(W, O, T2, &[W]), Bias::Normal);
+    }
+
+    #[test]
+    fn a_forbidden_write_waits_unless_its_read_is_its_own_threads() {
+        let mut rff = with(vec![Constraint { write: W, read: R, positive: false, object: O }]);
+        assert_eq!(rff.bias(W, O, T1, &[W]), Bias::Lowered);
+        rff.threads.insert(R, [T1].into_iter().collect());
+        assert_eq!(rff.bias(W, O, T1, &[W]), Bias::Normal);
+        assert_eq!(rff.bias(W, O, T2, &[W]), Bias::Lowered);
+    }
+
+    #[test]
+    fn reads_of_objects_only_their_thread_writes_are_private_and_rivals_count() {
+        let mut rff = Rff::new(1);
+        let w2 = 0x40;
+        let pair =
+            RfPair { write: W, read: R, object: O, anon_write: W, anon_read: R, steerable: true };
+        rff.threads.insert(R, [T1].into_iter().collect());
+        rff.threads.insert(W, [T1].into_iter().collect());
+        rff.written.insert(O, vec![W]);
+        rff.sources.insert(R, [W].into_iter().collect());
+        assert!(rff.private(&pair));
+        assert_eq!(rff.contested(&pair), 1);
+        // Another thread writes the object, and the read never read it.
+        rff.threads.insert(w2, [T2].into_iter().collect());
+        rff.written.get_mut(&O).unwrap().push(w2);
+        assert!(!rff.private(&pair));
+        assert_eq!(rff.contested(&pair), 2);
+        // Once read, it counts as a source instead.
+        rff.sources.get_mut(&R).unwrap().push(w2);
+        assert_eq!(rff.contested(&pair), 2);
+        // A read run by two threads is never private.
+        rff.threads.get_mut(&R).unwrap().push(T2);
+        rff.written.insert(O, vec![W]);
+        assert!(!rff.private(&pair));
     }
 }
