@@ -89,6 +89,10 @@
 //!   uniform; the paper has none of these.
 //! - The scheduler is ours ([`super::pos`], with its own deviations from
 //!   POS), and biases are re-decided from scratch at every decision.
+//! - The mutation is drawn on an edge by how contested its read is, never
+//!   on a private read, and a thread never waits for a step only it runs:
+//!   these weights and rules are ours, not the paper's; both repair what
+//!   naming events without threads costs (see 2 and 6 above).
 //! - The corpus and the edge counts live in the process that runs the
 //!   strategy: a forked timeline's new edges reach the run's shared
 //!   coverage map (and may split it further), not the root's corpus.
