@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 
-use checker::model::{Builder, FailureKind, Outcome, Report, Verdict};
+use checker::model::{Builder, FailureKind, Outcome, Report, StrategyKind, Verdict};
 
 /// Runs `body` under `builder`, collecting every value it records with the
 /// recorder it is given: the set of outcomes of the whole exploration.
@@ -18,6 +18,30 @@ where
     let outcome = builder.run(move || body(&recorder)).expect("a valid configuration");
     let set = std::mem::take(&mut *seen.0.lock().unwrap());
     (outcome, set)
+}
+
+/// DFS and DPOR on `model`, each under `base` with its strategy set and
+/// trace counting on: both verify it, with the same outcomes and the same
+/// traces, and DPOR runs no more executions. Returns the traces counted.
+pub fn dfs_and_dpor_agree<T, F>(name: &str, base: &Builder, model: F) -> Option<u64>
+where
+    T: Ord + Debug + Send + 'static,
+    F: Fn(&Recorder<T>) + Send + Sync + Clone + 'static,
+{
+    let mut found = Vec::new();
+    for strategy in [StrategyKind::Dfs, StrategyKind::Dpor] {
+        let mut builder = base.clone();
+        builder.strategy = strategy;
+        builder.count_traces = true;
+        let (outcome, seen) = outcomes(&builder, model.clone());
+        assert!(matches!(outcome.verdict, Verdict::Verified(_)), "{name}: {}", outcome.summary());
+        found.push((seen, outcome.traces, outcome.executions - outcome.redundant));
+    }
+    let (dpor, dfs) = (found.pop().unwrap(), found.pop().unwrap());
+    assert_eq!(dpor.0, dfs.0, "{name}: DFS and DPOR found other outcomes");
+    assert_eq!(dpor.1, dfs.1, "{name}: DFS and DPOR covered other traces");
+    assert!(dpor.2 <= dfs.2, "{name}: DPOR ran {} executions, DFS {}", dpor.2, dfs.2);
+    dfs.1
 }
 
 /// Runs `model`, expects a failure of `kind`, replays its path and expects

@@ -353,20 +353,9 @@ fn same_under_both<T>(name: &str, spurious: bool, model: fn(&checker_tests::Reco
 where
     T: Ord + std::fmt::Debug + Send + 'static,
 {
-    let mut found = Vec::new();
-    for strategy in [StrategyKind::Dfs, StrategyKind::Dpor] {
-        let mut builder = Builder::new();
-        builder.strategy = strategy;
-        builder.count_traces = true;
-        builder.spurious_wakeups = spurious;
-        let (outcome, seen) = outcomes(&builder, model);
-        assert!(matches!(outcome.verdict, Verdict::Verified(_)), "{name}: {}", outcome.summary());
-        found.push((seen, outcome.traces, outcome.executions - outcome.redundant));
-    }
-    let (dpor, dfs) = (found.pop().unwrap(), found.pop().unwrap());
-    assert_eq!(dpor.0, dfs.0, "{name}: DFS and DPOR found other outcomes");
-    assert_eq!(dpor.1, dfs.1, "{name}: DFS and DPOR covered other traces");
-    assert!(dpor.2 <= dfs.2, "{name}: DPOR ran {} executions, DFS {}", dpor.2, dfs.2);
+    let mut base = Builder::new();
+    base.spurious_wakeups = spurious;
+    checker_tests::dfs_and_dpor_agree(name, &base, model);
     for bound in [0, 1, 2] {
         let mut seen = Vec::new();
         for strategy in [StrategyKind::Dfs, StrategyKind::Dpor] {
