@@ -959,7 +959,7 @@ impl Execution {
                 acquires(ordering),
             ),
             Op::Store { ordering, .. } => {
-                self.memory.store_options(object, thread, clock, memory::is_sc(ordering))
+                self.memory.store_options(object, clock, memory::is_sc(ordering))
             }
             Op::Rmw { ordering, .. } => self.memory.rmw_options(
                 object,

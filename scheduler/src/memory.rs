@@ -31,8 +31,14 @@
 //!   is the execution order: every `psc` edge between two SC events must go
 //!   forward in it. Without SC fences this means: an SC store goes after every
 //!   SC store of its location, an SC load reads at or after the last one.
-//!   With SC fences, every choice is checked against the whole `psc`
-//!   ([`Memory::sc_respected`]), which SC fences make worth their cost.
+//!   With SC fences the check is incremental ([`Memory::sc_allows`]): the
+//!   edges among the events already in the graph do not change when an
+//!   event is added (happens-before only gains edges into it, and inserting
+//!   a store into modification order keeps the order of the others), so
+//!   only the paths through the new event can go backward, and those all
+//!   leave it by an `eco` edge to an older access of its own location. The
+//!   check walks those accesses and the SC fences between them and the new
+//!   event, never the whole graph.
 //!
 //! Release sequences (C++20): each store carries the clock an acquiring read
 //! of it acquires (`sync`): a releasing store its thread's clock, a relaxed
@@ -64,6 +70,24 @@ impl StoreId {
     }
 }
 
+/// Who made a memory event and when: what the SC check needs of it.
+#[derive(Copy, Clone, Debug)]
+struct Stamp {
+    thread: ThreadId,
+    /// Its thread's epoch at the event: a later event `b` happens after it
+    /// iff `b`'s clock holds at least this for `thread`.
+    epoch: u32,
+    /// Its place among the execution's memory events (execution order).
+    order: u32,
+}
+
+impl Stamp {
+    /// Does this event happen before an event whose clock is `clock`?
+    fn before(&self, clock: &VClock) -> bool {
+        clock.get(self.thread) >= self.epoch
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Store {
     value: u64,
@@ -74,6 +98,12 @@ struct Store {
     rmw: bool,
     /// The step that made it; `None` for an initial value.
     step: Option<u32>,
+    /// The event that made it; `None` for an initial value, which happens
+    /// before everything.
+    made: Option<Stamp>,
+    sc: bool,
+    /// The reads (RMWs included) that read it.
+    readers: SmallVec<[Stamp; 1]>,
 }
 
 /// One atomic location.
@@ -92,24 +122,12 @@ struct Location {
     yield_floor: Vec<Option<StoreId>>,
 }
 
-#[derive(Copy, Clone, Debug)]
-enum Kind {
-    Read { from: StoreId },
-    Write { store: StoreId },
-    Rmw { store: StoreId },
-    Fence,
-}
-
-/// An event of the graph the SC check looks at.
+/// An SC fence of the execution.
 #[derive(Clone, Debug)]
-struct Event {
-    thread: ThreadId,
-    epoch: u32,
-    /// Its thread's clock just after it (acquisitions included).
+struct Fence {
+    stamp: Stamp,
+    /// Its thread's clock at the fence: what happens before it.
     clock: VClock,
-    kind: Kind,
-    location: Option<ObjectId>,
-    sc: bool,
 }
 
 /// What an atomic access may do: the options of its data decision.
@@ -128,9 +146,14 @@ pub(crate) struct Memory {
     /// and reset in place. `mo` is empty for an object not in use.
     locations: Vec<Location>,
     stores: Vec<Store>,
-    events: Vec<Event>,
-    /// The execution has run an SC fence: choices get the whole SC check.
-    sc_fences: bool,
+    /// The SC fences, in execution order.
+    fences: Vec<Fence>,
+    /// Memory events so far: the next one's `Stamp::order`.
+    events: u32,
+    /// Every event, for the whole-graph check the tests hold the
+    /// incremental one to.
+    #[cfg(test)]
+    graph: Vec<full::Event>,
 }
 
 /// Does an access with this ordering take part in the SC order?
@@ -150,8 +173,10 @@ impl Memory {
             loc.yield_floor.clear();
         }
         self.stores.clear();
-        self.events.clear();
-        self.sc_fences = false;
+        self.fences.clear();
+        self.events = 0;
+        #[cfg(test)]
+        self.graph.clear();
     }
 
     fn new_store(&mut self, store: Store) -> StoreId {
@@ -161,7 +186,23 @@ impl Memory {
     }
 
     fn initial(value: u64) -> Store {
-        Store { value, sync: VClock::default(), pos: 0, rmw: false, step: None }
+        Store {
+            value,
+            sync: VClock::default(),
+            pos: 0,
+            rmw: false,
+            step: None,
+            made: None,
+            sc: false,
+            readers: SmallVec::new(),
+        }
+    }
+
+    /// The stamp of the next event.
+    fn stamp(&mut self, thread: ThreadId, epoch: u32) -> Stamp {
+        let order = self.events;
+        self.events += 1;
+        Stamp { thread, epoch, order }
     }
 
     /// The location of `object`, made with `initial` as its value on first
@@ -249,6 +290,28 @@ impl Memory {
         floor
     }
 
+    /// What coherence and the yield rule let a load of `object` by `thread`
+    /// read, the last store first; SC is not yet taken into account.
+    fn coherent_reads(
+        &self,
+        object: ObjectId,
+        thread: ThreadId,
+        clock: &VClock,
+        low: u32,
+    ) -> SmallVec<[Choice; 4]> {
+        let loc = self.loc(object);
+        let last = *loc.mo.last().expect("an initial store");
+        let low = low.max(self.floor(object, clock));
+        let seen = loc.yield_floor.get(thread.index()).copied().flatten();
+        let stale = seen.map(|s| self.stores[s.index()].pos);
+        loc.mo[low as usize..]
+            .iter()
+            .rev()
+            .filter(|&&s| s == last || stale.is_none_or(|p| self.stores[s.index()].pos > p))
+            .map(|&s| Choice::Read(s))
+            .collect()
+    }
+
     /// What a load of `object` by `thread` may read, the last store first.
     /// `sc`: the load is SeqCst. `acquires`: it acquires what it reads.
     pub(crate) fn read_options(
@@ -265,22 +328,17 @@ impl Memory {
             // The sequentially consistent case, and the common one.
             return smallvec::smallvec![Choice::Read(last)];
         }
-        let mut low = self.floor(object, clock);
-        if sc && let Some(s) = loc.last_sc {
-            low = low.max(self.stores[s.index()].pos);
-        }
-        let seen = loc.yield_floor.get(thread.index()).copied().flatten();
-        let stale = seen.map(|s| self.stores[s.index()].pos);
-        let mut options: SmallVec<[Choice; 4]> = loc.mo[low as usize..]
-            .iter()
-            .rev()
-            .filter(|&&s| s == last || stale.is_none_or(|p| self.stores[s.index()].pos > p))
-            .map(|&s| Choice::Read(s))
-            .collect();
-        if self.sc_fences && options.len() > 1 {
+        // Without SC fences, an SC load reads at or after the last SC store.
+        let low = match loc.last_sc {
+            Some(s) if sc => self.stores[s.index()].pos,
+            _ => 0,
+        };
+        let mut options = self.coherent_reads(object, thread, clock, low);
+        if !self.fences.is_empty() && options.len() > 1 {
             options.retain(|c| {
                 let Choice::Read(from) = *c else { unreachable!("a read") };
-                self.try_event(thread, clock, object, sc, Kind::Read { from }, acquires)
+                let acquired = acquires.then(|| &self.stores[from.index()].sync);
+                from == last || self.sc_allows(object, clock, acquired, sc, self.after(from))
             });
         }
         options
@@ -291,7 +349,6 @@ impl Memory {
     pub(crate) fn store_options(
         &mut self,
         object: ObjectId,
-        thread: ThreadId,
         clock: &VClock,
         sc: bool,
     ) -> SmallVec<[Choice; 4]> {
@@ -311,11 +368,10 @@ impl Memory {
                 options.push(Choice::At(p));
             }
         }
-        if self.sc_fences && options.len() > 1 {
-            let end = len;
+        if !self.fences.is_empty() && options.len() > 1 {
             options.retain(|c| {
                 let Choice::At(p) = *c else { unreachable!("a position") };
-                p == end || self.try_write(thread, clock, object, sc, p, None, false)
+                p == len || self.sc_allows(object, clock, None, sc, p)
             });
         }
         options
@@ -332,6 +388,9 @@ impl Memory {
         sc: bool,
         acquires: bool,
     ) -> SmallVec<[Choice; 4]> {
+        // As a write, the RMW precedes in `eco` exactly the stores its read
+        // does (those after the store it reads): the read's SC check covers
+        // the write's.
         let mut options = self.read_options(object, thread, clock, sc, acquires);
         if options.len() <= 1 {
             return options;
@@ -341,21 +400,6 @@ impl Memory {
             let Choice::Read(from) = *c else { unreachable!("a read") };
             from == last || !self.stores[self.next_in_mo(object, from).index()].rmw
         });
-        if self.sc_fences && options.len() > 1 {
-            options.retain(|c| {
-                let Choice::Read(from) = *c else { unreachable!("a read") };
-                from == last
-                    || self.try_write(
-                        thread,
-                        clock,
-                        object,
-                        sc,
-                        self.after(from),
-                        Some(from),
-                        acquires,
-                    )
-            });
-        }
         options
     }
 
@@ -380,20 +424,17 @@ impl Memory {
         sc: bool,
         from: StoreId,
     ) {
+        let stamp = self.stamp(thread, epoch);
+        self.stores[from.index()].readers.push(stamp);
         self.advance_floor(object, thread, epoch, from);
         self.forget_yield(object, thread);
-        self.events.push(Event {
-            thread,
-            epoch,
-            clock: clock.clone(),
-            kind: Kind::Read { from },
-            location: Some(object),
-            sc,
-        });
+        #[cfg(test)]
+        self.graph.push(full::Event::new(stamp, clock, full::Kind::Read { from }, object, sc));
+        let _ = (clock, sc);
     }
 
     /// Records a store (`rmw`: the write of a read-modify-write, which reads
-    /// the last store and goes at the end) at position `at`.
+    /// the store before `at` and goes right after it) at position `at`.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn store(
         &mut self,
@@ -408,7 +449,21 @@ impl Memory {
         sync: VClock,
         step: u32,
     ) -> StoreId {
-        let id = self.new_store(Store { value, sync, pos: at, rmw, step: Some(step) });
+        let stamp = self.stamp(thread, epoch);
+        if rmw {
+            let from = self.loc(object).mo[at as usize - 1];
+            self.stores[from.index()].readers.push(stamp);
+        }
+        let id = self.new_store(Store {
+            value,
+            sync,
+            pos: at,
+            rmw,
+            step: Some(step),
+            made: Some(stamp),
+            sc,
+            readers: SmallVec::new(),
+        });
         self.insert(object, id, at);
         let loc = &mut self.locations[object.index()];
         if sc {
@@ -418,15 +473,13 @@ impl Memory {
         if rmw {
             self.forget_yield(object, thread);
         }
-        let kind = if rmw { Kind::Rmw { store: id } } else { Kind::Write { store: id } };
-        self.events.push(Event {
-            thread,
-            epoch,
-            clock: clock.clone(),
-            kind,
-            location: Some(object),
-            sc,
-        });
+        #[cfg(test)]
+        {
+            let kind =
+                if rmw { full::Kind::Rmw { store: id } } else { full::Kind::Write { store: id } };
+            self.graph.push(full::Event::new(stamp, clock, kind, object, sc));
+        }
+        let _ = clock;
         id
     }
 
@@ -463,30 +516,23 @@ impl Memory {
         }
     }
 
-    /// Records an SC fence.
+    /// Records an SC fence; `clock` is its thread's clock at the fence.
     pub(crate) fn sc_fence(&mut self, thread: ThreadId, epoch: u32, clock: &VClock) {
-        self.sc_fences = true;
-        self.events.push(Event {
-            thread,
-            epoch,
-            clock: clock.clone(),
-            kind: Kind::Fence,
-            location: None,
-            sc: true,
-        });
+        let stamp = self.stamp(thread, epoch);
+        self.fences.push(Fence { stamp, clock: clock.clone() });
+        #[cfg(test)]
+        self.graph.push(full::Event::new(
+            stamp,
+            clock,
+            full::Kind::Fence,
+            ObjectId(u32::MAX),
+            true,
+        ));
     }
 
     fn insert(&mut self, object: ObjectId, id: StoreId, at: u32) {
         let loc = &mut self.locations[object.index()];
         loc.mo.insert(at as usize, id);
-        for (p, &s) in loc.mo.iter().enumerate().skip(at as usize) {
-            self.stores[s.index()].pos = p as u32;
-        }
-    }
-
-    fn remove(&mut self, object: ObjectId, at: u32) {
-        let loc = &mut self.locations[object.index()];
-        loc.mo.remove(at as usize);
         for (p, &s) in loc.mo.iter().enumerate().skip(at as usize) {
             self.stores[s.index()].pos = p as u32;
         }
@@ -505,205 +551,483 @@ impl Memory {
         }
     }
 
-    /// Would a read by `thread` (clock before it: `clock`) with this kind keep
-    /// the SC order? The event is added, checked and taken away.
-    fn try_event(
-        &mut self,
-        thread: ThreadId,
-        clock: &VClock,
-        object: ObjectId,
-        sc: bool,
-        kind: Kind,
-        acquires: bool,
-    ) -> bool {
-        let mut after = clock.clone();
-        if let Kind::Read { from } = kind
-            && acquires
-        {
-            after.join(&self.stores[from.index()].sync);
-        }
-        let epoch = clock.get(thread);
-        self.events.push(Event { thread, epoch, clock: after, kind, location: Some(object), sc });
-        let ok = self.sc_respected();
-        self.events.pop();
-        ok
-    }
-
-    /// Would a store at `at` keep the SC order? With `from`, it is the write
-    /// of an RMW that read `from` (and acquires from it if `acquires`).
-    /// Added, checked, taken away.
-    #[allow(clippy::too_many_arguments)]
-    fn try_write(
-        &mut self,
-        thread: ThreadId,
-        clock: &VClock,
-        object: ObjectId,
-        sc: bool,
-        at: u32,
-        from: Option<StoreId>,
-        acquires: bool,
-    ) -> bool {
-        let mut after = clock.clone();
-        if let Some(f) = from
-            && acquires
-        {
-            after.join(&self.stores[f.index()].sync);
-        }
-        let rmw = from.is_some();
-        let id =
-            self.new_store(Store { value: 0, sync: VClock::default(), pos: at, rmw, step: None });
-        self.insert(object, id, at);
-        let kind = if rmw { Kind::Rmw { store: id } } else { Kind::Write { store: id } };
-        let ok = self.try_event(thread, &after, object, sc, kind, false);
-        self.remove(object, at);
-        self.stores.pop();
-        ok
-    }
-
-    /// Does every `psc` edge of the graph go forward in execution order?
-    /// RC11's `psc = psc_base ∪ psc_F`, with
-    /// `scb = sb ∪ sb|≠loc;hb;sb|≠loc ∪ hb|loc ∪ mo ∪ rb`,
+    /// Would a new access of `object` keep every `psc` edge forward in
+    /// execution order? The access is by a thread whose clock is `clock`
+    /// (joined with `acquired`, what it acquires from the store it reads),
+    /// `sc` says whether it is SeqCst, and it precedes in `eco` exactly the
+    /// stores at positions `from` and later of the current modification
+    /// order (a store placed at `from`, or a read or RMW of the store before
+    /// it), and the reads of those stores.
+    ///
+    /// RC11: `psc = psc_base ∪ psc_F`,
     /// `psc_base = ([E_sc] ∪ [F_sc];hb?);scb;([E_sc] ∪ hb?;[F_sc])`,
-    /// `psc_F = [F_sc];(hb ∪ hb;eco;hb);[F_sc]`.
-    pub(crate) fn sc_respected(&self) -> bool {
-        let events = &self.events;
-        let n = events.len();
-        let mut hb = Bits::square(n);
-        let mut hb_in = Bits::square(n);
-        for b in 0..n {
-            for a in 0..b {
-                let (ea, eb) = (&events[a], &events[b]);
-                if ea.thread == eb.thread || eb.clock.get(ea.thread) >= ea.epoch {
-                    hb.set(a, b);
-                    hb_in.set(b, a);
-                }
+    /// `psc_F = [F_sc];(hb ∪ hb;eco;hb);[F_sc]`,
+    /// `scb = sb ∪ sb|≠loc;hb;sb|≠loc ∪ hb|loc ∪ mo ∪ rb`. Adding an event
+    /// `e` last changes no relation among the older events, and every edge
+    /// of `sb`, `hb` into `e` goes forward; so a `psc` edge that goes
+    /// backward runs through `e` and leaves it by `mo` or `rb` to a later
+    /// store `y` (`psc_base`), or by `eco` to a later store or a read of one
+    /// (`psc_F`). It starts at `e` itself if `e` is SC, or at an SC fence
+    /// that happens before `e`; it ends at `y` if `y` is an SC store, or at
+    /// an SC fence `y` happens before. It goes backward iff that start comes
+    /// after that end in execution order: the latest fence before `e`
+    /// against the earliest fence after `y` suffices.
+    fn sc_allows(
+        &self,
+        object: ObjectId,
+        clock: &VClock,
+        acquired: Option<&VClock>,
+        sc: bool,
+        from: u32,
+    ) -> bool {
+        let hb_e = |f: &Fence| f.stamp.before(clock) || acquired.is_some_and(|a| f.stamp.before(a));
+        // The latest SC fence that happens before the access.
+        let fence = self.fences.iter().rev().find(|f| hb_e(f)).map(|f| f.stamp.order);
+        // Where backward edges start: the access itself (after everything)
+        // if it is SC, else that fence.
+        let start = if sc { Some(u32::MAX) } else { fence };
+        let Some(start) = start else { return true };
+        for &s in &self.loc(object).mo[from as usize..] {
+            let store = &self.stores[s.index()];
+            let Some(y) = store.made else { continue };
+            if store.sc && y.order < start {
+                return false;
             }
-        }
-        // Keys order the accesses of a location by eco: a write at position
-        // p is 2p, a read of the store at p is 2p + 1.
-        let key = |e: &Event| match e.kind {
-            Kind::Read { from } => 2 * self.stores[from.index()].pos + 1,
-            Kind::Write { store } | Kind::Rmw { store } => 2 * self.stores[store.index()].pos,
-            Kind::Fence => 0,
-        };
-        let is_write = |e: &Event| matches!(e.kind, Kind::Write { .. } | Kind::Rmw { .. });
-        let same_loc = |a: &Event, b: &Event| a.location.is_some() && a.location == b.location;
-        // sb|≠loc
-        let mut sbn = Bits::square(n);
-        for a in 0..n {
-            for b in a + 1..n {
-                if events[a].thread == events[b].thread && !same_loc(&events[a], &events[b]) {
-                    sbn.set(a, b);
-                }
+            if self.fence_after(&y, start) {
+                return false;
             }
-        }
-        let mut scb = Bits::square(n);
-        let mut eco = Bits::square(n);
-        for a in 0..n {
-            // sb|≠loc;hb;sb|≠loc
-            let mut r1 = Bits::row(n);
-            for x in sbn.ones(a) {
-                r1.or_row(&hb, x);
-            }
-            let mut r2 = Bits::row(n);
-            for y in r1.ones(0) {
-                r2.or_row(&sbn, y);
-            }
-            scb.or_from(a, &r2);
-            let ea = &events[a];
-            for (b, eb) in events.iter().enumerate() {
-                let sb = a < b && ea.thread == eb.thread;
-                let loc = same_loc(ea, eb);
-                let ordered = loc && key(eb) > key(ea);
-                if ordered {
-                    eco.set(a, b);
-                }
-                if sb || (loc && hb.get(a, b)) || (ordered && is_write(eb)) {
-                    scb.set(a, b);
-                }
-            }
-        }
-        let sc: Vec<usize> = (0..n).filter(|&e| events[e].sc).collect();
-        let fence = |e: usize| matches!(events[e].kind, Kind::Fence);
-        for &a in &sc {
-            // What a's side reaches through scb.
-            let mut reach = Bits::row(n);
-            reach.or_row(&scb, a);
-            if fence(a) {
-                for x in hb.ones(a) {
-                    reach.or_row(&scb, x);
-                }
-            }
-            // hb;eco from a fence.
-            let mut via_eco = Bits::row(n);
-            if fence(a) {
-                for x in hb.ones(a) {
-                    via_eco.or_row(&eco, x);
-                }
-            }
-            for &b in &sc {
-                let edge = reach.get(0, b)
-                    || (fence(b) && reach.intersects_row(&hb_in, b))
-                    || (fence(a)
-                        && fence(b)
-                        && (hb.get(a, b) || via_eco.intersects_row(&hb_in, b)));
-                if edge && a >= b {
-                    return false;
-                }
+            if let Some(fence) = fence
+                && store.readers.iter().any(|r| self.fence_after(r, fence))
+            {
+                return false;
             }
         }
         true
     }
+
+    /// Is there an SC fence that comes before `end` in execution order and
+    /// that the event `event` happens before?
+    fn fence_after(&self, event: &Stamp, end: u32) -> bool {
+        let first = self.fences.partition_point(|f| f.stamp.order <= event.order);
+        self.fences[first..]
+            .iter()
+            .take_while(|f| f.stamp.order < end)
+            .any(|f| event.before(&f.clock))
+    }
 }
 
-/// A square bit matrix (or a single row of one).
-struct Bits {
-    words: usize,
-    bits: Vec<u64>,
-}
+/// The whole-graph SC check, recomputed from every event: what the
+/// incremental [`Memory::sc_allows`] must agree with.
+#[cfg(test)]
+mod full {
+    use super::{Memory, Stamp, StoreId};
+    use crate::ids::{ObjectId, ThreadId};
+    use crate::vclock::VClock;
 
-impl Bits {
-    fn square(n: usize) -> Bits {
-        let words = n.div_ceil(64);
-        Bits { words, bits: vec![0; words * n] }
+    #[derive(Copy, Clone, Debug)]
+    pub(super) enum Kind {
+        Read { from: StoreId },
+        Write { store: StoreId },
+        Rmw { store: StoreId },
+        Fence,
     }
 
-    fn row(n: usize) -> Bits {
-        let words = n.div_ceil(64);
-        Bits { words, bits: vec![0; words] }
+    #[derive(Clone, Debug)]
+    pub(super) struct Event {
+        thread: ThreadId,
+        epoch: u32,
+        /// Its thread's clock just after it (acquisitions included).
+        clock: VClock,
+        kind: Kind,
+        location: Option<ObjectId>,
+        sc: bool,
     }
 
-    fn set(&mut self, r: usize, c: usize) {
-        self.bits[r * self.words + c / 64] |= 1 << (c % 64);
-    }
-
-    fn get(&self, r: usize, c: usize) -> bool {
-        self.bits[r * self.words + c / 64] & (1 << (c % 64)) != 0
-    }
-
-    fn or_row(&mut self, other: &Bits, r: usize) {
-        let src = &other.bits[r * other.words..(r + 1) * other.words];
-        for (d, s) in self.bits[..self.words].iter_mut().zip(src) {
-            *d |= s;
+    impl Event {
+        pub(super) fn new(
+            stamp: Stamp,
+            clock: &VClock,
+            kind: Kind,
+            object: ObjectId,
+            sc: bool,
+        ) -> Event {
+            let location = (!matches!(kind, Kind::Fence)).then_some(object);
+            Event {
+                thread: stamp.thread,
+                epoch: stamp.epoch,
+                clock: clock.clone(),
+                kind,
+                location,
+                sc,
+            }
         }
     }
 
-    fn or_from(&mut self, r: usize, row: &Bits) {
-        let words = self.words;
-        for (d, s) in self.bits[r * words..(r + 1) * words].iter_mut().zip(&row.bits) {
-            *d |= s;
+    impl Memory {
+        /// Does every `psc` edge of the graph go forward in execution order?
+        pub(super) fn sc_respected(&self) -> bool {
+            let events = &self.graph;
+            let n = events.len();
+            let mut hb = Bits::square(n);
+            let mut hb_in = Bits::square(n);
+            for b in 0..n {
+                for a in 0..b {
+                    let (ea, eb) = (&events[a], &events[b]);
+                    if ea.thread == eb.thread || eb.clock.get(ea.thread) >= ea.epoch {
+                        hb.set(a, b);
+                        hb_in.set(b, a);
+                    }
+                }
+            }
+            // Keys order the accesses of a location by eco: a write at
+            // position p is 2p, a read of the store at p is 2p + 1.
+            let key = |e: &Event| match e.kind {
+                Kind::Read { from } => 2 * self.stores[from.index()].pos + 1,
+                Kind::Write { store } | Kind::Rmw { store } => 2 * self.stores[store.index()].pos,
+                Kind::Fence => 0,
+            };
+            let is_write = |e: &Event| matches!(e.kind, Kind::Write { .. } | Kind::Rmw { .. });
+            let same_loc = |a: &Event, b: &Event| a.location.is_some() && a.location == b.location;
+            let mut sbn = Bits::square(n);
+            for a in 0..n {
+                for b in a + 1..n {
+                    if events[a].thread == events[b].thread && !same_loc(&events[a], &events[b]) {
+                        sbn.set(a, b);
+                    }
+                }
+            }
+            let mut scb = Bits::square(n);
+            let mut eco = Bits::square(n);
+            for a in 0..n {
+                let mut r1 = Bits::row(n);
+                for x in sbn.ones(a) {
+                    r1.or_row(&hb, x);
+                }
+                let mut r2 = Bits::row(n);
+                for y in r1.ones(0) {
+                    r2.or_row(&sbn, y);
+                }
+                scb.or_from(a, &r2);
+                let ea = &events[a];
+                for (b, eb) in events.iter().enumerate() {
+                    let sb = a < b && ea.thread == eb.thread;
+                    let loc = same_loc(ea, eb);
+                    let ordered = loc && key(eb) > key(ea);
+                    if ordered {
+                        eco.set(a, b);
+                    }
+                    if sb || (loc && hb.get(a, b)) || (ordered && is_write(eb)) {
+                        scb.set(a, b);
+                    }
+                }
+            }
+            let sc: Vec<usize> = (0..n).filter(|&e| events[e].sc).collect();
+            let fence = |e: usize| matches!(events[e].kind, Kind::Fence);
+            for &a in &sc {
+                let mut reach = Bits::row(n);
+                reach.or_row(&scb, a);
+                if fence(a) {
+                    for x in hb.ones(a) {
+                        reach.or_row(&scb, x);
+                    }
+                }
+                let mut via_eco = Bits::row(n);
+                if fence(a) {
+                    for x in hb.ones(a) {
+                        via_eco.or_row(&eco, x);
+                    }
+                }
+                for &b in &sc {
+                    let edge = reach.get(0, b)
+                        || (fence(b) && reach.intersects_row(&hb_in, b))
+                        || (fence(a)
+                            && fence(b)
+                            && (hb.get(a, b) || via_eco.intersects_row(&hb_in, b)));
+                    if edge && a >= b {
+                        return false;
+                    }
+                }
+            }
+            true
         }
     }
 
-    fn intersects_row(&self, other: &Bits, r: usize) -> bool {
-        let src = &other.bits[r * other.words..(r + 1) * other.words];
-        self.bits[..self.words].iter().zip(src).any(|(a, b)| a & b != 0)
+    /// A square bit matrix (or a single row of one).
+    struct Bits {
+        words: usize,
+        bits: Vec<u64>,
     }
 
-    fn ones(&self, r: usize) -> impl Iterator<Item = usize> + '_ {
-        let row = &self.bits[r * self.words..(r + 1) * self.words];
-        row.iter().enumerate().flat_map(|(w, &bits)| {
-            (0..64).filter(move |i| bits & (1 << i) != 0).map(move |i| w * 64 + i)
-        })
+    impl Bits {
+        fn square(n: usize) -> Bits {
+            let words = n.div_ceil(64);
+            Bits { words, bits: vec![0; words * n] }
+        }
+
+        fn row(n: usize) -> Bits {
+            let words = n.div_ceil(64);
+            Bits { words, bits: vec![0; words] }
+        }
+
+        fn set(&mut self, r: usize, c: usize) {
+            self.bits[r * self.words + c / 64] |= 1 << (c % 64);
+        }
+
+        fn get(&self, r: usize, c: usize) -> bool {
+            self.bits[r * self.words + c / 64] & (1 << (c % 64)) != 0
+        }
+
+        fn or_row(&mut self, other: &Bits, r: usize) {
+            let src = &other.bits[r * other.words..(r + 1) * other.words];
+            for (d, s) in self.bits[..self.words].iter_mut().zip(src) {
+                *d |= s;
+            }
+        }
+
+        fn or_from(&mut self, r: usize, row: &Bits) {
+            let words = self.words;
+            for (d, s) in self.bits[r * words..(r + 1) * words].iter_mut().zip(&row.bits) {
+                *d |= s;
+            }
+        }
+
+        fn intersects_row(&self, other: &Bits, r: usize) -> bool {
+            let src = &other.bits[r * other.words..(r + 1) * other.words];
+            self.bits[..self.words].iter().zip(src).any(|(a, b)| a & b != 0)
+        }
+
+        fn ones(&self, r: usize) -> impl Iterator<Item = usize> + '_ {
+            let row = &self.bits[r * self.words..(r + 1) * self.words];
+            row.iter().enumerate().flat_map(|(w, &bits)| {
+                (0..64).filter(move |i| bits & (1 << i) != 0).map(move |i| w * 64 + i)
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    /// One step of a random execution: a thread, and an access of a
+    /// location or an SC fence.
+    enum Access {
+        Load { sc: bool, acquire: bool },
+        Store { sc: bool, release: bool },
+        Rmw { sc: bool, acquire: bool, release: bool },
+        Fence,
+    }
+
+    fn random_access(rng: &mut Rng, fences: u64) -> Access {
+        let sc = rng.below(2) == 0;
+        let flag = rng.below(2) == 0;
+        match rng.below(6 + fences) {
+            0 | 1 => Access::Load { sc, acquire: sc || flag },
+            2 | 3 => Access::Store { sc, release: sc || flag },
+            4 | 5 => Access::Rmw { sc, acquire: sc || flag, release: sc || rng.below(2) == 0 },
+            _ => Access::Fence,
+        }
+    }
+
+    /// The options the whole-graph check allows among `candidates`: each is
+    /// added to the graph, checked and taken away.
+    #[allow(clippy::too_many_arguments)]
+    fn allowed_by_whole_graph(
+        memory: &mut Memory,
+        object: ObjectId,
+        thread: ThreadId,
+        clock: &VClock,
+        sc: bool,
+        acquire: bool,
+        rmw: bool,
+        candidates: &[Choice],
+    ) -> Vec<Choice> {
+        let epoch = clock.get(thread);
+        let stamp = Stamp { thread, epoch, order: memory.events };
+        let mut allowed = Vec::new();
+        for &c in candidates {
+            let mut after = clock.clone();
+            let (at, from) = match c {
+                Choice::Read(from) => {
+                    if acquire {
+                        after.join(&memory.stores[from.index()].sync);
+                    }
+                    (memory.after(from), Some(from))
+                }
+                Choice::At(p) => (p, None),
+            };
+            let ok = if let (Some(from), false) = (from, rmw) {
+                memory.graph.push(full::Event::new(
+                    stamp,
+                    &after,
+                    full::Kind::Read { from },
+                    object,
+                    sc,
+                ));
+                let ok = memory.sc_respected();
+                memory.graph.pop();
+                ok
+            } else {
+                let mut store = Memory::initial(0);
+                store.pos = at;
+                store.rmw = rmw;
+                let id = memory.new_store(store);
+                memory.insert(object, id, at);
+                let kind = if rmw {
+                    full::Kind::Rmw { store: id }
+                } else {
+                    full::Kind::Write { store: id }
+                };
+                memory.graph.push(full::Event::new(stamp, &after, kind, object, sc));
+                let ok = memory.sc_respected();
+                memory.graph.pop();
+                let loc = &mut memory.locations[object.index()];
+                loc.mo.remove(at as usize);
+                for (p, &s) in loc.mo.iter().enumerate().skip(at as usize) {
+                    memory.stores[s.index()].pos = p as u32;
+                }
+                memory.stores.pop();
+                ok
+            };
+            if ok {
+                allowed.push(c);
+            }
+        }
+        allowed
+    }
+
+    /// Runs one random execution of `steps` accesses by `threads` threads
+    /// over `objects` atomics, checking at every access that the options
+    /// offered are exactly the coherent ones the whole-graph SC check
+    /// allows; then takes one of them at random.
+    fn run(seed: u64, threads: u32, objects: u32, steps: u32, fences: u64) {
+        let mut rng = Rng::new(seed);
+        let mut memory = Memory::default();
+        let mut clocks: Vec<VClock> = (0..threads)
+            .map(|t| {
+                let mut c = VClock::default();
+                c.set(ThreadId(t), 1);
+                c
+            })
+            .collect();
+        for o in 0..objects {
+            memory.touch(ObjectId(o), || 0);
+        }
+        for step in 0..steps {
+            let t = ThreadId(rng.below(u64::from(threads)) as u32);
+            let object = ObjectId(rng.below(u64::from(objects)) as u32);
+            let clock = clocks[t.index()].clone();
+            let epoch = clock.get(t);
+            let access = random_access(&mut rng, fences);
+            let what = format!("seed {seed}, step {step}");
+            match access {
+                Access::Fence => memory.sc_fence(t, epoch, &clock),
+                Access::Load { sc, acquire } => {
+                    let actual = memory.read_options(object, t, &clock, sc, acquire);
+                    let candidates = memory.coherent_reads(object, t, &clock, 0);
+                    let expected = allowed_by_whole_graph(
+                        &mut memory,
+                        object,
+                        t,
+                        &clock,
+                        sc,
+                        acquire,
+                        false,
+                        &candidates,
+                    );
+                    assert_eq!(actual.as_slice(), expected.as_slice(), "load, {what}");
+                    let Choice::Read(from) = actual[rng.index(actual.len())] else { panic!() };
+                    let mut after = clock.clone();
+                    if acquire {
+                        after.join(&memory.stores[from.index()].sync);
+                    }
+                    memory.read(object, t, epoch, &after, sc, from);
+                    clocks[t.index()] = after;
+                }
+                Access::Store { sc, release } => {
+                    let actual = memory.store_options(object, &clock, sc);
+                    let len = memory.end(object);
+                    let low = memory.floor(object, &clock) + 1;
+                    let candidates: Vec<Choice> = (low..=len)
+                        .rev()
+                        .filter(|&p| {
+                            let mo = &memory.loc(object).mo;
+                            p == len || !memory.stores[mo[p as usize].index()].rmw
+                        })
+                        .map(Choice::At)
+                        .collect();
+                    let expected = allowed_by_whole_graph(
+                        &mut memory,
+                        object,
+                        t,
+                        &clock,
+                        sc,
+                        false,
+                        false,
+                        &candidates,
+                    );
+                    assert_eq!(actual.as_slice(), expected.as_slice(), "store, {what}");
+                    let Choice::At(at) = actual[rng.index(actual.len())] else { panic!() };
+                    let sync = if release { clock.clone() } else { VClock::default() };
+                    memory.store(object, t, epoch, &clock, sc, false, at, step.into(), sync, step);
+                }
+                Access::Rmw { sc, acquire, release } => {
+                    let actual = memory.rmw_options(object, t, &clock, sc, acquire);
+                    let last = memory.last(object);
+                    let candidates: Vec<Choice> = memory
+                        .coherent_reads(object, t, &clock, 0)
+                        .into_iter()
+                        .filter(|c| {
+                            let Choice::Read(from) = *c else { unreachable!() };
+                            from == last
+                                || !memory.stores[memory.next_in_mo(object, from).index()].rmw
+                        })
+                        .collect();
+                    let expected = allowed_by_whole_graph(
+                        &mut memory,
+                        object,
+                        t,
+                        &clock,
+                        sc,
+                        acquire,
+                        true,
+                        &candidates,
+                    );
+                    assert_eq!(actual.as_slice(), expected.as_slice(), "rmw, {what}");
+                    let Choice::Read(from) = actual[rng.index(actual.len())] else { panic!() };
+                    let mut after = clock.clone();
+                    let mut sync = memory.stores[from.index()].sync.clone();
+                    if acquire {
+                        after.join(&sync);
+                    }
+                    if release {
+                        sync.join(&after);
+                    }
+                    let at = memory.after(from);
+                    memory.store(object, t, epoch, &after, sc, true, at, step.into(), sync, step);
+                    clocks[t.index()] = after;
+                }
+            }
+            assert!(memory.sc_respected(), "the graph became inconsistent, {what}");
+            let next = clocks[t.index()].get(t) + 1;
+            clocks[t.index()].set(t, next);
+        }
+    }
+
+    #[test]
+    fn incremental_sc_check_agrees_with_the_whole_graph_check() {
+        for seed in 0..1500 {
+            let threads = 2 + (seed % 3) as u32;
+            let objects = 1 + (seed % 2) as u32;
+            run(seed, threads, objects, 24, 1 + seed % 4);
+        }
+    }
+
+    #[test]
+    fn incremental_sc_check_agrees_on_long_executions() {
+        for seed in 0..40 {
+            run(10_000 + seed, 3, 3, 120, 2);
+        }
     }
 }
