@@ -1,0 +1,324 @@
+//! `spin`: spin-wait locks written with C11 orderings, under checker and
+//! loom in one run: executions and median time.
+//!
+//! Each model has `N` threads take the lock once around a relaxed
+//! load-and-store increment of a shared counter; the model body joins them
+//! and asserts that no increment was lost. A waiting thread spins with
+//! `hint::spin_loop` (the `yield` variants with `thread::yield_now`).
+//!
+//! - `ticket`: a ticket lock (Mellor-Crummey and Scott, *Algorithms for
+//!   scalable synchronization on shared-memory multiprocessors*, TOCS 1991):
+//!   `fetch_add` on the next ticket, spin until `now_serving` equals it.
+//! - `mcs`: the MCS queue lock of the same paper: each thread enqueues its
+//!   node with a `swap` on the tail and spins on its own node's flag.
+//! - `peterson`: Peterson's lock for two threads: raise the flag, give the
+//!   turn away with an `AcqRel` swap (a plain store lets the second thread
+//!   enter through the turn without synchronising with the first), an SC
+//!   fence, then wait while the other's flag is up and the turn is theirs.
+//! - `ttas`: test-and-test-and-set: spin on a load, then try a `swap`.
+//!
+//! Usage: `cargo run --release -p checker-benches --bin spin -- [FILTER]
+//! [--runs N]`.
+
+mod stats;
+// Shared with `compare`, which uses all of it.
+#[allow(dead_code)]
+mod tools;
+
+use tools::{Expect, Run};
+
+/// The text of every model's failing assertion.
+const LOST: &str = "spin lock: an increment was lost";
+
+macro_rules! ticket {
+    ($lib:ident, $n:expr, $yield:expr) => {
+        ticket!($lib, $n, $yield, Ordering::Release)
+    };
+    ($lib:ident, $n:expr, $yield:expr, $release:expr) => {{
+        use $lib::sync::Arc;
+        use $lib::sync::atomic::{AtomicUsize, Ordering};
+        let n: usize = $n;
+        let state = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0)));
+        let handles: Vec<_> = (0..n)
+            .map(|_| {
+                let s = Arc::clone(&state);
+                $lib::thread::spawn(move || {
+                    let (next, serving, counter) = &*s;
+                    let ticket = next.fetch_add(1, Ordering::Relaxed);
+                    while serving.load(Ordering::Acquire) != ticket {
+                        if $yield {
+                            $lib::thread::yield_now();
+                        } else {
+                            $lib::hint::spin_loop();
+                        }
+                    }
+                    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                    serving.store(ticket + 1, $release);
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert_eq!(state.2.load(Ordering::Relaxed), n, "{}", LOST);
+    }};
+}
+
+macro_rules! ttas {
+    ($lib:ident, $n:expr, $yield:expr) => {{
+        use $lib::sync::Arc;
+        use $lib::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let n: usize = $n;
+        let state = Arc::new((AtomicBool::new(false), AtomicUsize::new(0)));
+        let handles: Vec<_> = (0..n)
+            .map(|_| {
+                let s = Arc::clone(&state);
+                $lib::thread::spawn(move || {
+                    let (locked, counter) = &*s;
+                    loop {
+                        while locked.load(Ordering::Relaxed) {
+                            if $yield {
+                                $lib::thread::yield_now();
+                            } else {
+                                $lib::hint::spin_loop();
+                            }
+                        }
+                        if !locked.swap(true, Ordering::Acquire) {
+                            break;
+                        }
+                    }
+                    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                    locked.store(false, Ordering::Release);
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert_eq!(state.1.load(Ordering::Relaxed), n, "{}", LOST);
+    }};
+}
+
+macro_rules! peterson {
+    ($lib:ident, $yield:expr) => {{
+        use $lib::sync::Arc;
+        use $lib::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+        let state = Arc::new((
+            [AtomicBool::new(false), AtomicBool::new(false)],
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+        ));
+        let handles: Vec<_> = (0..2)
+            .map(|me| {
+                let s = Arc::clone(&state);
+                $lib::thread::spawn(move || {
+                    let (flag, turn, counter) = &*s;
+                    let other = 1 - me;
+                    flag[me].store(true, Ordering::Relaxed);
+                    turn.swap(other, Ordering::AcqRel);
+                    fence(Ordering::SeqCst);
+                    while flag[other].load(Ordering::Acquire)
+                        && turn.load(Ordering::Relaxed) == other
+                    {
+                        if $yield {
+                            $lib::thread::yield_now();
+                        } else {
+                            $lib::hint::spin_loop();
+                        }
+                    }
+                    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                    flag[me].store(false, Ordering::Release);
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert_eq!(state.2.load(Ordering::Relaxed), 2, "{}", LOST);
+    }};
+}
+
+macro_rules! mcs {
+    ($lib:ident, $n:expr, $yield:expr) => {{
+        use $lib::sync::Arc;
+        use $lib::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        const NONE: usize = usize::MAX;
+        struct Node {
+            locked: AtomicBool,
+            next: AtomicUsize,
+        }
+        let n: usize = $n;
+        let state = Arc::new((
+            AtomicUsize::new(NONE),
+            (0..n)
+                .map(|_| Node { locked: AtomicBool::new(false), next: AtomicUsize::new(NONE) })
+                .collect::<Vec<_>>(),
+            AtomicUsize::new(0),
+        ));
+        let handles: Vec<_> = (0..n)
+            .map(|me| {
+                let s = Arc::clone(&state);
+                $lib::thread::spawn(move || {
+                    let (tail, nodes, counter) = &*s;
+                    let spin = || {
+                        if $yield {
+                            $lib::thread::yield_now();
+                        } else {
+                            $lib::hint::spin_loop();
+                        }
+                    };
+                    nodes[me].next.store(NONE, Ordering::Relaxed);
+                    nodes[me].locked.store(true, Ordering::Relaxed);
+                    let prev = tail.swap(me, Ordering::AcqRel);
+                    if prev != NONE {
+                        nodes[prev].next.store(me, Ordering::Release);
+                        while nodes[me].locked.load(Ordering::Acquire) {
+                            spin();
+                        }
+                    }
+                    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                    let mut next = nodes[me].next.load(Ordering::Acquire);
+                    if next == NONE {
+                        if tail
+                            .compare_exchange(me, NONE, Ordering::Release, Ordering::Relaxed)
+                            .is_ok()
+                        {
+                            return;
+                        }
+                        loop {
+                            next = nodes[me].next.load(Ordering::Acquire);
+                            if next != NONE {
+                                break;
+                            }
+                            spin();
+                        }
+                    }
+                    nodes[next].locked.store(false, Ordering::Release);
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert_eq!(state.2.load(Ordering::Relaxed), n, "{}", LOST);
+    }};
+}
+
+/// One row: a model's name, and how to run it once with each tool.
+struct Model {
+    name: String,
+    checker: Box<dyn Fn() -> Result<Run, String>>,
+    loom: Box<dyn Fn() -> Result<Run, String>>,
+}
+
+macro_rules! row {
+    ($name:expr, $expect:expr, $body:ident ( $($arg:expr),* )) => {
+        Model {
+            name: $name.to_string(),
+            checker: Box::new(move || {
+                tools::checker($expect, false, move || $body!(checker $(, $arg)*))
+            }),
+            loom: Box::new(move || tools::loom($expect, move || $body!(loom $(, $arg)*))),
+        }
+    };
+}
+
+fn models() -> Vec<Model> {
+    let mut models = Vec::new();
+    let ok = Expect::Verified;
+    for n in [2usize, 3] {
+        models.push(row!(format!("ticket N={n}"), ok, ticket(n, false)));
+        models.push(row!(format!("ticket_yield N={n}"), ok, ticket(n, true)));
+        models.push(row!(format!("ttas N={n}"), ok, ttas(n, false)));
+        models.push(row!(format!("mcs N={n}"), ok, mcs(n, false)));
+    }
+    // The release made `Relaxed`: the next holder may read the counter
+    // from before the increment.
+    let bug = Expect::Bug(LOST);
+    models.push(row!("ticket_relaxed_bug N=2", bug, ticket(2, false, Ordering::Relaxed)));
+    models.push(row!("peterson_fences N=2", ok, peterson(false)));
+    models.push(row!("peterson_fences_yield N=2", ok, peterson(true)));
+    models
+}
+
+struct Options {
+    filter: Option<String>,
+    runs: usize,
+}
+
+const USAGE: &str = "usage: spin [FILTER] [--runs N]
+  FILTER     run only models whose name contains FILTER
+  --runs N   runs of every model with each tool (default 3); the median time is shown";
+
+fn parse_args() -> Result<Option<Options>, String> {
+    let mut options = Options { filter: None, runs: 3 };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--runs" => {
+                let text = args.next().ok_or("--runs needs a number")?;
+                options.runs =
+                    text.parse().ok().filter(|&n| n >= 1).ok_or(format!(
+                        "--runs needs a whole number of at least 1, not {text:?}"
+                    ))?;
+            }
+            "--help" | "-h" => return Ok(None),
+            _ if arg.starts_with('-') => return Err(format!("unknown option {arg:?}")),
+            _ => options.filter = Some(arg),
+        }
+    }
+    Ok(Some(options))
+}
+
+/// Executions of the runs (the last's) and their median time in ms, or the
+/// error of a failed run.
+fn measure(runs: usize, run: &dyn Fn() -> Result<Run, String>) -> Result<(u64, f64), String> {
+    let mut times = Vec::new();
+    let mut executions = 0;
+    for _ in 0..runs {
+        let r = run()?;
+        executions = r.executions;
+        times.push(r.wall.as_secs_f64() * 1e3);
+    }
+    Ok((executions, stats::median(&mut times)))
+}
+
+fn bench(options: &Options) -> Result<(), String> {
+    println!(
+        "{:<28} {:>10} {:>10} {:>7} | {:>10} {:>10} | {:>8}",
+        "model", "chk exec", "loom exec", "ratio", "chk ms", "loom ms", "time"
+    );
+    for model in models() {
+        if options.filter.as_ref().is_some_and(|f| !model.name.contains(f.as_str())) {
+            continue;
+        }
+        let checker = measure(options.runs, &*model.checker);
+        let loom = measure(options.runs, &*model.loom);
+        let cell = |r: &Result<(u64, f64), String>| match r {
+            Ok((e, ms)) => (e.to_string(), format!("{ms:.2}")),
+            Err(_) => ("failed".to_string(), "-".to_string()),
+        };
+        let (ce, ct) = cell(&checker);
+        let (le, lt) = cell(&loom);
+        let (ratio, time) = match (&checker, &loom) {
+            (Ok((c, cm)), Ok((l, lm))) => {
+                (format!("{:.2}", *c as f64 / *l as f64), format!("{:.2}", cm / lm))
+            }
+            _ => ("-".to_string(), "-".to_string()),
+        };
+        println!(
+            "{:<28} {:>10} {:>10} {:>7} | {:>10} {:>10} | {:>8}",
+            model.name, ce, le, ratio, ct, lt, time
+        );
+        for (tool, result) in [("checker", &checker), ("loom", &loom)] {
+            if let Err(e) = result {
+                println!("    {tool}: {}", e.lines().next().unwrap_or(""));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    stats::main("spin", USAGE, parse_args, bench)
+}
