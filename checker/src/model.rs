@@ -68,6 +68,15 @@ pub struct Builder {
     /// executions, and loom does not model it. Turn it on to check that
     /// every wait sits in a loop that re-checks its condition.
     pub spurious_wakeups: bool,
+    /// A spin loop (a thread that yields, with `thread::yield_now` or
+    /// `hint::spin_loop`, between tries) whose last try only read the
+    /// latest values of atomics and left the thread's stack as the try
+    /// before found it waits until one of those atomics changes, instead of
+    /// trying again: executions then differ only in what the loop observes,
+    /// not in how often it spun. On by default; `CHECKER_SPIN_ASSUME=0`
+    /// turns it off. A loop that keeps its count of tries only on the heap
+    /// (behind a `Box`) is taken for one that does not count.
+    pub spin_assume: bool,
     /// Start every execution with exploration off, as if
     /// [`crate::stop_exploring`] had been called first: only the decisions
     /// after [`crate::explore`] are branched on (loom's field).
@@ -162,6 +171,7 @@ impl Builder {
             strategy: c.strategy,
             count_traces: c.count_traces,
             spurious_wakeups: c.spurious_wakeups,
+            spin_assume: c.spin_assume,
             expect_explicit_explore: c.expect_explicit_explore,
             checkpoint_file: c.checkpoint_file,
             checkpoint_interval: c.checkpoint_interval,
@@ -257,6 +267,7 @@ impl Builder {
             strategy: self.strategy,
             count_traces: self.count_traces,
             spurious_wakeups: self.spurious_wakeups,
+            spin_assume: self.spin_assume,
             expect_explicit_explore: self.expect_explicit_explore,
             checkpoint_file: self.checkpoint_file.clone(),
             checkpoint_interval: self.checkpoint_interval,

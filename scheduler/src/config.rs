@@ -102,6 +102,11 @@ pub struct Config {
     /// or token, as std allows, and explore it. Off by default: it
     /// multiplies executions, and loom does not model it.
     pub spurious_wakeups: bool,
+    /// A spin loop whose iteration only read the last stores of atomics and
+    /// left its thread's stack as it was stalls until one of them changes,
+    /// instead of spinning again (on by default; `CHECKER_SPIN_ASSUME=0`
+    /// turns it off).
+    pub spin_assume: bool,
     /// Every execution starts with exploration off, as if `stop_exploring`
     /// had been called: only what follows an `explore()` is branched on.
     pub expect_explicit_explore: bool,
@@ -202,6 +207,7 @@ impl Default for Config {
             strategy: StrategyKind::Dpor,
             count_traces: false,
             spurious_wakeups: false,
+            spin_assume: true,
             expect_explicit_explore: false,
             checkpoint_file: None,
             checkpoint_interval: DEFAULT_CHECKPOINT_INTERVAL,
@@ -259,6 +265,7 @@ pub const ENV_VARS: &[(&str, Option<&str>, &str)] = &[
     ("CHECKER_PCT_DEPTH", None, "a whole number of at least 1"),
     ("CHECKER_ENERGY", None, "a whole number of at least 1 (executions)"),
     ("CHECKER_SPURIOUS_WAKEUPS", None, "one of 0, 1, true, false, on, off"),
+    ("CHECKER_SPIN_ASSUME", None, "one of 0, 1, true, false, on, off"),
     ("CHECKER_CHECKPOINT_FILE", Some("LOOM_CHECKPOINT_FILE"), "a file path"),
     ("CHECKER_REQUIRE_SOMETIMES", None, "one of 0, 1, true, false, on, off"),
     ("CHECKER_SPLIT", None, "one of 0, 1, true, false, on, off"),
@@ -393,6 +400,13 @@ impl Config {
                 "1" | "true" | "on" | "yes" => true,
                 "0" | "false" | "off" | "no" => false,
                 _ => return Err(bad(var, &v, "CHECKER_SPURIOUS_WAKEUPS")),
+            };
+        }
+        if let Some((var, v)) = get("CHECKER_SPIN_ASSUME") {
+            self.spin_assume = match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "on" | "yes" => true,
+                "0" | "false" | "off" | "no" => false,
+                _ => return Err(bad(var, &v, "CHECKER_SPIN_ASSUME")),
             };
         }
         if let Some((var, v)) = get("CHECKER_REQUIRE_SOMETIMES") {

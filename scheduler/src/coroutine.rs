@@ -77,6 +77,15 @@ thread_local! {
     /// Armed by [`arm_abort_escape`]: the next SIGABRT on this OS thread,
     /// raised on this coroutine's stack, returns the coroutine to the engine.
     static ABORT_ESCAPE: Cell<Option<CoroutineTrapHandler<Exit>>> = const { Cell::new(None) };
+
+    /// The top of the running coroutine's stack, set by the engine before
+    /// every resume (0 on the native stack).
+    static RUNNING_BASE: Cell<usize> = const { Cell::new(0) };
+
+    /// Where [`stack_state`] copies the calling thread's state: a buffer at
+    /// an address that never changes, so that the copy does not depend on
+    /// where the engine keeps its records.
+    static STATE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Is the caller running on a model thread's stack?
@@ -101,6 +110,136 @@ pub(crate) fn suspend(what: Suspend) -> Reply {
     // We run again: by the invariant, restore our own yielder.
     CURRENT.with(|c| c.set(yielder));
     reply
+}
+
+/// How much of the top of a model thread's stack is zeroed when it starts
+/// (with spin detection): [`with_stack_state`] copies only stacks no
+/// deeper than this, so that bytes no frame wrote are zero in every
+/// execution.
+const CLEAN_TOP: usize = 16 * 1024;
+
+/// Calls `f` with a copy of the calling model thread's state: its live
+/// stack (every frame from the caller's up to the coroutine's entry) and
+/// the callee-saved registers, which may hold a caller's variables that no
+/// frame has saved yet. What the thread keeps on the heap is not in it. Two
+/// copies taken at the same call site of the same thread are equal iff its
+/// stack state is; bytes a frame never wrote can only make equal states
+/// compare unequal. Empty where registers cannot be read (architectures
+/// other than x86_64 and aarch64), outside a model thread, or when the
+/// stack is deeper than [`CLEAN_TOP`].
+pub(crate) fn with_stack_state<R>(f: impl FnOnce(&[u8]) -> R) -> R {
+    stack_state();
+    STATE.with(|state| f(&state.borrow()))
+}
+
+/// Fills [`STATE`]; see [`with_stack_state`]. Not inlined, so that its
+/// caller's frame lies wholly above the part it copies, which starts in a
+/// frame it calls.
+#[inline(never)]
+fn stack_state() {
+    let registers = callee_saved_registers();
+    let base = RUNNING_BASE.with(Cell::get);
+    STATE.with(|state| {
+        let mut out = state.borrow_mut();
+        out.clear();
+        if base == 0 || registers.is_none() {
+            return;
+        }
+        for r in registers.into_iter().flatten() {
+            out.extend_from_slice(&r.to_ne_bytes());
+        }
+        copy_stack_above(base, &mut out);
+    });
+}
+
+/// Appends to `out` the words from this function's own frame up to `base`:
+/// all its callers' frames. Not inlined: its frame is below theirs.
+#[inline(never)]
+fn copy_stack_above(base: usize, out: &mut Vec<u8>) {
+    let marker = 0u64;
+    let low = (std::hint::black_box(&marker) as *const u64 as usize) & !7;
+    if low >= base || base - low > CLEAN_TOP {
+        out.clear();
+        return;
+    }
+    out.reserve(base - low);
+    if std::env::var("SPIN_DEBUG").is_ok() {
+        eprintln!("copy low {low:x} base {base:x} slot1a0 {:x} slot1b0 {:x}", base - 0x1a0, base - 0x1b0);
+    }
+    let mut at = low;
+    while at < base {
+        // SAFETY: `low..base` lies in the running coroutine's stack, which
+        // is mapped from its limit (below every frame) up to `base`, its
+        // top: `low` is in this frame, and the engine sets `base` for the
+        // coroutine it resumes. Every word read is in a frame of this
+        // thread's call chain, live while this function runs (none of them
+        // returns before it does), or between them; only this thread writes
+        // them, and it is here. The words are read as integers, as a
+        // conservative collector scans a stack: a word nothing initialised
+        // may read as anything, which only makes two copies differ.
+        let word = unsafe { ptr::read_volatile(at as *const u64) };
+        out.extend_from_slice(&word.to_ne_bytes());
+        at += 8;
+    }
+}
+
+/// The callee-saved registers of the calling code, as they are on entry to
+/// [`stack_state`]'s body: each holds a caller's value or one of
+/// `stack_state`'s own, whose caller value its prologue saved in its frame.
+#[inline(always)]
+fn callee_saved_registers() -> Option<[u64; 20]> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut r = [0u64; 20];
+        // SAFETY: the instructions only copy registers into outputs; they
+        // write no memory, use no stack and change no flags.
+        unsafe {
+            std::arch::asm!(
+                "mov {0}, rbx",
+                "mov {1}, rbp",
+                "mov {2}, r12",
+                "mov {3}, r13",
+                "mov {4}, r14",
+                "mov {5}, r15",
+                out(reg) r[0], out(reg) r[1], out(reg) r[2],
+                out(reg) r[3], out(reg) r[4], out(reg) r[5],
+                options(nomem, nostack, preserves_flags),
+            );
+        }
+        Some(r)
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        let mut r = [0u64; 20];
+        // SAFETY: the instructions only copy registers into outputs; they
+        // write no memory, use no stack and change no flags.
+        unsafe {
+            std::arch::asm!(
+                "mov {0}, x19", "mov {1}, x20", "mov {2}, x21", "mov {3}, x22",
+                "mov {4}, x23", "mov {5}, x24", "mov {6}, x25", "mov {7}, x26",
+                "mov {8}, x27", "mov {9}, x28", "mov {10}, x29",
+                out(reg) r[0], out(reg) r[1], out(reg) r[2], out(reg) r[3],
+                out(reg) r[4], out(reg) r[5], out(reg) r[6], out(reg) r[7],
+                out(reg) r[8], out(reg) r[9], out(reg) r[10],
+                options(nomem, nostack, preserves_flags),
+            );
+        }
+        // SAFETY: as above.
+        unsafe {
+            std::arch::asm!(
+                "fmov {0}, d8", "fmov {1}, d9", "fmov {2}, d10", "fmov {3}, d11",
+                "fmov {4}, d12", "fmov {5}, d13", "fmov {6}, d14", "fmov {7}, d15",
+                out(reg) r[11], out(reg) r[12], out(reg) r[13], out(reg) r[14],
+                out(reg) r[15], out(reg) r[16], out(reg) r[17], out(reg) r[18],
+                options(nomem, nostack, preserves_flags),
+            );
+        }
+        Some(r)
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        None
+    }
 }
 
 /// A pool of coroutine stacks of one size, reused across executions.
@@ -130,6 +269,8 @@ impl StackPool {
 /// One model thread's coroutine.
 pub(crate) struct ModelThread {
     coro: Coro,
+    /// The top of its stack.
+    base: usize,
 }
 
 /// What came back from resuming a model thread.
@@ -141,26 +282,43 @@ pub(crate) enum Resumed {
 }
 
 impl ModelThread {
-    /// A coroutine that will run `body` on a stack from `pool`.
+    /// A coroutine that will run `body` on a stack from `pool`. With
+    /// `clean_top`, the top [`CLEAN_TOP`] bytes of the stack are zeroed
+    /// first, so that what [`with_stack_state`] copies does not depend on
+    /// what earlier users of the stack left there.
     ///
     /// `body` must not unwind: it is expected to catch its own panics.
     pub(crate) fn new(
         pool: &mut StackPool,
+        clean_top: bool,
         body: impl FnOnce() + 'static,
     ) -> io::Result<ModelThread> {
         let stack = pool.take()?;
+        let (base, limit) = {
+            use corosensei::stack::Stack;
+            (stack.base().get(), stack.limit().get())
+        };
+        if clean_top {
+            let low = base.saturating_sub(CLEAN_TOP).max(limit);
+            // SAFETY: `low..base` lies in this stack's mapping (`limit` is its
+            // lowest usable address), which no coroutine uses: the stack
+            // was just taken from the pool, or made.
+            unsafe { ptr::write_bytes(low as *mut u8, 0, base - low) };
+        }
         let coro = Coroutine::with_stack(stack, move |yielder: &ModelYielder, _start: Reply| {
             CURRENT.with(|c| c.set(yielder as *const ModelYielder));
             body();
             Exit::Returned
         });
-        Ok(ModelThread { coro })
+        Ok(ModelThread { coro, base })
     }
 
     /// Runs the thread until it suspends or returns.
     pub(crate) fn resume(&mut self, reply: Reply) -> Resumed {
         RUNNING.with(|r| r.set(Some(self.coro.trap_handler())));
+        RUNNING_BASE.with(|b| b.set(self.base));
         let result = self.coro.resume(reply);
+        RUNNING_BASE.with(|b| b.set(0));
         CURRENT.with(|c| c.set(ptr::null()));
         RUNNING.with(|r| r.set(None));
         ABORT_ESCAPE.with(|a| a.set(None));

@@ -70,6 +70,31 @@ pub(crate) struct ThreadRecord {
     pub(crate) detached: bool,
     /// How many `choose` and `rand` values it has drawn.
     pub(crate) draws: u64,
+    /// What it did since its last yield, for spin detection.
+    pub(crate) iteration: Iteration,
+    /// Its stack at its last yield (empty: none yet, or spin detection off).
+    pub(crate) yield_state: Vec<u8>,
+    /// Its stack now, copied by the engine when it published a yield.
+    pub(crate) yield_state_now: Vec<u8>,
+    /// Stalled in a spin loop: it may not run until one of these atomics
+    /// has a last store other than the one given (the one it read).
+    pub(crate) stalled_on: SmallVec<[(ObjectId, memory::StoreId); 2]>,
+}
+
+/// What a thread did between two of its yields: a spin loop's iteration.
+#[derive(Clone, Debug)]
+pub(crate) struct Iteration {
+    /// It only read atomics (loads, failed compare-exchanges), each time the
+    /// last store in modification order.
+    pub(crate) pure: bool,
+    /// The atomics it read and the store it read of each.
+    pub(crate) reads: SmallVec<[(ObjectId, memory::StoreId); 2]>,
+}
+
+impl Iteration {
+    fn new() -> Self {
+        Iteration { pure: true, reads: SmallVec::new() }
+    }
 }
 
 impl ThreadRecord {
@@ -90,6 +115,10 @@ impl ThreadRecord {
             joined: false,
             detached: false,
             draws: 0,
+            iteration: Iteration::new(),
+            yield_state: Vec::new(),
+            yield_state_now: Vec::new(),
+            stalled_on: SmallVec::new(),
         }
     }
 }
@@ -187,6 +216,12 @@ pub struct Execution {
     /// Condvar waits and parks may wake without a notification or token
     /// (`Config::spurious_wakeups`). Kept across executions.
     pub(crate) spurious_wakeups: bool,
+    /// A spin loop whose iteration changed nothing stalls until an atomic
+    /// it read changes (`Config::spin_assume`). Kept across executions.
+    pub(crate) spin_assume: bool,
+    /// The atomic and store the step being executed read, when it was a
+    /// pure read (a load, a failed compare-exchange).
+    last_read: Option<(ObjectId, memory::StoreId)>,
     /// Are the scheduling and data decisions of this execution explored
     /// (branched on)? `stop_exploring` clears it, `explore` sets it again;
     /// strategies take one choice, and add no backtracking, where it is off.
@@ -234,6 +269,8 @@ impl Execution {
             storage: Storage::default(),
             finalizing: false,
             spurious_wakeups: false,
+            spin_assume: false,
+            last_read: None,
             exploring: true,
             skipping: false,
             read_sources: SmallVec::new(),
@@ -315,6 +352,11 @@ impl Execution {
     pub(crate) fn enabled(&self, thread: ThreadId) -> bool {
         let record = &self.threads[thread.index()];
         let Some(pending) = &record.pending else { return false };
+        if !record.stalled_on.is_empty()
+            && record.stalled_on.iter().all(|&(o, s)| self.memory.last(o) == s)
+        {
+            return false;
+        }
         match pending.op {
             Op::Lock { object } => self.holder(object).is_none(),
             Op::Relock { mutex, .. } => {
@@ -440,6 +482,8 @@ impl Execution {
         let record = &mut self.threads[thread.index()];
         record.yielded = false;
         record.waits_for = ThreadSet::new();
+        record.stalled_on.clear();
+        self.last_read = None;
         let mut aux = 0;
         let effect = match pending.op {
             Op::Notify { condvar, all } => {
@@ -560,6 +604,9 @@ impl Execution {
                 }
             }
             self.threads[thread.index()].timeout_waits_for = others;
+        }
+        if self.spin_assume {
+            self.note_iteration(thread, pending.op, aux);
         }
         let reply = match effect {
             Effect::Resume(reply) => reply,
@@ -804,6 +851,9 @@ impl Execution {
                 let clock = self.hb.clock(thread).clone();
                 self.memory.yielded(thread, &clock);
                 self.yield_turn(thread);
+                if self.spin_assume {
+                    self.stutter(thread);
+                }
                 Effect::Resume(Reply::Done)
             }
             Op::Unpark { thread: target } => {
@@ -853,6 +903,59 @@ impl Execution {
             }
             Op::Notify { .. } => unreachable!("notify is executed with its decision"),
         }
+    }
+
+    /// Spin detection: a step of `thread` other than a yield ran (`aux` its
+    /// trace record's). Its iteration stays pure only while it reads the
+    /// last stores of atomics.
+    fn note_iteration(&mut self, thread: ThreadId, op: Op, aux: u64) {
+        if op == Op::Yield {
+            return;
+        }
+        let read = self.last_read.take().filter(|_| aux & STALE == 0);
+        let iteration = &mut self.threads[thread.index()].iteration;
+        match read {
+            Some(read) if iteration.pure => {
+                if !iteration.reads.contains(&read) {
+                    iteration.reads.push(read);
+                }
+            }
+            _ => iteration.pure = false,
+        }
+    }
+
+    /// A cell write by `thread` (not a step) ends the purity of its
+    /// iteration: the next one may behave differently.
+    pub(crate) fn note_cell_write(&mut self, thread: ThreadId) {
+        self.threads[thread.index()].iteration.pure = false;
+    }
+
+    /// `thread` yields: if the iteration since its last yield only read the
+    /// last stores of atomics and left its stack as it found it, every
+    /// further iteration before one of those atomics changes would do the
+    /// same again (the same reads, from the same state). It stalls until
+    /// one of them has a new store: the spin-assume rule of Kokologiannakis,
+    /// Raad and Vafeiadis (OOPSLA 2019), decided here from what the thread
+    /// did rather than from its code.
+    fn stutter(&mut self, thread: ThreadId) {
+        let (generation, steps) = (self.generation, self.steps.len());
+        let record = &mut self.threads[thread.index()];
+        let stalls = record.iteration.pure
+            && !record.iteration.reads.is_empty()
+            && !record.yield_state.is_empty()
+            && record.yield_state == record.yield_state_now;
+        if std::env::var("SPIN_DEBUG").is_ok() && record.iteration.pure && !record.yield_state.is_empty() {
+            let (a, b) = (&record.yield_state, &record.yield_state_now);
+            let diffs: Vec<(usize, usize, usize)> = if a.len() != b.len() { vec![(a.len(), b.len(), 0)] } else {
+                (0..a.len()/8).filter(|i| a[i*8..i*8+8] != b[i*8..i*8+8]).map(|i| (a.len() - i*8, u64::from_ne_bytes(a[i*8..i*8+8].try_into().unwrap()) as usize, u64::from_ne_bytes(b[i*8..i*8+8].try_into().unwrap()) as usize)).collect() };
+            eprintln!("stutter gen {} step {} t{} len {} stalls {} diffs(from top) {:x?}", generation, steps, thread.0, a.len(), stalls, diffs);
+        }
+        std::mem::swap(&mut record.yield_state, &mut record.yield_state_now);
+        if stalls {
+            std::mem::swap(&mut record.stalled_on, &mut record.iteration.reads);
+        }
+        record.iteration.pure = true;
+        record.iteration.reads.clear();
     }
 
     /// Would `thread`'s pending step, run now, wake without a notification
@@ -1035,6 +1138,7 @@ impl Execution {
         match op {
             Op::Load { ordering, .. } => {
                 let value = self.read_store(thread, object, epoch, ordering, read_from);
+                self.last_read = Some((object, read_from));
                 (Reply::Value(value), source(&self.memory, read_from))
             }
             Op::Store { ordering, value, .. } => {
@@ -1062,6 +1166,7 @@ impl Execution {
                     (Reply::Exchange { ok: true, previous: old }, source(&self.memory, read_from))
                 } else {
                     let old = self.read_store(thread, object, epoch, failure, read_from);
+                    self.last_read = Some((object, read_from));
                     (Reply::Exchange { ok: false, previous: old }, source(&self.memory, read_from))
                 }
             }
@@ -1156,6 +1261,17 @@ impl Execution {
             return "nothing (it has not started)".to_string();
         };
         let at = crate::report::location(pending.location);
+        let stalled = &self.threads[thread.index()].stalled_on;
+        if !stalled.is_empty() {
+            let atomics: Vec<String> =
+                stalled.iter().map(|&(o, _)| self.objects.label(o)).collect();
+            return format!(
+                "spins forever: its spin loop waits for a new store to {}, and no thread can \
+                 make one (it would run {} next, at {at})",
+                atomics.join(" or "),
+                pending.op.kind_name()
+            );
+        }
         match pending.op {
             Op::Lock { object } | Op::Relock { mutex: object, .. }
                 if self.holder(object).is_some() =>

@@ -423,6 +423,7 @@ fn explore(
     engine.caller.clone_from(&caller);
     let mut execution = Execution::new();
     execution.spurious_wakeups = config.spurious_wakeups;
+    execution.spin_assume = config.spin_assume;
     execution.explore_on_start = !config.expect_explicit_explore;
     execution.seed = config.seed;
     // The multiverse: the budget moves into memory every process shares,
@@ -923,7 +924,8 @@ impl<'p> Engine<'p> {
 
     /// Creates thread `id`'s coroutine and runs it to its first operation.
     fn start_thread(&mut self, id: ThreadId, body: Box<dyn FnOnce() -> Box<dyn Any>>) {
-        let coroutine = ModelThread::new(self.pool, move || rt::thread_main(id, body))
+        let clean = rt::with(|ex| ex.spin_assume);
+        let coroutine = ModelThread::new(self.pool, clean, move || rt::thread_main(id, body))
             .unwrap_or_else(|e| panic!("cannot allocate a model thread's stack: {e}"));
         debug_assert_eq!(self.threads.len(), id.index());
         self.threads.push(Some(coroutine));
@@ -1277,7 +1279,7 @@ impl<'p> Engine<'p> {
         }
         let decision = self.decisions.len();
         rt::with(|ex| ex.next_decision = decision);
-        let mut coroutine = ModelThread::new(self.pool, || {
+        let mut coroutine = ModelThread::new(self.pool, false, || {
             if rt::drop_statics().is_err() {
                 // The panic hook recorded it as a failure.
                 debug_assert!(rt::with(|ex| ex.failure.is_some()));

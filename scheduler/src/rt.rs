@@ -248,6 +248,17 @@ pub fn current() -> (ThreadId, Option<Arc<str>>) {
 /// The calling thread lets others run first: a step after which it waits
 /// until another thread has taken one, if any can.
 pub fn yield_now(location: SourceLocation) {
+    if coroutine::in_model_thread() && with(|ex| ex.spin_assume && !ex.teardown) {
+        // The thread's state as it yields, for spin detection
+        // (`Execution::stutter`).
+        coroutine::with_stack_state(|state| {
+            with(|ex| {
+                let record = &mut ex.threads[ex.current.index()];
+                record.yield_state_now.clear();
+                record.yield_state_now.extend_from_slice(state);
+            })
+        });
+    }
     perform(Op::Yield, location);
 }
 
@@ -443,6 +454,9 @@ pub fn begin_access(
         }
         let cell = ex.hb.cell(ex.generation, lazy, type_name, created);
         let thread = ex.current;
+        if kind == AccessKind::Write {
+            ex.note_cell_write(thread);
+        }
         let after = ex.trace.len();
         match ex.hb.begin_access(cell, thread, kind, location, after) {
             Ok(id) => Ok(Some(AccessToken { generation: ex.generation, cell, id })),

@@ -29,3 +29,4 @@ mod timelines;
 mod verify;
 mod weak;
 mod yields;
+mod tmp_spin;

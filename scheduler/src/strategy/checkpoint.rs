@@ -15,7 +15,7 @@
 //! checker-checkpoint 1
 //! strategy dpor
 //! bound none
-//! config spurious_wakeups=0 explicit_explore=0 count_traces=0
+//! config spurious_wakeups=0 spin_assume=1 explicit_explore=0 count_traces=0
 //! model tests::it_works checker_tests::models::lost_update
 //! executions 1200
 //! longest 31
@@ -55,7 +55,7 @@ use crate::report::{FailureKind, Report};
 /// The format version this checker writes and reads. 3: yield turns and
 /// spawns in the dependence relation (what a version-2 file's DPOR state
 /// assumed no longer holds).
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 const MAGIC: &str = "checker-checkpoint";
 
@@ -573,9 +573,10 @@ fn bound_text(bound: Option<usize>) -> String {
 
 /// The settings, besides strategy and bound, that shape what a run
 /// explores or counts: a checkpoint resumes only under the same ones.
-fn settings(config: &Config) -> [(&'static str, bool); 3] {
+fn settings(config: &Config) -> [(&'static str, bool); 4] {
     [
         ("spurious_wakeups", config.spurious_wakeups),
+        ("spin_assume", config.spin_assume),
         ("explicit_explore", config.expect_explicit_explore),
         ("count_traces", config.count_traces),
     ]
