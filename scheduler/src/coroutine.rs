@@ -82,6 +82,16 @@ thread_local! {
     /// every resume (0 on the native stack).
     static RUNNING_BASE: Cell<usize> = const { Cell::new(0) };
 
+    /// The lowest usable address of the running coroutine's stack.
+    static RUNNING_LIMIT: Cell<usize> = const { Cell::new(0) };
+
+    /// Set by the engine before it resumes a thread whose stack it will
+    /// copy ([`with_stack_state`]): the thread zeroes the stack its switch
+    /// back used, so that what the switch left there (the addresses of the
+    /// engine's frames, which differ from one resume to the next) never
+    /// shows in a later copy.
+    static SCRUB: Cell<bool> = const { Cell::new(false) };
+
     /// Where [`stack_state`] copies the calling thread's state: a buffer at
     /// an address that never changes, so that the copy does not depend on
     /// where the engine keeps its records.
@@ -107,6 +117,9 @@ pub(crate) fn suspend(what: Suspend) -> Reply {
     // coroutine's initial frame for as long as the coroutine has not returned,
     // which it cannot have done while it is still calling us.
     let reply = unsafe { &*yielder }.suspend(what);
+    if SCRUB.with(Cell::get) {
+        scrub_below();
+    }
     // We run again: by the invariant, restore our own yielder.
     CURRENT.with(|c| c.set(yielder));
     reply
@@ -132,6 +145,42 @@ pub(crate) fn with_stack_state<R>(f: impl FnOnce(&[u8]) -> R) -> R {
     STATE.with(|state| f(&state.borrow()))
 }
 
+/// How much of the dead stack below [`suspend`]'s frame is zeroed after a
+/// switch back (see [`SCRUB`]): more than corosensei's `Yielder::suspend`
+/// and its switch use.
+const SCRUB_DEPTH: usize = 1024;
+
+/// Zeroes the [`SCRUB_DEPTH`] bytes of dead stack below this function's
+/// frame (keeping clear of the bytes just below it, which a leaf function
+/// may use without moving the stack pointer).
+#[inline(never)]
+fn scrub_below() {
+    let marker = 0u64;
+    let here = (std::hint::black_box(&marker) as *const u64 as usize) & !7;
+    let base = RUNNING_BASE.with(Cell::get);
+    let top = here.saturating_sub(256);
+    let low = top.saturating_sub(SCRUB_DEPTH);
+    if base == 0 || low < base.saturating_sub(CLEAN_TOP) {
+        return;
+    }
+    let mut at = low;
+    while at < top {
+        // SAFETY: `low..top` lies below this function's frame and its red
+        // zone, in the running coroutine's stack (at most `CLEAN_TOP` below
+        // its top, above its limit): memory no live frame uses, which only
+        // this thread writes. Stack memory below the stack pointer is
+        // scratch; zeroing it changes nothing a frame holds.
+        unsafe { ptr::write_volatile(at as *mut u64, 0) };
+        at += 8;
+    }
+}
+
+/// Sets whether the thread about to be resumed zeroes its switch's stack
+/// when it comes back (see [`SCRUB`]).
+pub(crate) fn set_scrub(on: bool) {
+    SCRUB.with(|s| s.set(on));
+}
+
 /// Fills [`STATE`]; see [`with_stack_state`]. Not inlined, so that its
 /// caller's frame lies wholly above the part it copies, which starts in a
 /// frame it calls.
@@ -145,8 +194,9 @@ fn stack_state() {
         if base == 0 || registers.is_none() {
             return;
         }
+        let limit = RUNNING_LIMIT.with(Cell::get);
         for r in registers.into_iter().flatten() {
-            out.extend_from_slice(&r.to_ne_bytes());
+            out.extend_from_slice(&canonical(r, limit..base).to_ne_bytes());
         }
         copy_stack_above(base, &mut out);
     });
@@ -163,9 +213,7 @@ fn copy_stack_above(base: usize, out: &mut Vec<u8>) {
         return;
     }
     out.reserve(base - low);
-    if std::env::var("SPIN_DEBUG").is_ok() {
-        eprintln!("copy low {low:x} base {base:x} slot1a0 {:x} slot1b0 {:x}", base - 0x1a0, base - 0x1b0);
-    }
+    let limit = RUNNING_LIMIT.with(Cell::get);
     let mut at = low;
     while at < base {
         // SAFETY: `low..base` lies in the running coroutine's stack, which
@@ -178,9 +226,23 @@ fn copy_stack_above(base: usize, out: &mut Vec<u8>) {
         // conservative collector scans a stack: a word nothing initialised
         // may read as anything, which only makes two copies differ.
         let word = unsafe { ptr::read_volatile(at as *const u64) };
-        out.extend_from_slice(&word.to_ne_bytes());
+        out.extend_from_slice(&canonical(word, limit..base).to_ne_bytes());
         at += 8;
     }
+}
+
+/// A word of a thread's state as [`with_stack_state`] compares it: a value
+/// that may be an address outside the thread's own stack (at least 2^32
+/// and below 2^48, where 64-bit Linux puts the heap and mappings) counts as
+/// any other such value. The engine's bookkeeping runs on the thread's
+/// stack between its steps and leaves the addresses of its heap buffers,
+/// which move as they grow, in slots no live variable holds; the thread's
+/// own heap pointers change only when what it owns does, which shows in
+/// lengths and counts that stay in the comparison. Addresses in its own
+/// stack, and every smaller value, are kept as they are.
+fn canonical(word: u64, stack: std::ops::Range<usize>) -> u64 {
+    let maybe_address = (1 << 32..1 << 48).contains(&word);
+    if maybe_address && !stack.contains(&(word as usize)) { 1 << 48 } else { word }
 }
 
 /// The callee-saved registers of the calling code, as they are on entry to
@@ -269,8 +331,9 @@ impl StackPool {
 /// One model thread's coroutine.
 pub(crate) struct ModelThread {
     coro: Coro,
-    /// The top of its stack.
+    /// The top of its stack, and its lowest usable address.
     base: usize,
+    limit: usize,
 }
 
 /// What came back from resuming a model thread.
@@ -310,13 +373,14 @@ impl ModelThread {
             body();
             Exit::Returned
         });
-        Ok(ModelThread { coro, base })
+        Ok(ModelThread { coro, base, limit })
     }
 
     /// Runs the thread until it suspends or returns.
     pub(crate) fn resume(&mut self, reply: Reply) -> Resumed {
         RUNNING.with(|r| r.set(Some(self.coro.trap_handler())));
         RUNNING_BASE.with(|b| b.set(self.base));
+        RUNNING_LIMIT.with(|l| l.set(self.limit));
         let result = self.coro.resume(reply);
         RUNNING_BASE.with(|b| b.set(0));
         CURRENT.with(|c| c.set(ptr::null()));

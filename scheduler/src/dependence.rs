@@ -422,6 +422,15 @@ pub fn trace_fingerprint(execution: &crate::execution::Execution) -> u64 {
     sum
 }
 
+/// Is a step a pivot of the fair scheduler (see `strategy/dpor.rs`,
+/// deviation 4): a yield that made its thread wait for its turn (not one
+/// after which it stalled in a spin loop: that thread waits for a store,
+/// and its next step is ordered against those), or a wake-up that may time
+/// out? `aux` is the step's trace record's.
+pub fn is_pivot(op: &Op, aux: u64) -> bool {
+    (matches!(op, Op::Yield) && aux == 0) || may_time_out(op)
+}
+
 /// May `op` wake without a notification or token (a timeout, or a spurious
 /// wake-up)? Such a step may not time out again while a thread that could
 /// run at its last timeout has not stepped (see `Execution::eligible`), so
@@ -467,9 +476,10 @@ impl YieldTurns {
         self.waiting.clear();
     }
 
-    /// Records `thread`'s step `op`; returns its accesses to
-    /// [`Target::Turns`].
-    pub fn step(&mut self, thread: ThreadId, op: &Op) -> SmallVec<[Access; 2]> {
+    /// Records `thread`'s step `op` (`aux`: its trace record's); returns its
+    /// accesses to [`Target::Turns`]. A yield after which its thread stalled
+    /// ([`crate::execution::YIELD_STALLED`]) starts no wait for a turn.
+    pub fn step(&mut self, thread: ThreadId, op: &Op, aux: u64) -> SmallVec<[Access; 2]> {
         if self.waiting.len() <= thread.index() {
             self.waiting.resize(thread.index() + 1, None);
         }
@@ -481,7 +491,7 @@ impl YieldTurns {
                 take = true;
             }
         }
-        if matches!(op, Op::Yield) {
+        if is_pivot(op, aux) && matches!(op, Op::Yield) {
             self.waiting[thread.index()] = Some(SmallVec::new());
         }
         turn_accesses(wait, take)

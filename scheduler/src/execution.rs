@@ -72,6 +72,11 @@ pub(crate) struct ThreadRecord {
     pub(crate) draws: u64,
     /// What it did since its last yield, for spin detection.
     pub(crate) iteration: Iteration,
+    /// It has yielded in this execution: it may spin.
+    pub(crate) yielded_once: bool,
+    /// Its next yield that does not stall may go without a fairness wait
+    /// (see `Execution::stutter`).
+    pub(crate) grace: bool,
     /// Its stack at its last yield (empty: none yet, or spin detection off).
     pub(crate) yield_state: Vec<u8>,
     /// Its stack now, copied by the engine when it published a yield.
@@ -116,6 +121,8 @@ impl ThreadRecord {
             detached: false,
             draws: 0,
             iteration: Iteration::new(),
+            yielded_once: false,
+            grace: true,
             yield_state: Vec::new(),
             yield_state_now: Vec::new(),
             stalled_on: SmallVec::new(),
@@ -173,6 +180,15 @@ pub enum ValueKind {
     /// A `checker::rand` value in `0..=max`: one decision, sampled (not
     /// enumerated) by systematic strategies.
     Random,
+    /// Whether a spinning thread stalls at its yield (1) or not (0): the
+    /// engine decides (`sample`, see `Execution::stutter`), and strategies
+    /// take its answer. Systematic strategies keep the first answer for
+    /// every execution that shares the decisions before it: the engine
+    /// decides from the thread's stack, where bytes no live variable holds
+    /// can differ between executions and make equal states look unequal
+    /// (never the other way), and an execution must be a function of its
+    /// decisions. Never branched on.
+    Stall,
 }
 
 impl ValueKind {
@@ -183,6 +199,7 @@ impl ValueKind {
             ValueKind::StorePosition => "store position",
             ValueKind::Choice => "choose",
             ValueKind::Random => "random",
+            ValueKind::Stall => "spin stall",
         }
     }
 }
@@ -606,7 +623,11 @@ impl Execution {
             self.threads[thread.index()].timeout_waits_for = others;
         }
         if self.spin_assume {
-            self.note_iteration(thread, pending.op, aux);
+            if pending.op == Op::Yield {
+                aux = self.stutter(thread, pending.location, decide)?;
+            } else {
+                self.note_iteration(thread, aux);
+            }
         }
         let reply = match effect {
             Effect::Resume(reply) => reply,
@@ -851,9 +872,6 @@ impl Execution {
                 let clock = self.hb.clock(thread).clone();
                 self.memory.yielded(thread, &clock);
                 self.yield_turn(thread);
-                if self.spin_assume {
-                    self.stutter(thread);
-                }
                 Effect::Resume(Reply::Done)
             }
             Op::Unpark { thread: target } => {
@@ -908,10 +926,7 @@ impl Execution {
     /// Spin detection: a step of `thread` other than a yield ran (`aux` its
     /// trace record's). Its iteration stays pure only while it reads the
     /// last stores of atomics.
-    fn note_iteration(&mut self, thread: ThreadId, op: Op, aux: u64) {
-        if op == Op::Yield {
-            return;
-        }
+    fn note_iteration(&mut self, thread: ThreadId, aux: u64) {
         let read = self.last_read.take().filter(|_| aux & STALE == 0);
         let iteration = &mut self.threads[thread.index()].iteration;
         match read {
@@ -937,25 +952,64 @@ impl Execution {
     /// one of them has a new store: the spin-assume rule of Kokologiannakis,
     /// Raad and Vafeiadis (OOPSLA 2019), decided here from what the thread
     /// did rather than from its code.
-    fn stutter(&mut self, thread: ThreadId) {
-        let (generation, steps) = (self.generation, self.steps.len());
+    ///
+    /// Whether the stack is unchanged is a data decision
+    /// ([`ValueKind::Stall`]) that the engine answers and strategies keep.
+    fn stutter(
+        &mut self,
+        thread: ThreadId,
+        location: SourceLocation,
+        decide: &mut dyn FnMut(
+            &Execution,
+            ValuePoint,
+        ) -> Result<u64, crate::strategy::StrategyError>,
+    ) -> Result<u64, crate::strategy::StrategyError> {
         let record = &mut self.threads[thread.index()];
-        let stalls = record.iteration.pure
+        record.yielded_once = true;
+        let candidate = record.iteration.pure
             && !record.iteration.reads.is_empty()
-            && !record.yield_state.is_empty()
-            && record.yield_state == record.yield_state_now;
-        if std::env::var("SPIN_DEBUG").is_ok() && record.iteration.pure && !record.yield_state.is_empty() {
+            && !record.yield_state.is_empty();
+        let same = candidate && record.yield_state == record.yield_state_now;
+        if std::env::var("SPIN_DEBUG").is_ok() {
             let (a, b) = (&record.yield_state, &record.yield_state_now);
-            let diffs: Vec<(usize, usize, usize)> = if a.len() != b.len() { vec![(a.len(), b.len(), 0)] } else {
-                (0..a.len()/8).filter(|i| a[i*8..i*8+8] != b[i*8..i*8+8]).map(|i| (a.len() - i*8, u64::from_ne_bytes(a[i*8..i*8+8].try_into().unwrap()) as usize, u64::from_ne_bytes(b[i*8..i*8+8].try_into().unwrap()) as usize)).collect() };
-            eprintln!("stutter gen {} step {} t{} len {} stalls {} diffs(from top) {:x?}", generation, steps, thread.0, a.len(), stalls, diffs);
+            let diffs: Vec<(usize, u64, u64)> = if a.len() != b.len() || a.is_empty() { vec![(a.len(), b.len() as u64, 0)] } else {
+                (0..a.len()/8).filter(|i| a[i*8..i*8+8] != b[i*8..i*8+8]).map(|i| (a.len() - i*8, u64::from_ne_bytes(a[i*8..i*8+8].try_into().unwrap()), u64::from_ne_bytes(b[i*8..i*8+8].try_into().unwrap()))).collect() };
+            eprintln!("stutter t{} pure {} reads {} same {} diffs {:x?}", thread.0, record.iteration.pure, record.iteration.reads.len(), same, diffs);
         }
         std::mem::swap(&mut record.yield_state, &mut record.yield_state_now);
-        if stalls {
+        let stalls = candidate && {
+            let point = ValuePoint {
+                kind: ValueKind::Stall,
+                options: 2,
+                thread,
+                location,
+                exploring: self.exploring,
+                max: 1,
+                sample: u64::from(same),
+            };
+            decide(self, point)? == 1
+        };
+        let record = &mut self.threads[thread.index()];
+        let aux = if stalls {
+            // It waits for a store, not for its turn: no fairness wait.
             std::mem::swap(&mut record.stalled_on, &mut record.iteration.reads);
-        }
+            record.waits_for = ThreadSet::new();
+            record.grace = true;
+            YIELD_STALLED
+        } else if record.grace {
+            // One try more without waiting for a turn: the next one may
+            // show that it spins in place, and fairness is what keeps a
+            // loop that does not from running forever, not semantics (a
+            // real scheduler may run a yielding thread again at once).
+            record.waits_for = ThreadSet::new();
+            record.grace = false;
+            YIELD_FREE
+        } else {
+            0
+        };
         record.iteration.pure = true;
         record.iteration.reads.clear();
+        Ok(aux)
     }
 
     /// Would `thread`'s pending step, run now, wake without a notification
@@ -1312,6 +1366,14 @@ impl Execution {
 
 /// In the `aux` of a read's trace event: it did not read the last store.
 pub(crate) const STALE: u64 = 1 << 63;
+
+/// The `aux` of a yield's trace event whose thread stalled in its spin
+/// loop (`Execution::stutter`): it waits for a store, not for its turn.
+pub(crate) const YIELD_STALLED: u64 = 1;
+
+/// The `aux` of a yield's trace event that let its thread go on without
+/// waiting for its turn (`Execution::stutter`): a step like any other.
+pub(crate) const YIELD_FREE: u64 = 2;
 
 fn acquires(o: MemoryOrdering) -> bool {
     matches!(o, MemoryOrdering::Acquire | MemoryOrdering::AcqRel | MemoryOrdering::SeqCst)

@@ -939,6 +939,8 @@ impl<'p> Engine<'p> {
             ex.current = thread;
             ex.next_decision = decision;
         });
+        let scrub = rt::with(|ex| ex.spin_assume && ex.threads[thread.index()].yielded_once);
+        crate::coroutine::set_scrub(scrub);
         let coroutine = self.threads[thread.index()].as_mut().expect("a live model thread");
         let resumed = coroutine.resume(reply);
         self.take_discoveries();

@@ -123,6 +123,17 @@ impl Strategy for Dfs {
     }
 
     fn pick_value(&mut self, point: &ValuePoint, _decision: usize) -> Result<u64, StrategyError> {
+        if point.kind == ValueKind::Stall {
+            // The engine's answer, kept for every execution that comes back
+            // through this decision.
+            if let Some(node) = self.stack.get(self.depth) {
+                self.depth += 1;
+                return Ok(node.alternatives[node.chosen]);
+            }
+            self.stack.push(Node { alternatives: smallvec::smallvec![point.sample], chosen: 0 });
+            self.depth += 1;
+            return Ok(point.sample);
+        }
         if point.kind == ValueKind::Random {
             // Sampled, not enumerated: one alternative, not a pruned one.
             return self.choose(smallvec::smallvec![point.sample], true, "random value");

@@ -264,6 +264,9 @@ struct ValueNode {
     chosen: u64,
     /// Taken while the model had stopped exploring: no other value is tried.
     pruned: bool,
+    /// The engine's answer to a decision it makes itself (a spin stall),
+    /// kept for every execution that comes back through this node.
+    kept: Option<u64>,
 }
 
 /// Optimal DPOR (source-set DPOR under a preemption bound).
@@ -426,9 +429,9 @@ impl Strategy for Dpor {
         self.step += 1;
         if let Some(previous) = step.checked_sub(1) {
             let event = point.execution().step(previous);
-            let EventKind::Step { op, .. } = event.kind else { unreachable!("a step") };
-            self.previous_pivot = matches!(op, Op::Yield) || dependence::may_time_out(&op);
-            self.previous_turns = self.turns.step(event.thread, &op);
+            let EventKind::Step { op, aux, .. } = event.kind else { unreachable!("a step") };
+            self.previous_pivot = dependence::is_pivot(&op, aux);
+            self.previous_turns = self.turns.step(event.thread, &op, aux);
         }
         if let Some(node) = self.nodes.get(step) {
             let same = node.eligible.len() == point.eligible.len()
@@ -508,9 +511,11 @@ impl Strategy for Dpor {
         self.value_at += 1;
         let step = self.step - 1;
         // A random value is sampled, not enumerated (deviation 5): a node
-        // with one option, whose value is the engine's sample.
+        // with one option, whose value is the engine's sample. A spin stall
+        // is the engine's too, and the first answer is kept.
         let random = point.kind == ValueKind::Random;
-        let options = if random { 1 } else { point.options };
+        let stall = point.kind == ValueKind::Stall;
+        let options = if random || stall { 1 } else { point.options };
         let taken = |chosen: u64| if random { point.sample } else { chosen };
         if let Some(value) = self.values.get(index) {
             if value.step != step || value.options != options {
@@ -523,7 +528,7 @@ impl Strategy for Dpor {
                     value.step + 1
                 )));
             }
-            return Ok(taken(value.chosen));
+            return Ok(value.kept.unwrap_or_else(|| taken(value.chosen)));
         }
         if self.blocked_at.is_some() {
             return Ok(taken(0));
@@ -532,8 +537,9 @@ impl Strategy for Dpor {
         if pruned && options > 1 {
             self.pruned += 1;
         }
-        self.values.push(ValueNode { step, options, chosen: 0, pruned });
-        Ok(taken(0))
+        let kept = stall.then_some(point.sample);
+        self.values.push(ValueNode { step, options, chosen: 0, pruned, kept });
+        Ok(kept.unwrap_or_else(|| taken(0)))
     }
 
     fn end_execution(&mut self, execution: &Execution) -> Result<(), StrategyError> {
@@ -623,7 +629,7 @@ checkpoint::fields!(Node {
     sleep,
     pruned,
 });
-checkpoint::fields!(ValueNode { step, options, chosen, pruned });
+checkpoint::fields!(ValueNode { step, options, chosen, pruned, kept });
 
 /// One step as the analysis sees it.
 #[derive(Copy, Clone)]
@@ -770,9 +776,9 @@ impl Analysis {
             let needs = lock_need(&op);
             self.steps.push(StepInfo { thread: q, position, blocking, leaves_free, lock, needs });
             let first_read = self.yield_reads.step(q, &op);
-            let pivot = matches!(op, Op::Yield) || dependence::may_time_out(&op);
+            let pivot = dependence::is_pivot(&op, aux);
             let waits = self.turns.waits(q);
-            let turns = self.turns.step(q, &op);
+            let turns = self.turns.step(q, &op, aux);
             self.names.push(Source::Step { thread: q, position });
             self.pivots.push(pivot);
 
