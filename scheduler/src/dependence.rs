@@ -529,6 +529,7 @@ fn changes_enabledness(op: &Op) -> bool {
             | Op::WeakUpgrade { .. }
             | Op::PoisonFlag { .. }
             | Op::StaticUse
+            | Op::Exit
     )
 }
 

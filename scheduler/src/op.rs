@@ -369,9 +369,9 @@ pub enum Op {
     /// Replies `Value(1)` if the body has returned (the program is
     /// exiting), else `Value(0)`.
     StaticUse,
-    /// The model body returns while other threads have not finished: the
-    /// program exits, and the lazy statics' lifetime ends. Performed by the
-    /// model body's thread only, as its last step.
+    /// The model body returns (when it has spawned threads): the program
+    /// exits, and the lazy statics' lifetime ends. Performed by the model
+    /// body's thread only, as its last step.
     Exit,
 }
 

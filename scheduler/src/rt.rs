@@ -268,13 +268,12 @@ pub(crate) fn thread_main(thread: ThreadId, body: Box<dyn FnOnce() -> Box<dyn An
         (Ok(_), Err(payload)) => Err(payload),
         (result, _) => result,
     };
-    // The model body returned while other threads run on: the program
-    // exits, and the lazy statics' lifetime ends. A step, so that another
-    // thread's use of a lazy static can come after it.
-    if thread == ThreadId::MAIN
-        && result.is_ok()
-        && with(|ex| ex.threads[1..].iter().any(|t| !t.finished))
-    {
+    // The model body returned: the program exits, and the lazy statics'
+    // lifetime ends. A step, so that another thread's use of a lazy static
+    // can come after it; whenever the body spawned a thread, not only when
+    // one is still running: whether one is depends on the order of steps
+    // that DPOR takes to commute with the exit, and then would not reorder.
+    if thread == ThreadId::MAIN && result.is_ok() && with(|ex| ex.threads.len() > 1) {
         // No source location of the user's marks the body's end; traces
         // print none for it (`report::trace_line`).
         perform(Op::Exit, std::panic::Location::caller());

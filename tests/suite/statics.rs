@@ -197,6 +197,30 @@ fn a_lazy_static_used_after_the_model_body_returned_is_reported() {
     }
 }
 
+checker::lazy_static! {
+    static ref LIMIT: usize = 3;
+}
+
+#[test]
+fn a_late_use_is_found_when_the_thread_would_otherwise_finish_first() {
+    // The checker of a limit, left running, and a worker the body waits
+    // for: nothing the first thread does conflicts with the others' steps.
+    // Both orders of its use and the body's return are still explored.
+    let model = || {
+        drop(thread::spawn(|| assert!(*LIMIT > 0)));
+        let hits = Arc::new(AtomicUsize::new(0));
+        let theirs = hits.clone();
+        let worker = thread::spawn(move || theirs.fetch_add(1, Ordering::Relaxed));
+        worker.join().unwrap();
+    };
+    for strategy in [StrategyKind::Dpor, StrategyKind::Dfs] {
+        let mut builder = Builder::new();
+        builder.strategy(strategy);
+        let report = checker_tests::expect_bug(&builder, FailureKind::Panic, model);
+        assert!(report.message().contains("used after the model body returned"), "{report}");
+    }
+}
+
 #[test]
 fn a_background_thread_joined_before_the_body_returns_may_use_lazy_statics() {
     let outcome = expect_verified(|| {
