@@ -25,6 +25,7 @@
 //! | two unparks of one thread | no: setting a token is idempotent |
 //! | two drops of one `Arc` | only if one of them is (or, not yet run, may be) the last one |
 //! | two upgrades, two count reads | no |
+//! | two uses of lazy statics | no: only the model body's exit ends them |
 //! | anything else | yes |
 //!
 //! The kind is fixed by the operation: a CAS or a `try_lock` is a write
@@ -65,6 +66,9 @@ pub enum Target {
     /// the model can observe (`thread::current().id()`), so two spawns
     /// (of different threads) do not commute. Spawns write it.
     Spawns,
+    /// The lazy statics' lifetime: the model body's exit ends it (a write),
+    /// each use of a lazy static by another thread reads it.
+    Statics,
 }
 
 /// Which store of an atomic a read-ish access read, named so that the name
@@ -106,10 +110,11 @@ pub enum AccessKind {
         /// A `SeqCst` write.
         sc: bool,
     },
-    /// Reads without changing it: `is_poisoned`.
+    /// Reads without changing it: `is_poisoned`, a use of a lazy static.
     Read,
     /// Changes it, or may: lock acquisitions, `try_lock`, releases,
-    /// `try_unwrap`, the write side of an `RwLock`, `clear_poison`.
+    /// `try_unwrap`, the write side of an `RwLock`, `clear_poison`, the
+    /// model body's exit.
     Write,
     /// The read side of an `RwLock`: `read`, `try_read`, a read unlock.
     Shared,
@@ -244,6 +249,8 @@ fn accesses_of(thread: ThreadId, op: &Op, reply: Option<Reply>) -> SmallVec<[Acc
         // A choice or random value touches nothing shared: it commutes with
         // every step (its value does not depend on where it runs).
         Op::Choose { .. } => SmallVec::new(),
+        Op::StaticUse => smallvec![Access { target: Target::Statics, kind: Read }],
+        Op::Exit => smallvec![Access { target: Target::Statics, kind: Write }],
     }
 }
 
@@ -521,6 +528,8 @@ fn changes_enabledness(op: &Op) -> bool {
             | Op::ArcCount { .. }
             | Op::WeakUpgrade { .. }
             | Op::PoisonFlag { .. }
+            | Op::StaticUse
+            | Op::Exit
     )
 }
 

@@ -657,6 +657,11 @@ impl Execution {
             | Op::Store { .. }
             | Op::Rmw { .. }
             | Op::CompareExchange { .. }) => Effect::Resume(self.atomic_step(thread, op, None).0),
+            Op::StaticUse => Effect::Resume(Reply::Value(u64::from(self.storage.exited))),
+            Op::Exit => {
+                self.storage.exited = true;
+                Effect::Resume(Reply::Done)
+            }
             // In teardown: the first choice, the sampled random value.
             Op::Choose { max, random } => {
                 let sample = self.draw(thread, max, random);

@@ -222,6 +222,10 @@ pub(crate) fn trace_line(ex: &Execution, k: usize) -> TraceLine {
         (0..ex.threads.len()).map(|i| ex.thread_label(ThreadId(i as u32))).collect();
     let event = &ex.trace[k];
     let (what, at) = match event.kind {
+        // The model body's end has no location in the user's code.
+        EventKind::Step { op: Op::Exit, reply, aux } => {
+            (describe(ex, &Op::Exit, reply, aux, &labels), String::new())
+        }
         EventKind::Step { op, reply, aux } => {
             (describe(ex, &op, reply, aux, &labels), location(event.location))
         }
@@ -463,6 +467,11 @@ fn describe(ex: &Execution, op: &Op, reply: Reply, aux: u64, labels: &[String]) 
             }
             _ => format!("{}: upgrade -> None (the last strong handle is gone)", obj(object)),
         },
+        Op::StaticUse => match reply {
+            Reply::Value(1) => "uses a lazy static after the model body returned".to_string(),
+            _ => "uses a lazy static".to_string(),
+        },
+        Op::Exit => "returns from the model body: the program exits".to_string(),
     }
 }
 

@@ -268,6 +268,16 @@ pub(crate) fn thread_main(thread: ThreadId, body: Box<dyn FnOnce() -> Box<dyn An
         (Ok(_), Err(payload)) => Err(payload),
         (result, _) => result,
     };
+    // The model body returned: the program exits, and the lazy statics'
+    // lifetime ends. A step, so that another thread's use of a lazy static
+    // can come after it; whenever the body spawned a thread, not only when
+    // one is still running: whether one is depends on the order of steps
+    // that DPOR takes to commute with the exit, and then would not reorder.
+    if thread == ThreadId::MAIN && result.is_ok() && with(|ex| ex.threads.len() > 1) {
+        // No source location of the user's marks the body's end; traces
+        // print none for it (`report::trace_line`).
+        perform(Op::Exit, std::panic::Location::caller());
+    }
     // A result nobody will join is dropped here, on this thread's stack, as
     // std drops it in the thread; a panic is kept for the end-of-execution check.
     let keep = with(|ex| {
@@ -656,12 +666,23 @@ fn static_outside_model() -> ! {
 
 /// The value of the lazy static at `key` (the address of its `Lazy`), made
 /// by `init` on first use in this execution, and kept until every thread
-/// has finished. Not a step; the initialisation happens before every use
-/// (as with std's `Once`).
+/// has finished. The initialisation happens before every use (as with
+/// std's `Once`). A use by a thread other than the model body is a step
+/// (`Op::StaticUse`), and panics once the body has returned: the program is
+/// exiting then (loom's rule).
 #[track_caller]
 pub fn lazy_static<T: 'static>(key: usize, init: fn() -> T) -> &'static T {
     if !coroutine::in_model_thread() || !installed() {
         static_outside_model();
+    }
+    if with(|ex| ex.current != ThreadId::MAIN)
+        && perform(Op::StaticUse, std::panic::Location::caller()).value() == 1
+    {
+        panic!(
+            "a lazy static was used after the model body returned: the program is exiting \
+             then, and does not wait for this thread, which it may stop at any point; join \
+             the thread before the model body returns"
+        );
     }
     let find = |ex: &mut Execution| {
         let index = ex.storage.statics.iter().position(|(k, _)| *k == key)?;

@@ -71,6 +71,10 @@ pub(crate) struct Storage {
     pub(crate) statics: Vec<(usize, Rc<dyn Any>)>,
     /// Statics are being dropped: they can no longer be initialised.
     pub(crate) statics_closed: bool,
+    /// The model body has returned while other threads ran on
+    /// ([`Op::Exit`](crate::op::Op::Exit)): the program is exiting, and a
+    /// use of a lazy static from then on is a bug.
+    pub(crate) exited: bool,
     pub(crate) locals: Vec<ThreadLocals>,
     /// `Arc` allocations made in the model, which must be freed by the end.
     pub(crate) arcs: Vec<ObjectId>,
@@ -88,6 +92,7 @@ impl Storage {
             std::mem::forget(value);
         }
         self.statics_closed = false;
+        self.exited = false;
         for locals in self.locals.drain(..) {
             for (_, value) in locals.values {
                 std::mem::forget(value);

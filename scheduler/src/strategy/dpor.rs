@@ -713,8 +713,9 @@ impl Analysis {
             Target::ScOrder => 0,
             Target::Turns => 1,
             Target::Spawns => 2,
-            Target::Object(o) => o.index() * 2 + 3,
-            Target::Token(t) => t.index() * 2 + 4,
+            Target::Statics => 3,
+            Target::Object(o) => o.index() * 2 + 4,
+            Target::Token(t) => t.index() * 2 + 5,
         }
     }
 
