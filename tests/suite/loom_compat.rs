@@ -1,0 +1,45 @@
+//! Code written for loom runs on checker unchanged: each test here is
+//! shaped like the loom test or library code that once failed on checker
+//! where it passed on loom.
+
+// loom's own test files deny every warning, deprecations included.
+#![deny(warnings)]
+
+use checker::sync::Arc;
+use checker::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
+use checker::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize};
+use checker::thread;
+
+/// `compare_and_swap` is deprecated in std but not in loom: a loom test
+/// that uses it under `#![deny(warnings)]` compiles.
+#[test]
+fn compare_and_swap_is_not_deprecated() {
+    checker::model(|| {
+        let lock = Arc::new(AtomicBool::new(false));
+        let count = Arc::new(AtomicUsize::new(0));
+        let th = {
+            let (lock, count) = (lock.clone(), count.clone());
+            thread::spawn(move || {
+                while lock.compare_and_swap(false, true, Acquire) {
+                    thread::yield_now();
+                }
+                let n = count.load(Relaxed);
+                count.store(n + 1, Relaxed);
+                lock.store(false, Release);
+            })
+        };
+        while lock.compare_and_swap(false, true, AcqRel) {
+            thread::yield_now();
+        }
+        let n = count.load(Relaxed);
+        count.store(n + 1, Relaxed);
+        lock.store(false, Release);
+        th.join().unwrap();
+        assert_eq!(count.load(Relaxed), 2);
+
+        let mut slot = 5u32;
+        let p = AtomicPtr::new(std::ptr::null_mut());
+        assert!(p.compare_and_swap(std::ptr::null_mut(), &mut slot, SeqCst).is_null());
+        assert_eq!(p.load(SeqCst), &mut slot as *mut u32);
+    });
+}
