@@ -42,8 +42,9 @@ impl Thread {
         ThreadId(self.id.0)
     }
 
-    /// The thread's name: `main` for the model body, the name given to
-    /// [`Builder::name`], or `None`.
+    /// The thread's name: the one given to [`Builder::name`], or `None`.
+    /// The model body's thread has none, as in loom (std's main thread is
+    /// named `main`); reports call it `main`.
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
     }

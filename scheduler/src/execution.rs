@@ -264,7 +264,8 @@ impl Execution {
     pub(crate) fn reset(&mut self, generation: u64) {
         self.generation = generation;
         self.threads.clear();
-        self.threads.push(ThreadRecord::new(Some(Arc::from("main"))));
+        // Unnamed, as in loom (std names it "main"); reports call it `main`.
+        self.threads.push(ThreadRecord::new(None));
         self.objects.clear();
         self.trace.clear();
         self.steps.clear();
@@ -1144,7 +1145,7 @@ impl Execution {
     /// How reports name a thread: `main`, its name, or `thread N`.
     pub(crate) fn thread_label(&self, thread: ThreadId) -> String {
         match &self.threads[thread.index()].name {
-            Some(name) if thread == ThreadId::MAIN => name.to_string(),
+            _ if thread == ThreadId::MAIN => "main".to_string(),
             Some(name) => format!("'{name}'"),
             None => format!("thread {}", thread.0),
         }

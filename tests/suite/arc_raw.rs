@@ -75,7 +75,7 @@ impl Drop for Noisy {
             assert!(flag.load(Ordering::SeqCst), "destroyed before thread {i} released its handle");
         }
         self.destroyed.fetch_add(1, Ordering::SeqCst);
-        let me = thread::current().name().unwrap_or("?").to_string();
+        let me = thread::current().name().unwrap_or("main").to_string();
         self.by.lock().unwrap().push(me);
     }
 }

@@ -43,3 +43,18 @@ fn compare_and_swap_is_not_deprecated() {
         assert_eq!(p.load(SeqCst), &mut slot as *mut u32);
     });
 }
+
+/// The model body's thread has no name in loom (std's main thread is
+/// named `main`); a named thread keeps its name.
+#[test]
+fn the_model_body_thread_is_unnamed() {
+    checker::model(|| {
+        thread::current().id();
+        assert_eq!(None, thread::current().name());
+        let named = thread::Builder::new()
+            .name("worker".to_string())
+            .spawn(|| thread::current().name().map(str::to_string))
+            .unwrap();
+        assert_eq!(named.join().unwrap().as_deref(), Some("worker"));
+    });
+}
