@@ -58,3 +58,25 @@ fn the_model_body_thread_is_unnamed() {
         assert_eq!(named.join().unwrap().as_deref(), Some("worker"));
     });
 }
+
+/// Joins every handle, whatever the threads return: std's and loom's
+/// `join` ask nothing of `T`, so this generic helper compiles.
+fn join_all<T>(handles: Vec<thread::JoinHandle<T>>) -> Vec<T> {
+    handles.into_iter().map(|h| h.join().unwrap()).collect()
+}
+
+#[test]
+fn join_needs_no_static_bound_on_the_value() {
+    checker::model(|| {
+        let counter = Arc::new(AtomicUsize::new(0));
+        let handles = (0..2)
+            .map(|_| {
+                let counter = counter.clone();
+                thread::spawn(move || counter.fetch_add(1, AcqRel))
+            })
+            .collect();
+        let mut seen = join_all(handles);
+        seen.sort_unstable();
+        assert_eq!(seen, [0, 1]);
+    });
+}
