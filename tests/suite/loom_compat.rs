@@ -9,6 +9,7 @@ use checker::sync::Arc;
 use checker::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 use checker::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize};
 use checker::thread;
+use std::task::Poll;
 
 /// `compare_and_swap` is deprecated in std but not in loom: a loom test
 /// that uses it under `#![deny(warnings)]` compiles.
@@ -79,4 +80,32 @@ fn join_needs_no_static_bound_on_the_value() {
         seen.sort_unstable();
         assert_eq!(seen, [0, 1]);
     });
+}
+
+/// `block_on` polls spuriously once, as loom's does: a future that spawns
+/// its waker's owner on the first poll and is woken once is polled a
+/// third time in some execution (the wake-up came, but a spurious poll
+/// before it saw nothing), and never more.
+#[test]
+fn block_on_polls_spuriously_once() {
+    let most = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = most.clone();
+    checker::model(move || {
+        let gate = Arc::new(AtomicBool::new(false));
+        let mut polls = 0;
+        let polled = checker::future::block_on(std::future::poll_fn(|cx| {
+            if polls == 0 {
+                let (gate, waker) = (gate.clone(), cx.waker().clone());
+                thread::spawn(move || {
+                    gate.store(true, Release);
+                    waker.wake();
+                });
+            }
+            polls += 1;
+            if gate.load(Acquire) { Poll::Ready(polls) } else { Poll::Pending }
+        }));
+        assert!((1..=3).contains(&polled), "polled {polled} times");
+        seen.fetch_max(polled, std::sync::atomic::Ordering::Relaxed);
+    });
+    assert_eq!(most.load(std::sync::atomic::Ordering::Relaxed), 3, "some execution polls thrice");
 }
