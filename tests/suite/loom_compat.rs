@@ -5,11 +5,16 @@
 // loom's own test files deny every warning, deprecations included.
 #![deny(warnings)]
 
-use checker::sync::Arc;
+use std::mem::ManuallyDrop;
+use std::task::{Poll, RawWaker, RawWakerVTable, Waker};
+
+use checker::future::AtomicWaker;
+use checker::model::{Builder, FailureKind};
 use checker::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 use checker::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize};
+use checker::sync::{Arc, Mutex};
 use checker::thread;
-use std::task::Poll;
+use checker_tests::expect_bug;
 
 /// `compare_and_swap` is deprecated in std but not in loom: a loom test
 /// that uses it under `#![deny(warnings)]` compiles.
@@ -108,4 +113,159 @@ fn block_on_polls_spuriously_once() {
         seen.fetch_max(polled, std::sync::atomic::Ordering::Relaxed);
     });
     assert_eq!(most.load(std::sync::atomic::Ordering::Relaxed), 3, "some execution polls thrice");
+}
+
+// ---- Arc::as_ptr is the pointer of Arc::into_raw ----
+
+/// A sub-task's waker in the style of async runtimes: a `RawWaker` on
+/// `Arc::as_ptr` of its state, whose clone takes a count with
+/// `increment_strong_count`, whose wake takes it back with `from_raw`, and
+/// whose drop releases it with `decrement_strong_count`.
+struct Relay {
+    parent: AtomicWaker,
+    wakes: AtomicUsize,
+}
+
+static RELAY: RawWakerVTable =
+    RawWakerVTable::new(relay_clone, relay_wake, relay_wake_by_ref, relay_drop);
+
+unsafe fn relay_clone(data: *const ()) -> RawWaker {
+    // SAFETY: `data` is a `Relay`'s `Arc::as_ptr`, alive while any waker is
+    // (the borrowed waker's owner, or a count of a cloned one).
+    unsafe { Arc::increment_strong_count(data.cast::<Relay>()) };
+    RawWaker::new(data, &RELAY)
+}
+
+unsafe fn relay_wake(data: *const ()) {
+    // SAFETY: a cloned waker owns the count its clone took.
+    let relay = unsafe { Arc::from_raw(data.cast::<Relay>()) };
+    relay.wakes.fetch_add(1, Relaxed);
+    relay.parent.wake();
+}
+
+unsafe fn relay_wake_by_ref(data: *const ()) {
+    // SAFETY: the count stays with the waker: the handle is not dropped.
+    let relay = ManuallyDrop::new(unsafe { Arc::from_raw(data.cast::<Relay>()) });
+    relay.wakes.fetch_add(1, Relaxed);
+    relay.parent.wake();
+}
+
+unsafe fn relay_drop(data: *const ()) {
+    // SAFETY: a cloned waker owns the count its clone took.
+    unsafe { Arc::decrement_strong_count(data.cast::<Relay>()) };
+}
+
+/// A waker borrowing `relay`: it owns no count, so it is never dropped.
+fn borrowed_waker(relay: &Arc<Relay>) -> ManuallyDrop<Waker> {
+    let raw = RawWaker::new(Arc::as_ptr(relay).cast(), &RELAY);
+    // SAFETY: the vtable keeps RawWaker's contract: clone takes a count,
+    // wake and drop release one; the borrowed waker is not dropped.
+    ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
+}
+
+#[test]
+fn a_raw_waker_on_arc_as_ptr_works_inside_block_on() {
+    checker::model(|| {
+        let ready = Arc::new(AtomicBool::new(false));
+        let waiter = Arc::new(AtomicWaker::new());
+        let relay = Arc::new(Relay { parent: AtomicWaker::new(), wakes: AtomicUsize::new(0) });
+        let producer = {
+            let (ready, waiter) = (ready.clone(), waiter.clone());
+            thread::spawn(move || {
+                ready.store(true, Release);
+                waiter.wake();
+            })
+        };
+        checker::future::block_on(std::future::poll_fn(|cx| {
+            relay.parent.register_by_ref(cx.waker());
+            // The sub-task: polled with the relay's waker, which the
+            // producer's wake reaches through the AtomicWaker's clone.
+            let waker = borrowed_waker(&relay);
+            waiter.register_by_ref(&waker);
+            if ready.load(Acquire) { Poll::Ready(()) } else { Poll::Pending }
+        }));
+        producer.join().unwrap();
+        assert!(relay.wakes.load(Relaxed) <= 1);
+        // The clone the AtomicWaker may still hold goes with it: no leak.
+    });
+}
+
+/// An intrusive list's node: the list owns one count of each node it
+/// links, kept as the node's address (`Arc::as_ptr`, then `mem::forget`
+/// of the handle), and turned back with `from_raw` when unlinked.
+struct Node {
+    value: usize,
+}
+
+fn link(list: &Mutex<Vec<usize>>, node: Arc<Node>) {
+    let address = Arc::as_ptr(&node) as usize;
+    std::mem::forget(node);
+    list.lock().unwrap().push(address);
+}
+
+fn unlink(list: &Mutex<Vec<usize>>) -> Option<Arc<Node>> {
+    let address = list.lock().unwrap().pop()?;
+    // SAFETY: `link` gave up the count of the node at this address.
+    Some(unsafe { Arc::from_raw(address as *const Node) })
+}
+
+#[test]
+fn an_intrusive_list_links_nodes_by_as_ptr_and_unlinks_them_with_from_raw() {
+    checker::model(|| {
+        let list = Arc::new(Mutex::new(Vec::new()));
+        let pusher = {
+            let list = list.clone();
+            thread::spawn(move || link(&list, Arc::new(Node { value: 1 })))
+        };
+        link(&list, Arc::new(Node { value: 2 }));
+        pusher.join().unwrap();
+        let mut sum = 0;
+        while let Some(node) = unlink(&list) {
+            sum += node.value;
+        }
+        assert_eq!(sum, 3);
+    });
+}
+
+#[test]
+fn a_node_left_linked_is_a_leak() {
+    let report = expect_bug(&Builder::new(), FailureKind::Leak, || {
+        let list = Mutex::new(Vec::new());
+        link(&list, Arc::new(Node { value: 1 }));
+        link(&list, Arc::new(Node { value: 2 }));
+        drop(unlink(&list));
+    });
+    assert!(report.message().contains("still has 1 handle(s)"), "{report}");
+}
+
+#[test]
+fn from_raw_of_a_pointer_to_a_dropped_value_panics_clearly() {
+    let report = expect_bug(&Builder::new(), FailureKind::Panic, || {
+        let node = Arc::new(Node { value: 1 });
+        let address = Arc::as_ptr(&node) as usize;
+        drop(node);
+        // SAFETY: none: checker refuses the pointer before using it, which
+        // is what the test expects.
+        drop(unsafe { Arc::from_raw(address as *const Node) });
+    });
+    let message = report.message();
+    assert!(message.contains("Arc::from_raw"), "{report}");
+    assert!(message.contains("was not returned by Arc::into_raw or Arc::as_ptr"), "{report}");
+}
+
+/// A wake that takes back a count the waker never had: std frees the
+/// value under the owner's handle. checker panics at the owner's next use.
+#[test]
+fn a_count_released_twice_panics_at_the_next_use_instead_of_freeing_twice() {
+    let report = expect_bug(&Builder::new(), FailureKind::Panic, || {
+        let owner = Arc::new(Node { value: 7 });
+        // SAFETY: none: `as_ptr` gave up no count, so this handle takes
+        // over the owner's, which is what the test expects checker to catch.
+        let stolen = unsafe { Arc::from_raw(Arc::as_ptr(&owner)) };
+        drop(stolen);
+        assert_eq!(owner.value, 7);
+    });
+    let message = report.message();
+    assert!(message.contains("used after its value was dropped"), "{report}");
+    assert!(message.contains("tests/suite/loom_compat.rs"), "the user's line: {report}");
 }
