@@ -269,3 +269,83 @@ fn a_count_released_twice_panics_at_the_next_use_instead_of_freeing_twice() {
     assert!(message.contains("used after its value was dropped"), "{report}");
     assert!(message.contains("tests/suite/loom_compat.rs"), "the user's line: {report}");
 }
+
+// ---- a panic the model catches is no failure ----
+
+static REFUSING: RawWakerVTable =
+    RawWakerVTable::new(refusing_clone, refusing_noop, refusing_noop, refusing_noop);
+
+unsafe fn refusing_clone(_: *const ()) -> RawWaker {
+    panic!("this waker cannot be cloned");
+}
+
+unsafe fn refusing_noop(_: *const ()) {}
+
+/// A waker whose `clone` panics: registering it fails, by a panic.
+fn refusing_waker() -> Waker {
+    // SAFETY: the vtable's functions ignore the data pointer.
+    unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &REFUSING)) }
+}
+
+/// A test in the style of async runtimes' suites: registering a waker
+/// whose clone panics must leave the waker slot usable; the test catches
+/// the panic and goes on.
+#[test]
+fn a_panic_caught_by_the_model_is_no_failure() {
+    checker::model(|| {
+        let slot = Arc::new(AtomicWaker::new());
+        let woken = Arc::new(AtomicBool::new(false));
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            slot.register_by_ref(&refusing_waker());
+        }));
+        assert!(caught.is_err(), "the clone panicked");
+        // A spawned thread catches one too, and is never joined.
+        let (slot2, woken2) = (slot.clone(), woken.clone());
+        drop(thread::spawn(move || {
+            let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                slot2.register_by_ref(&refusing_waker());
+            }));
+            assert!(again.is_err());
+            woken2.store(true, Release);
+            slot2.wake();
+        }));
+        checker::future::block_on(std::future::poll_fn(|cx| {
+            slot.register_by_ref(cx.waker());
+            if woken.load(Acquire) { Poll::Ready(()) } else { Poll::Pending }
+        }));
+    });
+}
+
+#[test]
+fn a_caught_panic_raised_again_is_a_failure_at_its_first_site() {
+    let report = expect_bug(&Builder::new(), FailureKind::Panic, || {
+        let flag = Arc::new(AtomicBool::new(false));
+        let setter = {
+            let flag = flag.clone();
+            thread::spawn(move || flag.store(true, Release))
+        };
+        let caught = std::panic::catch_unwind(|| -> () { panic!("the first site") });
+        setter.join().unwrap();
+        if let Err(payload) = caught {
+            std::panic::resume_unwind(payload);
+        }
+    });
+    let message = report.message();
+    assert!(message.starts_with("main panicked at tests/suite/loom_compat.rs:"), "{report}");
+    assert!(message.contains("the first site"), "{report}");
+}
+
+#[test]
+fn a_panic_a_spawned_thread_catches_then_raises_again_fails_unjoined() {
+    let report = expect_bug(&Builder::new(), FailureKind::Panic, || {
+        drop(thread::spawn(|| {
+            let caught = std::panic::catch_unwind(|| -> () { panic!("raised twice") });
+            if let Err(payload) = caught {
+                std::panic::resume_unwind(payload);
+            }
+        }));
+    });
+    let message = report.message();
+    assert!(message.contains("thread 1 panicked at tests/suite/loom_compat.rs:"), "{report}");
+    assert!(message.contains("no thread joined it:\nraised twice"), "{report}");
+}
