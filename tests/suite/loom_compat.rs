@@ -9,7 +9,7 @@ use std::mem::ManuallyDrop;
 use std::task::{Poll, RawWaker, RawWakerVTable, Waker};
 
 use checker::future::AtomicWaker;
-use checker::model::{Builder, FailureKind};
+use checker::model::{Builder, Coverage, FailureKind, Verdict};
 use checker::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 use checker::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize};
 use checker::sync::{Arc, Mutex};
@@ -348,4 +348,135 @@ fn a_panic_a_spawned_thread_catches_then_raises_again_fails_unjoined() {
     let message = report.message();
     assert!(message.contains("thread 1 panicked at tests/suite/loom_compat.rs:"), "{report}");
     assert!(message.contains("no thread joined it:\nraised twice"), "{report}");
+}
+
+// ---- environment variables give defaults; code wins ----
+
+/// Set in a child process started by the tests below.
+const CHILD: &str = "CHECKER_SUITE_CHILD";
+
+/// Runs this test binary again, for one test, with only `env` among the
+/// CHECKER_ and LOOM_ variables. Returns whether it passed, and its output.
+fn run_child(test: &str, env: &[(&str, &str)]) -> (bool, String) {
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command.args(["--exact", test, "--nocapture", "--test-threads=1"]).env(CHILD, "1");
+    for (name, _) in std::env::vars() {
+        if name.starts_with("CHECKER_") || name.starts_with("LOOM_") {
+            command.env_remove(name);
+        }
+    }
+    command.env(CHILD, "1");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out = command.output().unwrap();
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+/// Two threads that each take the lock twice: a model whose explorations
+/// differ from one preemption bound to the next.
+fn lock_twice() {
+    let lock = Arc::new(Mutex::new(0));
+    let other = {
+        let lock = lock.clone();
+        thread::spawn(move || {
+            *lock.lock().unwrap() += 1;
+            *lock.lock().unwrap() += 1;
+        })
+    };
+    *lock.lock().unwrap() += 1;
+    *lock.lock().unwrap() += 1;
+    other.join().unwrap();
+}
+
+/// A test that sets its own bound, run in CI with a `LOOM_MAX_PREEMPTIONS`
+/// (and other variables) for everything: its settings hold. In the child
+/// started below, the variables are also the defaults of `Builder::new`.
+#[test]
+fn child_a_field_set_in_code_wins_over_the_environment() {
+    let mut builder = Builder::new();
+    builder.preemption_bound = Some(3);
+    builder.max_branches = 1_000;
+    builder.strategy = checker::model::StrategyKind::Dpor;
+    let outcome = builder.run(lock_twice).unwrap();
+    assert_eq!(outcome.verdict, Verdict::Verified(Coverage::ExhaustiveWithinBound(3)));
+    assert_eq!(outcome.strategy, "dpor");
+    if std::env::var_os(CHILD).is_some() {
+        let defaults = Builder::new();
+        assert_eq!(defaults.preemption_bound, Some(2), "LOOM_MAX_PREEMPTIONS");
+        assert_eq!(defaults.max_branches, 500, "LOOM_MAX_BRANCHES");
+        assert_eq!(defaults.strategy, checker::model::StrategyKind::Dfs, "CHECKER_STRATEGY");
+        let outcome = defaults.run(lock_twice).unwrap();
+        assert_eq!(outcome.verdict, Verdict::Verified(Coverage::ExhaustiveWithinBound(2)));
+        assert_eq!(outcome.strategy, "dfs");
+    }
+}
+
+#[test]
+fn a_field_set_in_code_wins_over_the_environment() {
+    let (passed, text) = run_child(
+        "loom_compat::child_a_field_set_in_code_wins_over_the_environment",
+        &[
+            ("LOOM_MAX_PREEMPTIONS", "2"),
+            ("LOOM_MAX_BRANCHES", "500"),
+            ("CHECKER_STRATEGY", "dfs"),
+            // loom's switch for recording locations: accepted, ignored.
+            ("LOOM_LOCATION", "1"),
+        ],
+    );
+    assert!(passed, "{text}");
+    assert!(text.contains("1 passed"), "the child ran its test:\n{text}");
+}
+
+/// A lost update, checked by a test that sets its own bound.
+fn lost_update_within_one_preemption() {
+    let mut builder = Builder::new();
+    builder.preemption_bound = Some(1);
+    builder.check(|| {
+        let n = Arc::new(AtomicUsize::new(0));
+        let other = {
+            let n = n.clone();
+            thread::spawn(move || n.store(n.load(SeqCst) + 1, SeqCst))
+        };
+        n.store(n.load(SeqCst) + 1, SeqCst);
+        other.join().unwrap();
+        assert_eq!(n.load(SeqCst), 2, "lost update");
+    });
+}
+
+/// A child's entry for the replay below; run directly, it checks that the
+/// lost update is found.
+#[test]
+fn child_a_failing_test_with_settings_in_code() {
+    if std::env::var_os(CHILD).is_some() {
+        lost_update_within_one_preemption();
+    } else {
+        let caught = std::panic::catch_unwind(lost_update_within_one_preemption);
+        assert!(caught.is_err(), "check panics on the lost update");
+    }
+}
+
+/// `CHECKER_REPLAY` controls the run whatever the code set: the printed
+/// command replays a test that configures its builder.
+#[test]
+fn the_replay_variable_replays_a_test_that_sets_fields_in_code() {
+    let test = "loom_compat::child_a_failing_test_with_settings_in_code";
+    let (passed, first) = run_child(test, &[]);
+    assert!(!passed && first.contains("lost update"), "{first}");
+    let line = first
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("CHECKER_REPLAY="))
+        .unwrap_or_else(|| panic!("a replay command:\n{first}"));
+    let path = line["CHECKER_REPLAY=".len()..].split_whitespace().next().unwrap();
+    let (passed, second) = run_child(test, &[("CHECKER_REPLAY", path), ("LOOM_LOG", "1")]);
+    assert!(!passed && second.contains("lost update"), "{second}");
+    let trace = |text: &str| -> Vec<String> {
+        text.lines().filter(|l| l.trim_start().starts_with('(')).map(str::to_string).collect()
+    };
+    assert!(!trace(&first).is_empty(), "{first}");
+    assert_eq!(trace(&first), trace(&second), "the replay is the same execution:\n{second}");
+    assert!(second.contains("execution 1:"), "a replay runs one execution:\n{second}");
 }
