@@ -498,6 +498,15 @@ impl Config {
                     LogLevel::Summary
                 }
                 "trace" | "debug" | "2" => LogLevel::Trace,
+                // loom turns logging on for any LOOM_LOG (a tracing filter
+                // such as `loom=trace`), and validates nothing.
+                filter if var == "LOOM_LOG" => {
+                    if filter.contains("trace") || filter.contains("debug") {
+                        LogLevel::Trace
+                    } else {
+                        LogLevel::Summary
+                    }
+                }
                 _ => return Err(bad(var, &v, "CHECKER_LOG")),
             };
         }
@@ -572,6 +581,18 @@ mod tests {
         );
         let err = c.apply_run_control_from(env(&[("CHECKER_LOG", "loud")])).unwrap_err();
         assert!(err.to_string().contains("CHECKER_LOG"), "{err}");
+    }
+
+    #[test]
+    fn loom_log_takes_any_tracing_filter_as_loom_does() {
+        let mut c = Config::default();
+        c.apply_env_from(env(&[("LOOM_LOG", "loom=trace,my_crate=info")])).unwrap();
+        assert_eq!(c.log, LogLevel::Trace);
+        c.apply_env_from(env(&[("LOOM_LOG", "my_crate=warn")])).unwrap();
+        assert_eq!(c.log, LogLevel::Summary);
+        c.apply_env_from(env(&[("LOOM_LOG", "0")])).unwrap();
+        assert_eq!(c.log, LogLevel::Quiet);
+        assert!(c.apply_env_from(env(&[("CHECKER_LOG", "loom=trace")])).is_err(), "checker's own");
     }
 
     #[test]
