@@ -57,10 +57,14 @@ pub(crate) struct ThreadRecord {
     /// thread may not time out again (it may still run, or be woken).
     pub(crate) timeout_waits_for: ThreadSet,
     pub(crate) park_token: bool,
-    /// Between a panic and the end of its unwinding.
+    /// From its first panic until it finishes (a caught panic is not
+    /// noticed: std's panic count is the OS thread's, shared by all).
     pub(crate) unwinding: bool,
-    /// Every panic it raised, in order.
+    /// Every panic it raised, in order, caught ones included.
     pub(crate) panics: Vec<PanicRecord>,
+    /// The index in `panics` of the panic that ended it: its body unwound
+    /// to the end. `None` while it runs, and if it returned.
+    pub(crate) died_of: Option<usize>,
     /// The step whose notification woke it from its condvar wait.
     pub(crate) woken_by: Option<usize>,
     pub(crate) result: Option<ThreadResult>,
@@ -85,6 +89,7 @@ impl ThreadRecord {
             park_token: false,
             unwinding: false,
             panics: Vec::new(),
+            died_of: None,
             woken_by: None,
             result: None,
             joined: false,
@@ -264,7 +269,8 @@ impl Execution {
     pub(crate) fn reset(&mut self, generation: u64) {
         self.generation = generation;
         self.threads.clear();
-        self.threads.push(ThreadRecord::new(Some(Arc::from("main"))));
+        // Unnamed, as in loom (std names it "main"); reports call it `main`.
+        self.threads.push(ThreadRecord::new(None));
         self.objects.clear();
         self.trace.clear();
         self.steps.clear();
@@ -1131,11 +1137,18 @@ impl Execution {
         self.memory.overwrite(object, value);
     }
 
-    /// Adds the panics of other threads to a failure message: `main` often
-    /// panics only because it unwrapped a joined thread's panic.
-    pub(crate) fn with_earlier_panics(&self, mut text: String) -> String {
-        for (i, record) in self.threads.iter().enumerate().skip(1) {
-            if let Some(p) = record.panics.first() {
+    /// Adds the panics of threads other than `except` to a failure
+    /// message: `main` often panics only because it unwrapped a joined
+    /// thread's panic, and a deadlock may follow a panic. A thread that
+    /// returned caught its panics: they are left out.
+    pub(crate) fn with_earlier_panics(&self, mut text: String, except: Option<ThreadId>) -> String {
+        for (i, record) in self.threads.iter().enumerate() {
+            if Some(ThreadId(i as u32)) == except || (record.finished && record.died_of.is_none()) {
+                continue;
+            }
+            if let Some(p) =
+                record.died_of.or(record.panics.len().checked_sub(1)).map(|k| &record.panics[k])
+            {
                 let label = self.thread_label(ThreadId(i as u32));
                 text.push_str(&format!(
                     "\nearlier, {label} panicked at {}:\n{}",
@@ -1149,7 +1162,7 @@ impl Execution {
     /// How reports name a thread: `main`, its name, or `thread N`.
     pub(crate) fn thread_label(&self, thread: ThreadId) -> String {
         match &self.threads[thread.index()].name {
-            Some(name) if thread == ThreadId::MAIN => name.to_string(),
+            _ if thread == ThreadId::MAIN => "main".to_string(),
             Some(name) => format!("'{name}'"),
             None => format!("thread {}", thread.0),
         }

@@ -1317,12 +1317,15 @@ impl<'p> Engine<'p> {
                 .filter(|t| !ex.threads[t.index()].finished)
                 .collect();
             if stuck.is_empty() {
-                // A spawned thread's panic that no join observed is a failure.
-                let unobserved = (1..ex.threads.len())
-                    .find(|&i| !ex.threads[i].panics.is_empty() && !ex.threads[i].joined);
-                if let Some(i) = unobserved {
+                // A spawned thread's panic that ended it, and that no join
+                // observed, is a failure (one it caught is not).
+                let unobserved = (1..ex.threads.len()).find_map(|i| {
+                    let record = &ex.threads[i];
+                    record.died_of.filter(|_| !record.joined).map(|k| (i, k))
+                });
+                if let Some((i, k)) = unobserved {
                     let label = ex.thread_label(ThreadId(i as u32));
-                    let p = &ex.threads[i].panics[0];
+                    let p = &ex.threads[i].panics[k];
                     let msg = format!(
                         "{label} panicked at {} and no thread joined it:\n{}",
                         p.location, p.message
@@ -1342,6 +1345,7 @@ impl<'p> Engine<'p> {
                 msg.push_str(&format!("\n    {} {}", ex.thread_label(t), ex.blocked_on(t)));
             }
             let kind = if main_done { FailureKind::LeftBlocked } else { FailureKind::Deadlock };
+            let msg = ex.with_earlier_panics(msg, None);
             ex.fail(kind, msg);
             Ended::Failed
         })

@@ -417,7 +417,7 @@ fn describe(ex: &Execution, op: &Op, reply: Reply, aux: u64, labels: &[String]) 
             _ => "spawn".to_string(),
         },
         Op::Join { thread } => {
-            let panicked = !ex.threads[thread.index()].panics.is_empty();
+            let panicked = ex.threads[thread.index()].died_of.is_some();
             let how = if panicked { "Err(its panic)" } else { "Ok" };
             format!("joins {} -> {how}", labels[thread.index()])
         }

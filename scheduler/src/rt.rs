@@ -285,18 +285,16 @@ pub(crate) fn thread_main(thread: ThreadId, body: Box<dyn FnOnce() -> Box<dyn An
         record.unwinding = false;
         result.is_err() || !record.detached
     });
+    // A panic fails the execution only once it has ended its thread: one
+    // the thread caught (`catch_unwind`) is no failure.
     if let Err(payload) = &result {
         with(|ex| {
-            if ex.threads[thread.index()].panics.is_empty() {
-                // Raised without the hook (`resume_unwind`): keep what we can.
-                let message = payload_text(payload.as_ref());
-                let location = String::from("<unknown: raised by resume_unwind>");
-                ex.threads[thread.index()].panics.push(PanicRecord { message, location });
-            }
+            let died_of = escaped_panic(&mut ex.threads[thread.index()].panics, payload.as_ref());
+            ex.threads[thread.index()].died_of = Some(died_of);
             if thread == ThreadId::MAIN {
-                let first = &ex.threads[0].panics[0];
-                let text = format!("main panicked at {}:\n{}", first.location, first.message);
-                let text = ex.with_earlier_panics(text);
+                let p = &ex.threads[0].panics[died_of];
+                let text = format!("main panicked at {}:\n{}", p.location, p.message);
+                let text = ex.with_earlier_panics(text, Some(ThreadId::MAIN));
                 ex.fail(FailureKind::Panic, text);
             }
         });
@@ -311,6 +309,20 @@ pub(crate) fn thread_main(thread: ThreadId, body: Box<dyn FnOnce() -> Box<dyn An
         record.finished = true;
         record.pending = None;
     });
+}
+
+/// Which of `panics` (the thread's, in order) carries `payload` out of the
+/// thread: the last one with its message, as a caught payload may be raised
+/// again (`resume_unwind`, as `thread::scope` does). One raised without the
+/// hook and never recorded is added.
+fn escaped_panic(panics: &mut Vec<PanicRecord>, payload: &(dyn Any + Send)) -> usize {
+    let message = payload_text(payload);
+    if let Some(k) = panics.iter().rposition(|p| p.message == message) {
+        return k;
+    }
+    let location = String::from("<unknown: raised by resume_unwind>");
+    panics.push(PanicRecord { message, location });
+    panics.len() - 1
 }
 
 /// Does std abort the process after this panic's hook returns?
@@ -337,11 +349,12 @@ pub(crate) fn payload_text(payload: &dyn Any) -> String {
 /// The part of the process-wide panic hook that belongs to checker. Returns
 /// whether the panic was a model thread's (and so must not be printed).
 ///
-/// A panic in a model thread is recorded with its message and location. A
-/// panic that std is about to turn into an abort (one raised while unwinding
-/// escapes a destructor, or a panic in a function that cannot unwind) is
-/// reported as a failure instead: the thread is abandoned right here and
-/// never resumed, so the process lives on.
+/// A panic in a model thread is recorded with its message and location; it
+/// fails the execution only if it ends its thread (`thread_main`): the model
+/// may catch it. A panic that std is about to turn into an abort (one raised
+/// while unwinding escapes a destructor, or a panic in a function that
+/// cannot unwind) is reported as a failure at once: the thread is abandoned
+/// right here and never resumed, so the process lives on.
 pub(crate) fn on_panic(info: &PanicHookInfo<'_>) -> bool {
     if !coroutine::in_model_thread() {
         return false;
@@ -388,16 +401,6 @@ pub(crate) fn on_panic(info: &PanicHookInfo<'_>) -> bool {
             );
             ex.failure = None;
             ex.fail(FailureKind::PanicWhileUnwinding, text);
-        } else if ex.finalizing {
-            let text = format!(
-                "a lazy static's destructor panicked at {location} (statics are dropped once \
-                 every thread has finished):\n{message}"
-            );
-            ex.fail(FailureKind::Panic, text);
-        } else if thread == ThreadId::MAIN {
-            let text = format!("{label} panicked at {location}:\n{message}");
-            let text = ex.with_earlier_panics(text);
-            ex.fail(FailureKind::Panic, text);
         }
         true
     });
@@ -721,9 +724,10 @@ pub fn lazy_static<T: 'static>(key: usize, init: fn() -> T) -> &'static T {
 }
 
 /// Drops the lazy statics, the last initialised first, on the calling model
-/// thread once every thread has finished. Returns a destructor's panic.
+/// thread once every thread has finished. A destructor's panic that escapes
+/// fails the execution, and is returned.
 pub(crate) fn drop_statics() -> Result<(), Box<dyn Any + Send>> {
-    std::panic::catch_unwind(|| {
+    let dropped = std::panic::catch_unwind(|| {
         loop {
             let value = with(|ex| {
                 ex.storage.statics_closed = true;
@@ -734,7 +738,22 @@ pub(crate) fn drop_statics() -> Result<(), Box<dyn Any + Send>> {
                 None => return,
             }
         }
-    })
+    });
+    if let Err(payload) = &dropped {
+        with(|ex| {
+            // The destructors run as the model body's thread.
+            let panics = &mut ex.threads[ThreadId::MAIN.index()].panics;
+            let k = escaped_panic(panics, payload.as_ref());
+            let p = &panics[k];
+            let text = format!(
+                "a lazy static's destructor panicked at {} (statics are dropped once every \
+                 thread has finished):\n{}",
+                p.location, p.message
+            );
+            ex.fail(FailureKind::Panic, text);
+        });
+    }
+    dropped
 }
 
 /// The calling model thread's value of the thread local at `key` (the
