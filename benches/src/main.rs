@@ -4,7 +4,7 @@
 //! Mazurkiewicz traces) where that is known.
 //!
 //! Usage: `cargo run --release -p checker-benches --bin compare -- [FILTER]
-//! [--runs N] [--loom-runs N] [--large] [--huge] [--no-traces]`. Only
+//! [--runs N] [--loom-runs N] [--large] [--huge] [--no-traces] [--no-loom]`. Only
 //! models whose name contains `FILTER` run (`weak` selects the weak-memory
 //! models, whatever their names); every model runs `--runs` times
 //! (default 5) with checker and `--loom-runs` times (default: as `--runs`)
@@ -13,6 +13,9 @@
 //! the sizes that take it minutes per run, and without `--huge` those where
 //! one loom run did not finish in 15 minutes. Before the timed runs, checker runs
 //! every model once more with `count_traces` on, for the `traces` column.
+//! With `--no-loom` only checker runs (for profiling it). The straight-line
+//! models (one execution of many steps) get a second table: the time per
+//! step of each tool.
 //! A correct model that either tool fails, or a buggy model whose bug either
 //! tool misses, aborts the benchmark with the reason.
 
@@ -25,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use models::{LoomPlan, Model};
 use table::{Loom, Row};
-use tools::Run;
+use tools::{Run, Settings};
 
 /// The command-line options.
 struct Options {
@@ -41,11 +44,13 @@ struct Options {
     huge: bool,
     /// Run the untimed pass that counts checker's Mazurkiewicz traces.
     traces: bool,
+    /// Run loom at all.
+    loom: bool,
 }
 
 /// The usage text printed by `--help` and after a bad argument.
 const USAGE: &str =
-    "usage: compare [FILTER] [--runs N] [--loom-runs N] [--large] [--huge] [--no-traces]
+    "usage: compare [FILTER] [--runs N] [--loom-runs N] [--large] [--huge] [--no-traces] [--no-loom]
   FILTER         run only models whose name contains FILTER; `weak`: the weak-memory
                  models (store buffering, message passing, Treiber stack, seqlock, SPSC)
   --runs N       runs of every model with checker (default 5); the median time is shown
@@ -53,7 +58,8 @@ const USAGE: &str =
   --large        also run loom on the sizes that take it minutes per run, and the
                  models that take checker a minute per run
   --huge         as --large, and also run loom where one run did not finish in 15 minutes
-  --no-traces    skip the untimed pass that counts checker's Mazurkiewicz traces";
+  --no-traces    skip the untimed pass that counts checker's Mazurkiewicz traces
+  --no-loom      run checker only (to profile it)";
 
 /// Parses a run count given to `option`.
 fn parse_runs(option: &str, text: &str) -> Result<usize, String> {
@@ -65,8 +71,15 @@ fn parse_runs(option: &str, text: &str) -> Result<usize, String> {
 
 /// Reads the options from the command line; `Ok(None)` means `--help`.
 fn parse_args() -> Result<Option<Options>, String> {
-    let mut options =
-        Options { filter: None, runs: 5, loom_runs: None, large: false, huge: false, traces: true };
+    let mut options = Options {
+        filter: None,
+        runs: 5,
+        loom_runs: None,
+        large: false,
+        huge: false,
+        traces: true,
+        loom: true,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -89,6 +102,7 @@ fn parse_args() -> Result<Option<Options>, String> {
             "--large" => options.large = true,
             "--huge" => (options.large, options.huge) = (true, true),
             "--no-traces" => options.traces = false,
+            "--no-loom" => options.loom = false,
             "--help" | "-h" => return Ok(None),
             _ if arg.starts_with('-') => return Err(format!("unknown option {arg:?}")),
             _ if options.filter.is_some() => {
@@ -157,19 +171,25 @@ const LOOM_GAVE_UP: &str = "Model exceeded maximum number of branches";
 fn measure_model(model: &Model, options: &Options) -> Result<Row, String> {
     let label = model.label();
     eprint!("{label}:");
+    let settings = Settings { count_traces: false, max_branches: model.max_branches };
     let traces = if options.traces {
         eprint!(" traces...");
-        let run = (model.checker)(true).map_err(|e| format!("{label}, checker traces: {e}"))?;
+        let run = (model.checker)(Settings { count_traces: true, ..settings })
+            .map_err(|e| format!("{label}, checker traces: {e}"))?;
         eprint!(" {};", run.traces.map_or("?".to_string(), |t| t.to_string()));
         run.traces
     } else {
         None
     };
     eprint!(" checker...");
-    let checker = measure(options.runs, &|| (model.checker)(false))
+    let checker = measure(options.runs, &|| (model.checker)(settings))
         .map_err(|e| format!("{label}, checker: {e}"))?;
     eprint!(" {:.1} ms;", ms(checker.median));
     let loom = match model.loom_plan {
+        _ if !options.loom => {
+            eprintln!(" loom: skipped (--no-loom)");
+            Loom::Skipped
+        }
         LoomPlan::TooManyThreads => {
             eprintln!(" loom: n/a ({} threads)", model.threads);
             Loom::TooManyThreads
@@ -185,7 +205,7 @@ fn measure_model(model: &Model, options: &Options) -> Result<Row, String> {
         LoomPlan::Always | LoomPlan::LargeOnly | LoomPlan::HugeOnly => {
             eprint!(" loom...");
             let runs = options.loom_runs.unwrap_or(options.runs);
-            match measure(runs, &|| (model.loom)(false)) {
+            match measure(runs, &|| (model.loom)(settings)) {
                 Ok(loom) => {
                     eprintln!(" {:.1} ms", ms(loom.median));
                     Loom::Measured(loom)
@@ -200,7 +220,15 @@ fn measure_model(model: &Model, options: &Options) -> Result<Row, String> {
             }
         }
     };
-    Ok(Row { name: model.name, n: model.n.clone(), optimal: model.optimal, traces, checker, loom })
+    Ok(Row {
+        name: model.name,
+        n: model.n.clone(),
+        optimal: model.optimal,
+        traces,
+        steps: model.steps,
+        checker,
+        loom,
+    })
 }
 
 /// The labels of the models whose loom plan is `plan`, as a list.
@@ -264,6 +292,10 @@ fn main() -> ExitCode {
     eprintln!("compare: {:.1} s in all", start.elapsed().as_secs_f64());
     println!();
     print!("{}", table::render(&rows));
+    if let Some(per_step) = table::render_per_step(&rows) {
+        println!();
+        print!("{per_step}");
+    }
     let loom_runs = options.loom_runs.unwrap_or(options.runs);
     println!();
     println!(
@@ -275,6 +307,14 @@ fn main() -> ExitCode {
          weak-memory models RC11-consistent execution graphs (\"?\": not known).",
         options.runs
     );
+    if rows.iter().any(|row| row.steps.is_some()) {
+        println!(
+            "Per step (the straight-line models, one execution each): steps = steps of one \
+             execution, the same operations under both tools (atomic accesses and spawns); \
+             ns/step = median time / (executions x steps), the run's fixed costs included; \
+             ratio = ns/step checker / ns/step loom."
+        );
+    }
     if options.traces {
         println!(
             "traces = distinct Mazurkiewicz traces checker's executions covered, from one \
