@@ -250,7 +250,7 @@ fn accesses_of(thread: ThreadId, op: &Op, reply: Option<Reply>) -> SmallVec<[Acc
 /// Names, in `accesses` of a step that ran, the store it made (`me`) and the
 /// store it read (`from`), so that [`dependent`] can tell a read from the
 /// stores it did not read.
-pub fn label(accesses: &mut SmallVec<[Access; 2]>, me: Source, from: Option<Source>) {
+pub fn label(accesses: &mut [Access], me: Source, from: Option<Source>) {
     for a in accesses.iter_mut() {
         match &mut a.kind {
             AccessKind::Load { from: f, .. } => *f = from,
@@ -267,7 +267,7 @@ pub fn label(accesses: &mut SmallVec<[Access; 2]>, me: Source, from: Option<Sour
 
 /// The same accesses with what [`label`] named forgotten: what the step
 /// may do if it runs elsewhere.
-pub fn unlabel(accesses: &mut SmallVec<[Access; 2]>) {
+pub fn unlabel(accesses: &mut [Access]) {
     for a in accesses.iter_mut() {
         match &mut a.kind {
             AccessKind::Load { from, .. } => *from = None,
@@ -459,21 +459,31 @@ pub struct YieldTurns {
     /// Per thread: from its yield to its next step, the threads that have
     /// stepped since the yield; `None` otherwise.
     waiting: Vec<Option<SmallVec<[ThreadId; 4]>>>,
+    /// Invariant: how many entries of `waiting` are `Some`. While none is,
+    /// a step needs only its own kind (the usual case, at every step).
+    waiters: usize,
 }
 
 impl YieldTurns {
     /// Forgets the execution.
     pub fn clear(&mut self) {
         self.waiting.clear();
+        self.waiters = 0;
     }
 
     /// Records `thread`'s step `op`; returns its accesses to
     /// [`Target::Turns`].
     pub fn step(&mut self, thread: ThreadId, op: &Op) -> SmallVec<[Access; 2]> {
+        if self.waiters == 0 && !matches!(op, Op::Yield) {
+            return turn_accesses(false, changes_enabledness(op));
+        }
         if self.waiting.len() <= thread.index() {
             self.waiting.resize(thread.index() + 1, None);
         }
         let wait = self.waiting[thread.index()].take().is_some();
+        if wait {
+            self.waiters -= 1;
+        }
         let mut take = changes_enabledness(op);
         for stepped in self.waiting.iter_mut().flatten() {
             if !stepped.contains(&thread) {
@@ -483,7 +493,9 @@ impl YieldTurns {
         }
         if matches!(op, Op::Yield) {
             self.waiting[thread.index()] = Some(SmallVec::new());
+            self.waiters += 1;
         }
+        debug_assert_eq!(self.waiters, self.waiting.iter().flatten().count());
         turn_accesses(wait, take)
     }
 

@@ -312,6 +312,7 @@ impl Execution {
     }
 
     /// Can `thread`'s pending operation run now?
+    #[inline]
     pub(crate) fn enabled(&self, thread: ThreadId) -> bool {
         let record = &self.threads[thread.index()];
         let Some(pending) = &record.pending else { return false };
@@ -353,19 +354,25 @@ impl Execution {
     /// spin loops end as soon as the threads they wait for can run.
     pub(crate) fn eligible(&self, last: Option<ThreadId>, out: &mut SmallVec<[ThreadId; 8]>) {
         out.clear();
-        let threads = self.threads.len() as u32;
-        out.extend((0..threads).map(ThreadId).filter(|&t| {
-            self.enabled(t) && {
-                let record = &self.threads[t.index()];
-                let waits_for = &record.waits_for;
-                let timeouts = &record.timeout_waits_for;
-                (waits_for.is_empty() || !waits_for.iter().any(|u| self.enabled(u)))
-                    && (timeouts.is_empty()
-                        || !self.would_time_out(t)
-                        || !timeouts.iter().any(|u| self.enabled(u)))
+        let mut enabled = 0;
+        for (i, record) in self.threads.iter().enumerate() {
+            let t = ThreadId(i as u32);
+            if !self.enabled(t) {
+                continue;
             }
-        }));
-        if out.is_empty() {
+            enabled += 1;
+            let waits_for = &record.waits_for;
+            let timeouts = &record.timeout_waits_for;
+            let fair = (waits_for.is_empty() || !waits_for.iter().any(|u| self.enabled(u)))
+                && (timeouts.is_empty()
+                    || !self.would_time_out(t)
+                    || !timeouts.iter().any(|u| self.enabled(u)));
+            if fair {
+                out.push(t);
+            }
+        }
+        if out.is_empty() && enabled > 0 {
+            let threads = self.threads.len() as u32;
             out.extend((0..threads).map(ThreadId).filter(|&t| self.enabled(t)));
         }
         if let Some(last) = last

@@ -139,7 +139,9 @@ use crate::op::{Op, Reply};
 use crate::trace::EventKind;
 use crate::vclock::VClock;
 
-type Accesses = SmallVec<[Access; 2]>;
+// Three inline: an SC access (its object and the SC order) and the turn it
+// may take, the usual most; more spill to the heap.
+type Accesses = SmallVec<[Access; 3]>;
 
 /// One step, as wakeup trees and sleep sets see it.
 #[derive(Clone, Debug)]
@@ -159,7 +161,7 @@ struct Ev {
 }
 
 /// Do two steps of different threads commute, `a` run first?
-fn commute(a: &Accesses, a_pivot: bool, b: &Accesses, b_pivot: bool) -> bool {
+fn commute(a: &[Access], a_pivot: bool, b: &[Access], b_pivot: bool) -> bool {
     !a_pivot && !b_pivot && a.iter().all(|x| b.iter().all(|y| !dependence::dependent(x, y)))
 }
 
@@ -289,7 +291,7 @@ pub struct Dpor {
     /// Was the previous step a pivot?
     previous_pivot: bool,
     /// The previous step's accesses to the turns.
-    previous_turns: Accesses,
+    previous_turns: SmallVec<[Access; 2]>,
     /// Decisions with alternatives taken while the model had stopped
     /// exploring: not branched on.
     pruned: u64,
@@ -312,7 +314,7 @@ impl Dpor {
             analysis: Analysis::default(),
             turns: dependence::YieldTurns::default(),
             previous_pivot: false,
-            previous_turns: Accesses::new(),
+            previous_turns: SmallVec::new(),
             pruned: 0,
         }
     }
@@ -390,6 +392,11 @@ impl Strategy for Dpor {
             }
             let bound = self.bound;
             let node = &mut self.nodes[s];
+            if node.queue.is_empty() {
+                // Nothing else to explore from here (most states).
+                self.nodes.pop();
+                continue;
+            }
             // While the thread sleeps, drops that commute with its own can
             // still change how many handles its drop leaves: keep it unknown.
             let accesses = std::mem::take(&mut node.chosen_accesses)
@@ -454,7 +461,7 @@ impl Strategy for Dpor {
             }
         };
         let mut node = Node {
-            eligible: point.eligible.iter().copied().collect(),
+            eligible: SmallVec::from_slice(point.eligible),
             continuing: point.continuing,
             preemptions: point.preemptions,
             chosen: point.eligible[0],
@@ -669,34 +676,49 @@ fn lock_need(op: &Op) -> Option<(ObjectId, bool)> {
     }
 }
 
+/// Where one thread stands in the analysed steps.
+#[derive(Copy, Clone, Debug, Default)]
+struct ThreadState {
+    /// The step whose clock is the thread's clock: its last step, or its
+    /// spawn before its first; `None` for an empty clock.
+    clock: Option<usize>,
+    /// Its steps so far.
+    count: u32,
+    /// The step that spawned it; `None` for `main` and for a thread not
+    /// spawned yet.
+    spawn: Option<usize>,
+}
+
 /// Happens-before and race analysis of one execution. Its buffers are kept
-/// across executions.
+/// across executions, and so is what it computed: the next execution shares
+/// its first steps with this one (up to the state DPOR backtracked to), and
+/// only the steps from there on are analysed again ([`Analysis::rewind`]).
 #[derive(Default)]
 struct Analysis {
     steps: Vec<StepInfo>,
     /// The clock of each step (the step included).
     clocks: Vec<VClock>,
-    /// Per thread: the clock of its last step (or of its spawn, before its
-    /// first), and its step count.
-    threads: Vec<(VClock, u32)>,
+    /// Per thread, by id.
+    threads: Vec<ThreadState>,
     /// Per target: the steps that accessed it, in order.
     history: Vec<Vec<(usize, AccessKind)>>,
-    /// The accesses of each step.
-    accesses: Vec<Accesses>,
     /// The thread and operation of each step.
     ops: Vec<Option<(ThreadId, Op)>>,
     /// Scratch: per thread, the position of its first step in a `v`.
     first_in_v: Vec<u32>,
     /// Per thread: is its park token available?
     tokens: Vec<bool>,
+    /// Every change of `tokens`: the step, the thread, the value before.
+    token_log: Vec<(usize, ThreadId, bool)>,
     /// Per step: is it a pivot (see [`Ev::pivot`])?
     pivots: Vec<bool>,
-    /// What each step may do if run elsewhere.
-    mays: Vec<Accesses>,
     /// Reads the yield rule touches: not labelled (deviation 9).
     yield_reads: dependence::YieldReads,
     /// The fair scheduler's turns, as accesses.
     turns: dependence::YieldTurns,
+    /// The first yield among the analysed steps: before it, `yield_reads`
+    /// and `turns` are empty.
+    first_yield: Option<usize>,
     /// Each step as dependence names it.
     names: Vec<Source>,
     /// The join of the clocks of all steps so far.
@@ -705,6 +727,8 @@ struct Analysis {
     last_pivot: Option<usize>,
     /// Where the last SC fence is in the SC order's history.
     last_sc_fence: Option<usize>,
+    /// How many steps of the last analysed execution the state describes.
+    valid: usize,
 }
 
 impl Analysis {
@@ -718,8 +742,107 @@ impl Analysis {
         }
     }
 
+    /// Forgets every step from `keep` on: the state is then that after the
+    /// first `keep` steps, as if only they had been analysed.
+    fn rewind(&mut self, keep: usize) {
+        if keep == 0 {
+            self.steps.clear();
+            self.clocks.clear();
+            self.threads.clear();
+            self.tokens.clear();
+            self.token_log.clear();
+            self.ops.clear();
+            self.pivots.clear();
+            self.yield_reads.clear();
+            self.turns.clear();
+            self.first_yield = None;
+            self.names.clear();
+            self.all = VClock::default();
+            self.last_pivot = None;
+            self.last_sc_fence = None;
+            for h in &mut self.history {
+                h.clear();
+            }
+            return;
+        }
+        self.steps.truncate(keep);
+        self.clocks.truncate(keep);
+        self.ops.truncate(keep);
+        self.pivots.truncate(keep);
+        self.names.truncate(keep);
+        for h in &mut self.history {
+            while h.last().is_some_and(|&(k, _)| k >= keep) {
+                h.pop();
+            }
+        }
+        if let Some(i) = self.last_sc_fence
+            && i >= self.history[0].len()
+        {
+            self.last_sc_fence = self.history[0].iter().rposition(|&(_, kind)| kind.is_barrier());
+        }
+        if self.last_pivot.is_some_and(|p| p >= keep) {
+            self.last_pivot = self.pivots.iter().rposition(|&p| p);
+        }
+        while let Some(&(k, thread, before)) = self.token_log.last()
+            && k >= keep
+        {
+            self.tokens[thread.index()] = before;
+            self.token_log.pop();
+        }
+        // Threads spawned later vanish; threads whose last step is gone go
+        // back to their last step before `keep` (or their spawn).
+        let mut unresolved: SmallVec<[ThreadId; 8]> = SmallVec::new();
+        for (t, state) in self.threads.iter_mut().enumerate() {
+            if state.spawn.is_some_and(|s| s >= keep) {
+                *state = ThreadState::default();
+            } else if state.clock.is_some_and(|c| c >= keep) {
+                state.clock = state.spawn;
+                state.count = 0;
+                unresolved.push(ThreadId(t as u32));
+            }
+        }
+        let mut k = keep;
+        while !unresolved.is_empty() && k > 0 {
+            k -= 1;
+            let step = self.steps[k];
+            if let Some(i) = unresolved.iter().position(|&t| t == step.thread) {
+                let state = &mut self.threads[step.thread.index()];
+                state.clock = Some(k);
+                state.count = step.position;
+                unresolved.swap_remove(i);
+            }
+            unresolved.retain(|t| self.threads[t.index()].spawn != Some(k));
+        }
+        self.all = VClock::default();
+        for state in &self.threads {
+            if let Some(c) = state.clock {
+                self.all.join(&self.clocks[c]);
+            }
+        }
+        self.yield_reads.clear();
+        self.turns.clear();
+        match self.first_yield {
+            Some(y) if y < keep => {
+                for &(q, op) in self.ops.iter().flatten() {
+                    self.yield_reads.step(q, &op);
+                    self.turns.step(q, &op);
+                }
+            }
+            _ => self.first_yield = None,
+        }
+    }
+
+    /// The clock of `thread` in the analysed steps (a copy).
+    fn thread_clock(&self, thread: ThreadId) -> VClock {
+        match self.threads.get(thread.index()).and_then(|s| s.clock) {
+            Some(c) => self.clocks[c].clone(),
+            None => VClock::default(),
+        }
+    }
+
     /// Analyses the first `analysed` steps of `execution`; races are looked
-    /// for from step `first_new` on.
+    /// for from step `first_new` on. The steps before `first_new` are those
+    /// of the last analysed execution: what was computed for them is kept.
     fn run(
         &mut self,
         execution: &Execution,
@@ -728,47 +851,35 @@ impl Analysis {
         nodes: &mut [Node],
         bound: Option<usize>,
     ) {
-        self.steps.clear();
-        self.clocks.clear();
-        self.threads.clear();
-        self.tokens.clear();
-        self.accesses.clear();
-        self.ops.clear();
-        self.pivots.clear();
-        self.mays.clear();
-        self.yield_reads.clear();
-        self.turns.clear();
-        self.names.clear();
-        self.all = VClock::default();
-        self.last_pivot = None;
-        self.last_sc_fence = None;
-        for h in &mut self.history {
-            h.clear();
-        }
+        let start = first_new.min(self.valid).min(analysed);
+        self.rewind(start);
         let mut partners: SmallVec<[usize; 8]> = SmallVec::new();
         let mut found: SmallVec<[usize; 8]> = SmallVec::new();
-        for k in 0..analysed {
+        for k in start..analysed {
             let event = execution.step(k);
             let EventKind::Step { op, reply, aux } = event.kind else { unreachable!("a step") };
             let q = event.thread;
             if self.threads.len() <= q.index() {
-                self.threads.resize(q.index() + 1, (VClock::default(), 0));
+                self.threads.resize(q.index() + 1, ThreadState::default());
             }
-            let position = self.threads[q.index()].1 + 1;
-            self.threads[q.index()].1 = position;
+            let position = self.threads[q.index()].count + 1;
+            self.threads[q.index()].count = position;
             let leaves_free = match op {
                 Op::Unpark { thread } => self.token(thread),
                 _ => false,
             };
             match op {
-                Op::Unpark { thread } => *self.token_mut(thread) = true,
-                Op::Park => *self.token_mut(q) = false,
+                Op::Unpark { thread } => self.set_token(k, thread, true),
+                Op::Park => self.set_token(k, q, false),
                 _ => {}
             }
             let blocking = dependence::blocking(&op);
             let lock = lock_effect(&op, reply);
             let needs = lock_need(&op);
             self.steps.push(StepInfo { thread: q, position, blocking, leaves_free, lock, needs });
+            if matches!(op, Op::Yield) && self.first_yield.is_none() {
+                self.first_yield = Some(k);
+            }
             let first_read = self.yield_reads.step(q, &op);
             let pivot = matches!(op, Op::Yield) || dependence::may_time_out(&op);
             let waits = self.turns.waits(q);
@@ -777,9 +888,13 @@ impl Analysis {
             self.pivots.push(pivot);
 
             // Program order and causal edges: what the step waited for.
-            let mut before = self.threads[q.index()].0.clone();
+            let mut before = self.thread_clock(q);
             match op {
-                Op::Join { thread } => before.join(&self.threads[thread.index()].0),
+                Op::Join { thread } => {
+                    if let Some(c) = self.threads[thread.index()].clock {
+                        before.join(&self.clocks[c]);
+                    }
+                }
                 // A wake-up that needs no notification is ordered after its
                 // notify by dependence, so that the two race.
                 Op::Relock { .. } if aux > 0 && !op.wakes_unnotified() => {
@@ -791,10 +906,14 @@ impl Analysis {
             // Races and happens-before see which store a read read (a read
             // of an older store does not race with the newer ones); sleep
             // sets and wakeup trees keep the unlabelled accesses, which
-            // commute less: deviation 9.
-            let mut unlabelled = dependence::accesses(q, &op, Some(reply));
-            unlabelled.extend_from_slice(&turns);
-            let mut accesses = unlabelled.clone();
+            // commute less: deviation 9. The node keeps them (written in
+            // place: no allocation), and so does `v` in `reverse`.
+            let ran = dependence::accesses(q, &op, Some(reply));
+            let node = &mut nodes[k];
+            node.chosen_accesses.clear();
+            node.chosen_accesses.extend_from_slice(&ran);
+            node.chosen_accesses.extend_from_slice(&turns);
+            let mut accesses = node.chosen_accesses.clone();
             // A first read after a yield stays ordered against every store
             // of its atomic: the yield rule lets it read its old floor only
             // if that is the last store, so which stores ran before it
@@ -802,15 +921,17 @@ impl Analysis {
             let from =
                 if first_read { None } else { dependence::read_source(&self.names, &op, aux) };
             dependence::label(&mut accesses, self.names[k], from);
-            nodes[k].chosen_accesses = unlabelled.clone();
             // Elsewhere, the step may be another thread's first after its
-            // yield: it may take a turn.
-            let mut may = dependence::accesses(q, &op, None);
-            may.extend(dependence::turn_accesses(waits, true));
-            nodes[k].chosen_may = may.clone();
-            self.mays.push(may);
-            nodes[k].chosen_pivot = pivot;
-            self.accesses.push(unlabelled);
+            // yield: it may take a turn. Only a drop's accesses depend on
+            // its reply.
+            node.chosen_may.clear();
+            if matches!(op, Op::ArcDrop { .. }) {
+                node.chosen_may.extend_from_slice(&dependence::accesses(q, &op, None));
+            } else {
+                node.chosen_may.extend_from_slice(&ran);
+            }
+            node.chosen_may.extend_from_slice(&dependence::turn_accesses(waits, true));
+            node.chosen_pivot = pivot;
             self.ops.push(Some((q, op)));
             let mut clock = before.clone();
             for access in &accesses {
@@ -822,8 +943,8 @@ impl Analysis {
                 clock.join(&self.clocks[p]);
             }
             clock.set(q, position);
-            self.clocks.push(clock.clone());
             self.all.join(&clock);
+            self.clocks.push(clock);
 
             if k >= first_new {
                 found.clear();
@@ -838,12 +959,13 @@ impl Analysis {
                 self.last_pivot = Some(k);
             }
 
-            self.threads[q.index()].0 = clock;
+            self.threads[q.index()].clock = Some(k);
             if let (Op::Spawn, Reply::Spawned(child)) = (op, reply) {
                 if self.threads.len() <= child.index() {
-                    self.threads.resize(child.index() + 1, (VClock::default(), 0));
+                    self.threads.resize(child.index() + 1, ThreadState::default());
                 }
-                self.threads[child.index()].0 = self.clocks[k].clone();
+                self.threads[child.index()] =
+                    ThreadState { clock: Some(k), count: 0, spawn: Some(k) };
             }
             for access in &accesses {
                 let slot = Self::slot(access.target);
@@ -856,6 +978,15 @@ impl Analysis {
                 self.history[slot].push((k, access.kind));
             }
         }
+        self.valid = analysed;
+    }
+
+    /// Sets `thread`'s park token at step `k`, logging the change for
+    /// [`Analysis::rewind`].
+    fn set_token(&mut self, k: usize, thread: ThreadId, value: bool) {
+        let before = self.token(thread);
+        self.token_log.push((k, thread, before));
+        *self.token_mut(thread) = value;
     }
 
     fn token(&self, thread: ThreadId) -> bool {
@@ -867,12 +998,6 @@ impl Analysis {
             self.tokens.resize(thread.index() + 1, false);
         }
         &mut self.tokens[thread.index()]
-    }
-
-    /// What step `k` may do if run elsewhere: its accesses as for an
-    /// operation not yet run.
-    fn may_do(&self, k: usize) -> Accesses {
-        self.mays[k].clone()
     }
 
     /// Is step `i` happens-before `clock`?
@@ -1019,8 +1144,8 @@ impl Analysis {
             // Every step of `v` but the last keeps its predecessors, so does
             // what it did; the last moves before a step it conflicts with,
             // and may do otherwise (a CAS that failed may succeed).
-            let may = self.may_do(l);
-            let accesses = if l == k { may.clone() } else { self.accesses[l].clone() };
+            let may = nodes[l].chosen_may.clone();
+            let accesses = if l == k { may.clone() } else { nodes[l].chosen_accesses.clone() };
             v.push(Ev { thread: s.thread, accesses, may, pivot: self.pivots[l] });
             if self.first_in_v[s.thread.index()] != 0 {
                 continue;
