@@ -5,8 +5,9 @@
 //!
 //! Usage: `cargo run --release -p checker-benches --bin compare -- [FILTER]
 //! [--runs N] [--loom-runs N] [--large] [--huge] [--no-traces] [--no-loom]`. Only
-//! models whose name contains `FILTER` run (`weak` selects the weak-memory
-//! models, whatever their names); every model runs `--runs` times
+//! models whose label contains `FILTER` run (`lastzero` selects every size,
+//! `"lastzero N=3"` one; `weak` selects the weak-memory models, whatever
+//! their names); every model runs `--runs` times
 //! (default 5) with checker and `--loom-runs` times (default: as `--runs`)
 //! with loom, and the median time is shown. Checker runs every model; loom
 //! skips the models with more threads than it supports, without `--large`
@@ -51,7 +52,8 @@ struct Options {
 /// The usage text printed by `--help` and after a bad argument.
 const USAGE: &str =
     "usage: compare [FILTER] [--runs N] [--loom-runs N] [--large] [--huge] [--no-traces] [--no-loom]
-  FILTER         run only models whose name contains FILTER; `weak`: the weak-memory
+  FILTER         run only models whose label contains FILTER (`indexer`, or
+                 \"indexer N=4\" for one size); `weak`: the weak-memory
                  models (store buffering, message passing, Treiber stack, seqlock, SPSC)
   --runs N       runs of every model with checker (default 5); the median time is shown
   --loom-runs N  runs of every model with loom (default: as --runs)
@@ -264,7 +266,7 @@ fn main() -> ExitCode {
     }
     if models.is_empty() {
         eprintln!(
-            "compare: no model name contains {:?}, and it names no group",
+            "compare: no model label contains {:?}, and it names no group",
             options.filter.unwrap_or_default()
         );
         return ExitCode::from(2);

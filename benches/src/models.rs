@@ -906,10 +906,10 @@ impl Model {
         self
     }
 
-    /// Whether the command-line filter selects the model: its name contains
-    /// the filter, or the filter names its group.
+    /// Whether the command-line filter selects the model: its label
+    /// (`indexer N=4`) contains the filter, or the filter names its group.
     pub fn selected_by(&self, filter: &str) -> bool {
-        self.name.contains(filter) || self.group == Some(filter)
+        self.label().contains(filter) || self.group == Some(filter)
     }
 
     /// The model with its known optimal number of executions.

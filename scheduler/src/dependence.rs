@@ -474,8 +474,16 @@ impl YieldTurns {
     /// Records `thread`'s step `op`; returns its accesses to
     /// [`Target::Turns`].
     pub fn step(&mut self, thread: ThreadId, op: &Op) -> SmallVec<[Access; 2]> {
+        let (wait, take) = self.step_flags(thread, op);
+        turn_accesses(wait, take)
+    }
+
+    /// Records `thread`'s step `op`; returns whether it waits for its turn
+    /// and whether it may end another thread's wait (the arguments of
+    /// [`turn_accesses`]).
+    pub fn step_flags(&mut self, thread: ThreadId, op: &Op) -> (bool, bool) {
         if self.waiters == 0 && !matches!(op, Op::Yield) {
-            return turn_accesses(false, changes_enabledness(op));
+            return (false, changes_enabledness(op));
         }
         if self.waiting.len() <= thread.index() {
             self.waiting.resize(thread.index() + 1, None);
@@ -496,7 +504,7 @@ impl YieldTurns {
             self.waiters += 1;
         }
         debug_assert_eq!(self.waiters, self.waiting.iter().flatten().count());
-        turn_accesses(wait, take)
+        (wait, take)
     }
 
     /// Is `thread`'s next step its first after a yield?

@@ -94,6 +94,19 @@ impl ThreadRecord {
     }
 }
 
+/// The buffers of a finished run's execution that the next run on the same
+/// OS thread reuses: a model's first execution would otherwise grow every
+/// one of them from nothing (and fault in their pages), which costs a model
+/// of one execution more than its steps do. Plain data only, emptied.
+#[derive(Default)]
+pub(crate) struct Spare {
+    trace: Vec<Event>,
+    steps: Vec<usize>,
+    memory: Memory,
+    hb: HappensBefore,
+    objects: ObjectTable,
+}
+
 /// What the engine loop must do after an operation was executed.
 pub(crate) enum Effect {
     /// Resume the thread with this reply.
@@ -223,8 +236,9 @@ impl Execution {
             generation: 0,
             threads: Vec::new(),
             objects: ObjectTable::default(),
-            trace: Vec::new(),
-            steps: Vec::new(),
+            // Room for a typical execution from the start (see `Dpor::new`).
+            trace: Vec::with_capacity(256),
+            steps: Vec::with_capacity(256),
             spawn_requests: Vec::new(),
             current: ThreadId::MAIN,
             teardown: false,
@@ -243,6 +257,30 @@ impl Execution {
             assertions: crate::assertions::Registry::default(),
             discoveries: Vec::new(),
             next_decision: 0,
+        }
+    }
+
+    /// An execution for a new run that reuses the buffers a finished run
+    /// left (see [`Spare`]): their allocations, not their contents.
+    pub(crate) fn with_spare(spare: Spare) -> Self {
+        let Spare { trace, steps, memory, hb, objects } = spare;
+        Execution { trace, steps, memory, hb, objects, ..Execution::new() }
+    }
+
+    /// The buffers of this execution worth keeping for the next run on this
+    /// OS thread; the rest (user values among them) is dropped.
+    pub(crate) fn into_spare(mut self) -> Spare {
+        self.trace.clear();
+        self.steps.clear();
+        self.memory.reset();
+        self.hb.reset();
+        self.objects.clear();
+        Spare {
+            trace: std::mem::take(&mut self.trace),
+            steps: std::mem::take(&mut self.steps),
+            memory: std::mem::take(&mut self.memory),
+            hb: std::mem::take(&mut self.hb),
+            objects: std::mem::take(&mut self.objects),
         }
     }
 

@@ -342,6 +342,10 @@ pub fn run_model(config: Config, body: Body) -> Result<Outcome, UsageError> {
 thread_local! {
     /// Coroutine stacks of this thread's model runs, kept for its next run.
     static POOL: std::cell::Cell<Option<StackPool>> = const { std::cell::Cell::new(None) };
+    /// The buffers of this thread's last passing run's execution, kept for
+    /// its next run like the stacks.
+    static SPARE: std::cell::Cell<Option<crate::execution::Spare>> =
+        const { std::cell::Cell::new(None) };
 }
 
 fn explore(
@@ -433,7 +437,10 @@ fn explore(
     }
     let mut engine = Engine::new(&config, pool);
     engine.caller.clone_from(&caller);
-    let mut execution = Execution::new();
+    let mut execution = match SPARE.take() {
+        Some(spare) => Execution::with_spare(spare),
+        None => Execution::new(),
+    };
     execution.spurious_wakeups = config.spurious_wakeups;
     execution.explore_on_start = !config.expect_explicit_explore;
     execution.seed = config.seed;
@@ -619,7 +626,11 @@ fn explore(
         // Whatever the model left in the execution (results of threads whose
         // handles leaked) may run checker operations when dropped; leak it.
         Some(_) => forget_execution(),
-        None => drop(rt::uninstall()),
+        None => {
+            if let Some(execution) = rt::uninstall() {
+                SPARE.set(Some(execution.into_spare()));
+            }
+        }
     }
     if let Some(file) = checkpoint {
         let status = match (&verdict, &failure) {

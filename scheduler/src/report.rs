@@ -208,7 +208,9 @@ const PRINTED_HEAD: usize = 60;
 
 /// The numbered trace of an execution, one event a line.
 pub(crate) fn render_trace(ex: &Execution) -> String {
-    let lines: Vec<TraceLine> = (0..ex.trace.len()).map(|k| trace_line(ex, k)).collect();
+    let labels = thread_labels(ex);
+    let lines: Vec<TraceLine> =
+        (0..ex.trace.len()).map(|k| trace_line_with(ex, k, &labels)).collect();
     let objects: Vec<String> = (0..ex.objects.records.len()).map(|i| object_line(ex, i)).collect();
     format_trace(&lines, &objects)
 }
@@ -216,14 +218,22 @@ pub(crate) fn render_trace(ex: &Execution) -> String {
 /// One event of a trace: who, what, where.
 pub(crate) type TraceLine = (String, String, String);
 
+/// How a trace names each thread of the execution, by id.
+fn thread_labels(ex: &Execution) -> Vec<String> {
+    (0..ex.threads.len()).map(|i| ex.thread_label(ThreadId(i as u32))).collect()
+}
+
 /// Event `k` of the execution's trace, as a trace shows it.
 pub(crate) fn trace_line(ex: &Execution, k: usize) -> TraceLine {
-    let labels: Vec<String> =
-        (0..ex.threads.len()).map(|i| ex.thread_label(ThreadId(i as u32))).collect();
+    trace_line_with(ex, k, &thread_labels(ex))
+}
+
+/// [`trace_line`], with the threads' labels made once for the whole trace.
+fn trace_line_with(ex: &Execution, k: usize, labels: &[String]) -> TraceLine {
     let event = &ex.trace[k];
     let (what, at) = match event.kind {
         EventKind::Step { op, reply, aux } => {
-            (describe(ex, &op, reply, aux, &labels), location(event.location))
+            (describe(ex, &op, reply, aux, labels), location(event.location))
         }
         EventKind::Panicked(i) => {
             let p = &ex.threads[event.thread.index()].panics[i as usize];

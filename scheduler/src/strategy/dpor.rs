@@ -230,11 +230,9 @@ struct Node {
     preemptions: usize,
     /// The thread this execution runs here.
     chosen: ThreadId,
-    /// What `chosen` did here, and may do elsewhere, as the last analysis
-    /// saw it.
-    chosen_accesses: Accesses,
-    chosen_may: Accesses,
-    chosen_pivot: bool,
+    /// What `chosen` did here, and may do elsewhere, when it comes from a
+    /// checkpoint: otherwise the analysis has it ([`Dpor::chosen_step`]).
+    saved: Option<Box<ChosenStep>>,
     /// The wakeup subtree below `chosen`: what the next state follows.
     subtree: Vec<WakeupTree>,
     /// The rest of this state's wakeup tree: what to explore from here
@@ -247,6 +245,15 @@ struct Node {
     /// The model had stopped exploring here (`stop_exploring`,
     /// `skip_branch`): no race reversal is added to this state.
     pruned: bool,
+}
+
+/// What a state's chosen thread did there (its accesses, unlabelled), what
+/// it may do elsewhere, and whether the step is a pivot.
+#[derive(Clone, Debug, Default)]
+struct ChosenStep {
+    accesses: Accesses,
+    may: Accesses,
+    pivot: bool,
 }
 
 impl Node {
@@ -301,9 +308,15 @@ impl Dpor {
     /// A search of every execution up to reordering of independent steps,
     /// with at most `bound` preemptions (`None`: unbounded).
     pub fn new(bound: Option<usize>) -> Self {
+        // The buffers of this OS thread's last run, or room for a typical
+        // execution: growing from nothing costs a small model's run more
+        // than its steps do.
+        let (nodes, analysis) = SPARE.take().unwrap_or_else(|| {
+            (Vec::with_capacity(INITIAL_STEPS), Analysis::with_capacity(INITIAL_STEPS))
+        });
         Dpor {
             bound,
-            nodes: Vec::new(),
+            nodes,
             values: Vec::new(),
             step: 0,
             value_at: 0,
@@ -311,7 +324,7 @@ impl Dpor {
             blocked_at: None,
             started: false,
             redundant_executions: 0,
-            analysis: Analysis::default(),
+            analysis,
             turns: dependence::YieldTurns::default(),
             previous_pivot: false,
             previous_turns: SmallVec::new(),
@@ -351,6 +364,17 @@ impl Dpor {
         node.sleep.iter().chain(&node.explored).filter(commutes).cloned().collect()
     }
 
+    /// What the chosen thread of state `s` did there: from the analysis of
+    /// the last execution if it reached `s`, else as a checkpoint saved it.
+    fn chosen_step(&self, s: usize) -> Option<ChosenStep> {
+        if s < self.analysis.valid {
+            let (accesses, may) = self.analysis.step_accesses(s);
+            Some(ChosenStep { accesses, may, pivot: self.analysis.pivots[s] })
+        } else {
+            self.nodes[s].saved.as_deref().cloned()
+        }
+    }
+
     fn nondeterministic(&self, what: String) -> StrategyError {
         StrategyError::nondeterministic(what)
     }
@@ -386,20 +410,21 @@ impl Strategy for Dpor {
                     value.chosen += 1;
                     self.nodes.truncate(s + 1);
                     self.first_new = s;
+                    self.analysis.valid = self.analysis.valid.min(s);
                     return true;
                 }
                 self.values.pop();
             }
             let bound = self.bound;
-            let node = &mut self.nodes[s];
-            if node.queue.is_empty() {
+            if self.nodes[s].queue.is_empty() {
                 // Nothing else to explore from here (most states).
                 self.nodes.pop();
                 continue;
             }
+            let ChosenStep { accesses, may, pivot } = self.chosen_step(s).unwrap_or_default();
             // While the thread sleeps, drops that commute with its own can
             // still change how many handles its drop leaves: keep it unknown.
-            let accesses = std::mem::take(&mut node.chosen_accesses)
+            let accesses = accesses
                 .into_iter()
                 .map(|a| match a.kind {
                     AccessKind::Drop { .. } => {
@@ -408,8 +433,9 @@ impl Strategy for Dpor {
                     _ => a,
                 })
                 .collect();
-            let may = std::mem::take(&mut node.chosen_may);
-            node.explored.push(Ev { thread: node.chosen, accesses, may, pivot: node.chosen_pivot });
+            let node = &mut self.nodes[s];
+            node.saved = None;
+            node.explored.push(Ev { thread: node.chosen, accesses, may, pivot });
             node.subtree.clear();
             while !node.queue.is_empty() {
                 let next = node.queue.remove(0);
@@ -420,6 +446,7 @@ impl Strategy for Dpor {
                     self.nodes.truncate(s + 1);
                     self.values.retain(|v| v.step < s);
                     self.first_new = s;
+                    self.analysis.valid = self.analysis.valid.min(s);
                     return true;
                 }
             }
@@ -465,9 +492,7 @@ impl Strategy for Dpor {
             continuing: point.continuing,
             preemptions: point.preemptions,
             chosen: point.eligible[0],
-            chosen_accesses: Accesses::new(),
-            chosen_may: Accesses::new(),
-            chosen_pivot: false,
+            saved: None,
             subtree: Vec::new(),
             queue: Vec::new(),
             explored: Vec::new(),
@@ -586,8 +611,9 @@ impl Strategy for Dpor {
     fn save(&self, out: &mut Writer) -> bool {
         let counters = (self.started, self.first_new, self.redundant_executions, self.pruned);
         out.record("dpor", &counters);
-        for node in &self.nodes {
-            out.record("node", node);
+        for (s, node) in self.nodes.iter().enumerate() {
+            let chosen = self.chosen_step(s).unwrap_or_default();
+            out.record("node", &NodeRecord::of(node, chosen));
         }
         for value in &self.values {
             out.record("value", value);
@@ -598,7 +624,8 @@ impl Strategy for Dpor {
     fn load(&mut self, input: &mut Reader<'_>) -> Result<(), FormatError> {
         (self.started, self.first_new, self.redundant_executions, self.pruned) =
             input.record("dpor")?;
-        self.nodes = input.records("node")?;
+        let records: Vec<NodeRecord> = input.records("node")?;
+        self.nodes = records.into_iter().map(NodeRecord::into_node).collect();
         self.values = input.records("value")?;
         if let Some(i) = self.nodes.iter().position(|n| !n.eligible.contains(&n.chosen)) {
             return Err(FormatError::inconsistent(format!(
@@ -616,7 +643,7 @@ impl Strategy for Dpor {
 // The state that crosses executions, for checkpoints: every field.
 checkpoint::fields!(Ev { thread, accesses, may, pivot });
 checkpoint::fields!(WakeupTree { event, children });
-checkpoint::fields!(Node {
+checkpoint::fields!(NodeRecord {
     eligible,
     continuing,
     preemptions,
@@ -631,6 +658,61 @@ checkpoint::fields!(Node {
     pruned,
 });
 checkpoint::fields!(ValueNode { step, options, chosen, pruned });
+
+/// A [`Node`] as checkpoints save it: with what its chosen thread did.
+struct NodeRecord {
+    eligible: SmallVec<[ThreadId; 8]>,
+    continuing: Option<ThreadId>,
+    preemptions: usize,
+    chosen: ThreadId,
+    chosen_accesses: Accesses,
+    chosen_may: Accesses,
+    chosen_pivot: bool,
+    subtree: Vec<WakeupTree>,
+    queue: Vec<WakeupTree>,
+    explored: Vec<Ev>,
+    sleep: Vec<Ev>,
+    pruned: bool,
+}
+
+impl NodeRecord {
+    fn of(node: &Node, chosen: ChosenStep) -> NodeRecord {
+        NodeRecord {
+            eligible: node.eligible.clone(),
+            continuing: node.continuing,
+            preemptions: node.preemptions,
+            chosen: node.chosen,
+            chosen_accesses: chosen.accesses,
+            chosen_may: chosen.may,
+            chosen_pivot: chosen.pivot,
+            subtree: node.subtree.clone(),
+            queue: node.queue.clone(),
+            explored: node.explored.clone(),
+            sleep: node.sleep.clone(),
+            pruned: node.pruned,
+        }
+    }
+
+    fn into_node(self) -> Node {
+        let chosen = ChosenStep {
+            accesses: self.chosen_accesses,
+            may: self.chosen_may,
+            pivot: self.chosen_pivot,
+        };
+        Node {
+            eligible: self.eligible,
+            continuing: self.continuing,
+            preemptions: self.preemptions,
+            chosen: self.chosen,
+            saved: Some(Box::new(chosen)),
+            subtree: self.subtree,
+            queue: self.queue,
+            explored: self.explored,
+            sleep: self.sleep,
+            pruned: self.pruned,
+        }
+    }
+}
 
 /// One step as the analysis sees it.
 #[derive(Copy, Clone)]
@@ -676,6 +758,17 @@ fn lock_need(op: &Op) -> Option<(ObjectId, bool)> {
     }
 }
 
+/// One access of an analysed step, in the history of its target.
+#[derive(Copy, Clone, Debug)]
+struct Entry {
+    step: u32,
+    kind: AccessKind,
+    /// The target's slot ([`Analysis::slot`]).
+    slot: u32,
+    /// The target's access before this one.
+    previous: Option<u32>,
+}
+
 /// Where one thread stands in the analysed steps.
 #[derive(Copy, Clone, Debug, Default)]
 struct ThreadState {
@@ -700,10 +793,18 @@ struct Analysis {
     clocks: Vec<VClock>,
     /// Per thread, by id.
     threads: Vec<ThreadState>,
-    /// Per target: the steps that accessed it, in order.
-    history: Vec<Vec<(usize, AccessKind)>>,
+    /// Every access of the analysed steps, in order; each target's
+    /// accesses are chained from its last one backwards (`last_entry`).
+    entries: Vec<Entry>,
+    /// Per target: its last access in `entries`.
+    last_entry: Vec<Option<u32>>,
     /// The thread and operation of each step.
     ops: Vec<Option<(ThreadId, Op)>>,
+    /// The reply of each step.
+    replies: Vec<Reply>,
+    /// Per step: did it wait for its turn, did it take one
+    /// ([`dependence::YieldTurns`])?
+    turn_flags: Vec<(bool, bool)>,
     /// Scratch: per thread, the position of its first step in a `v`.
     first_in_v: Vec<u32>,
     /// Per thread: is its park token available?
@@ -725,13 +826,49 @@ struct Analysis {
     all: VClock,
     /// The last pivot step.
     last_pivot: Option<usize>,
-    /// Where the last SC fence is in the SC order's history.
-    last_sc_fence: Option<usize>,
+    /// The last SC fence's access to the SC order, in `entries`.
+    last_sc_fence: Option<u32>,
     /// How many steps of the last analysed execution the state describes.
     valid: usize,
 }
 
+thread_local! {
+    /// The node stack and analysis buffers of this OS thread's last DPOR
+    /// run, emptied, for its next one (as the engine keeps its stacks).
+    static SPARE: std::cell::Cell<Option<(Vec<Node>, Analysis)>> =
+        const { std::cell::Cell::new(None) };
+}
+
+impl Drop for Dpor {
+    fn drop(&mut self) {
+        let mut nodes = std::mem::take(&mut self.nodes);
+        nodes.clear();
+        let mut analysis = std::mem::take(&mut self.analysis);
+        analysis.rewind(0);
+        // Nothing to keep when the thread is going away.
+        let _ = SPARE.try_with(|spare| spare.set(Some((nodes, analysis))));
+    }
+}
+
+/// The steps an execution's buffers make room for before the first one.
+const INITIAL_STEPS: usize = 256;
+
 impl Analysis {
+    /// An analysis with room for executions of `steps` steps.
+    fn with_capacity(steps: usize) -> Self {
+        Analysis {
+            steps: Vec::with_capacity(steps),
+            clocks: Vec::with_capacity(steps),
+            entries: Vec::with_capacity(2 * steps),
+            ops: Vec::with_capacity(steps),
+            replies: Vec::with_capacity(steps),
+            turn_flags: Vec::with_capacity(steps),
+            pivots: Vec::with_capacity(steps),
+            names: Vec::with_capacity(steps),
+            ..Analysis::default()
+        }
+    }
+
     fn slot(target: Target) -> usize {
         match target {
             Target::ScOrder => 0,
@@ -745,7 +882,10 @@ impl Analysis {
     /// Forgets every step from `keep` on: the state is then that after the
     /// first `keep` steps, as if only they had been analysed.
     fn rewind(&mut self, keep: usize) {
+        self.valid = self.valid.min(keep);
         if keep == 0 {
+            self.replies.clear();
+            self.turn_flags.clear();
             self.steps.clear();
             self.clocks.clear();
             self.threads.clear();
@@ -760,25 +900,28 @@ impl Analysis {
             self.all = VClock::default();
             self.last_pivot = None;
             self.last_sc_fence = None;
-            for h in &mut self.history {
-                h.clear();
-            }
+            self.entries.clear();
+            self.last_entry.clear();
             return;
         }
         self.steps.truncate(keep);
+        self.replies.truncate(keep);
+        self.turn_flags.truncate(keep);
         self.clocks.truncate(keep);
         self.ops.truncate(keep);
         self.pivots.truncate(keep);
         self.names.truncate(keep);
-        for h in &mut self.history {
-            while h.last().is_some_and(|&(k, _)| k >= keep) {
-                h.pop();
-            }
-        }
-        if let Some(i) = self.last_sc_fence
-            && i >= self.history[0].len()
+        while let Some(entry) = self.entries.last()
+            && entry.step as usize >= keep
         {
-            self.last_sc_fence = self.history[0].iter().rposition(|&(_, kind)| kind.is_barrier());
+            self.last_entry[entry.slot as usize] = entry.previous;
+            self.entries.pop();
+        }
+        if self.last_sc_fence.is_some_and(|e| e as usize >= self.entries.len()) {
+            let slot = Self::slot(Target::ScOrder);
+            let fence =
+                self.target_entries(slot, 0).find(|&e| self.entries[e as usize].kind.is_barrier());
+            self.last_sc_fence = fence;
         }
         if self.last_pivot.is_some_and(|p| p >= keep) {
             self.last_pivot = self.pivots.iter().rposition(|&p| p);
@@ -825,7 +968,7 @@ impl Analysis {
             Some(y) if y < keep => {
                 for &(q, op) in self.ops.iter().flatten() {
                     self.yield_reads.step(q, &op);
-                    self.turns.step(q, &op);
+                    self.turns.step_flags(q, &op);
                 }
             }
             _ => self.first_yield = None,
@@ -882,8 +1025,7 @@ impl Analysis {
             }
             let first_read = self.yield_reads.step(q, &op);
             let pivot = matches!(op, Op::Yield) || dependence::may_time_out(&op);
-            let waits = self.turns.waits(q);
-            let turns = self.turns.step(q, &op);
+            let (wait, take) = self.turns.step_flags(q, &op);
             self.names.push(Source::Step { thread: q, position });
             self.pivots.push(pivot);
 
@@ -906,14 +1048,11 @@ impl Analysis {
             // Races and happens-before see which store a read read (a read
             // of an older store does not race with the newer ones); sleep
             // sets and wakeup trees keep the unlabelled accesses, which
-            // commute less: deviation 9. The node keeps them (written in
-            // place: no allocation), and so does `v` in `reverse`.
-            let ran = dependence::accesses(q, &op, Some(reply));
-            let node = &mut nodes[k];
-            node.chosen_accesses.clear();
-            node.chosen_accesses.extend_from_slice(&ran);
-            node.chosen_accesses.extend_from_slice(&turns);
-            let mut accesses = node.chosen_accesses.clone();
+            // commute less: deviation 9 (`step_accesses` makes those again
+            // from the step, as `v` and the node need them).
+            let mut accesses: SmallVec<[Access; 4]> =
+                SmallVec::from_slice(&dependence::accesses(q, &op, Some(reply)));
+            accesses.extend_from_slice(&dependence::turn_accesses(wait, take));
             // A first read after a yield stays ordered against every store
             // of its atomic: the yield rule lets it read its old floor only
             // if that is the last store, so which stores ran before it
@@ -921,18 +1060,9 @@ impl Analysis {
             let from =
                 if first_read { None } else { dependence::read_source(&self.names, &op, aux) };
             dependence::label(&mut accesses, self.names[k], from);
-            // Elsewhere, the step may be another thread's first after its
-            // yield: it may take a turn. Only a drop's accesses depend on
-            // its reply.
-            node.chosen_may.clear();
-            if matches!(op, Op::ArcDrop { .. }) {
-                node.chosen_may.extend_from_slice(&dependence::accesses(q, &op, None));
-            } else {
-                node.chosen_may.extend_from_slice(&ran);
-            }
-            node.chosen_may.extend_from_slice(&dependence::turn_accesses(waits, true));
-            node.chosen_pivot = pivot;
             self.ops.push(Some((q, op)));
+            self.replies.push(reply);
+            self.turn_flags.push((wait, take));
             let mut clock = before.clone();
             for access in &accesses {
                 self.join_dependencies(access, &mut clock);
@@ -969,16 +1099,43 @@ impl Analysis {
             }
             for access in &accesses {
                 let slot = Self::slot(access.target);
-                if self.history.len() <= slot {
-                    self.history.resize_with(slot + 1, Vec::new);
+                if self.last_entry.len() <= slot {
+                    self.last_entry.resize(slot + 1, None);
                 }
+                let e = self.entries.len() as u32;
                 if access.target == Target::ScOrder && access.kind.is_barrier() {
-                    self.last_sc_fence = Some(self.history[slot].len());
+                    self.last_sc_fence = Some(e);
                 }
-                self.history[slot].push((k, access.kind));
+                let previous = self.last_entry[slot];
+                self.entries.push(Entry {
+                    step: k as u32,
+                    kind: access.kind,
+                    slot: slot as u32,
+                    previous,
+                });
+                self.last_entry[slot] = Some(e);
             }
         }
         self.valid = analysed;
+    }
+
+    /// What analysed step `k` did (its accesses, unlabelled, with its turns)
+    /// and what it may do elsewhere: where a drop may be the last, and
+    /// where the step may be another thread's first after its yield, and so
+    /// take a turn.
+    fn step_accesses(&self, k: usize) -> (Accesses, Accesses) {
+        let (q, op) = self.ops[k].expect("an analysed step");
+        let (wait, take) = self.turn_flags[k];
+        let ran = dependence::accesses(q, &op, Some(self.replies[k]));
+        let mut did = Accesses::from_slice(&ran);
+        did.extend_from_slice(&dependence::turn_accesses(wait, take));
+        let mut may = if matches!(op, Op::ArcDrop { .. }) {
+            Accesses::from_slice(&dependence::accesses(q, &op, None))
+        } else {
+            Accesses::from_slice(&ran)
+        };
+        may.extend_from_slice(&dependence::turn_accesses(wait, true));
+        (did, may)
     }
 
     /// Sets `thread`'s park token at step `k`, logging the change for
@@ -1006,24 +1163,33 @@ impl Analysis {
         clock.includes(s.thread, s.position)
     }
 
-    /// Where in its target's history the steps `access` may depend on
-    /// start: an SC access depends only on the SC fences of the SC order,
-    /// all before the last one ordered by it, so the scan starts there
-    /// instead of walking every SC access of the execution.
-    fn scan_from(&self, access: &Access) -> usize {
+    /// The accesses of the target in `slot`, last first, down to the one
+    /// at `from` in `entries`.
+    fn target_entries(&self, slot: usize, from: u32) -> impl Iterator<Item = u32> + '_ {
+        let last = self.last_entry.get(slot).copied().flatten();
+        std::iter::successors(last, |&e| self.entries[e as usize].previous)
+            .take_while(move |&e| e >= from)
+    }
+
+    /// Where in `entries` the accesses `access` may depend on start: an SC
+    /// access depends only on the SC fences of the SC order, all before the
+    /// last one ordered by it, so the scan starts there instead of walking
+    /// every SC access of the execution.
+    fn scan_from(&self, access: &Access) -> u32 {
         if access.target != Target::ScOrder || access.kind != AccessKind::Read {
             return 0;
         }
-        self.last_sc_fence.unwrap_or_else(|| self.history.first().map_or(0, Vec::len))
+        self.last_sc_fence.unwrap_or(self.entries.len() as u32)
     }
 
     /// Joins into `clock` the clocks of the earlier steps `access` depends on
     /// (the maximal ones suffice: the others happen before them).
     fn join_dependencies(&self, access: &Access, clock: &mut VClock) {
-        let Some(history) = self.history.get(Self::slot(access.target)) else { return };
-        let history = &history[self.scan_from(access)..];
+        let slot = Self::slot(access.target);
         let mut maximal: SmallVec<[usize; 8]> = SmallVec::new();
-        for &(i, kind) in history.iter().rev() {
+        for e in self.target_entries(slot, self.scan_from(access)) {
+            let Entry { step, kind, .. } = self.entries[e as usize];
+            let i = step as usize;
             let earlier = Access { target: access.target, kind };
             if !dependence::dependent(&earlier, access) {
                 continue;
@@ -1051,10 +1217,13 @@ impl Analysis {
         partners: &mut SmallVec<[usize; 8]>,
     ) {
         let slot = Self::slot(access.target);
-        let Some(len) = self.history.get(slot).map(Vec::len) else { return };
         let blocking = self.steps[k].blocking;
-        for h in (self.scan_from(access)..len).rev() {
-            let (i, kind) = self.history[slot][h];
+        let from = self.scan_from(access);
+        let mut next = self.last_entry.get(slot).copied().flatten();
+        while let Some(e) = next.filter(|&e| e >= from) {
+            let Entry { step, kind, previous, .. } = self.entries[e as usize];
+            next = previous;
+            let i = step as usize;
             let earlier = Access { target: access.target, kind };
             if !dependence::dependent(&earlier, access) {
                 continue;
@@ -1144,8 +1313,8 @@ impl Analysis {
             // Every step of `v` but the last keeps its predecessors, so does
             // what it did; the last moves before a step it conflicts with,
             // and may do otherwise (a CAS that failed may succeed).
-            let may = nodes[l].chosen_may.clone();
-            let accesses = if l == k { may.clone() } else { nodes[l].chosen_accesses.clone() };
+            let (did, may) = self.step_accesses(l);
+            let accesses = if l == k { may.clone() } else { did };
             v.push(Ev { thread: s.thread, accesses, may, pivot: self.pivots[l] });
             if self.first_in_v[s.thread.index()] != 0 {
                 continue;
@@ -1174,7 +1343,8 @@ impl Analysis {
                 }
             };
             let slot = Self::slot(Target::Object(lock));
-            for &(l, _) in self.history.get(slot).into_iter().flatten() {
+            for e in self.target_entries(slot, 0) {
+                let l = self.entries[e as usize].step as usize;
                 if l < i {
                     add(l);
                 }
