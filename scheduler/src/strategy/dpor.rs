@@ -767,6 +767,8 @@ struct Entry {
     slot: u32,
     /// The target's access before this one.
     previous: Option<u32>,
+    /// The target's last access before this one that is not a load.
+    previous_write: Option<u32>,
 }
 
 /// Where one thread stands in the analysed steps.
@@ -798,6 +800,10 @@ struct Analysis {
     entries: Vec<Entry>,
     /// Per target: its last access in `entries`.
     last_entry: Vec<Option<u32>>,
+    /// Per target: its last access in `entries` that is not a load. Loads
+    /// commute with loads, so a load scans only these: a spin loop's reads
+    /// would otherwise each walk past all the reads since the last store.
+    last_write: Vec<Option<u32>>,
     /// The thread and operation of each step.
     ops: Vec<Option<(ThreadId, Op)>>,
     /// The reply of each step.
@@ -850,6 +856,16 @@ impl Drop for Dpor {
     }
 }
 
+/// An atomic load (or a failed compare-exchange's read, which dependence
+/// names a load too): it commutes with every other load.
+fn is_load(kind: AccessKind) -> bool {
+    matches!(kind, AccessKind::Load { .. })
+}
+
+/// The slots of the turns' waits and takes (see [`Analysis::entry_slot`]).
+const TURN_WAITS: usize = 1;
+const TURN_TAKES: usize = 2;
+
 /// The steps an execution's buffers make room for before the first one.
 const INITIAL_STEPS: usize = 256;
 
@@ -869,13 +885,35 @@ impl Analysis {
         }
     }
 
+    /// A target's slot in `last_entry`. The turns have two, see
+    /// [`Analysis::entry_slot`].
     fn slot(target: Target) -> usize {
         match target {
             Target::ScOrder => 0,
-            Target::Turns => 1,
-            Target::Spawns => 2,
-            Target::Object(o) => o.index() * 2 + 3,
-            Target::Token(t) => t.index() * 2 + 4,
+            Target::Turns => TURN_TAKES,
+            Target::Spawns => 3,
+            Target::Object(o) => o.index() * 2 + 4,
+            Target::Token(t) => t.index() * 2 + 5,
+        }
+    }
+
+    /// Where `access` is recorded: its target's slot, except that the
+    /// turns keep waits and takes apart. Only a wait and a take depend on
+    /// each other, and steps that take are many (every lock and unlock):
+    /// scanning past all of them at every step was quadratic.
+    fn entry_slot(access: &Access) -> usize {
+        match access.kind {
+            AccessKind::TurnWait => TURN_WAITS,
+            _ => Self::slot(access.target),
+        }
+    }
+
+    /// Where the earlier accesses `access` may depend on are recorded.
+    fn scan_slot(access: &Access) -> usize {
+        match access.kind {
+            AccessKind::TurnWait => TURN_TAKES,
+            AccessKind::TurnTake => TURN_WAITS,
+            _ => Self::slot(access.target),
         }
     }
 
@@ -902,6 +940,7 @@ impl Analysis {
             self.last_sc_fence = None;
             self.entries.clear();
             self.last_entry.clear();
+            self.last_write.clear();
             return;
         }
         self.steps.truncate(keep);
@@ -915,6 +954,9 @@ impl Analysis {
             && entry.step as usize >= keep
         {
             self.last_entry[entry.slot as usize] = entry.previous;
+            if !is_load(entry.kind) {
+                self.last_write[entry.slot as usize] = entry.previous_write;
+            }
             self.entries.pop();
         }
         if self.last_sc_fence.is_some_and(|e| e as usize >= self.entries.len()) {
@@ -1023,7 +1065,8 @@ impl Analysis {
             if matches!(op, Op::Yield) && self.first_yield.is_none() {
                 self.first_yield = Some(k);
             }
-            let first_read = self.yield_reads.step(q, &op);
+            // Before the first yield no read is a first read after one.
+            let first_read = self.first_yield.is_some() && self.yield_reads.step(q, &op);
             let pivot = matches!(op, Op::Yield) || dependence::may_time_out(&op);
             let (wait, take) = self.turns.step_flags(q, &op);
             self.names.push(Source::Step { thread: q, position });
@@ -1050,9 +1093,9 @@ impl Analysis {
             // sets and wakeup trees keep the unlabelled accesses, which
             // commute less: deviation 9 (`step_accesses` makes those again
             // from the step, as `v` and the node need them).
-            let mut accesses: SmallVec<[Access; 4]> =
-                SmallVec::from_slice(&dependence::accesses(q, &op, Some(reply)));
-            accesses.extend_from_slice(&dependence::turn_accesses(wait, take));
+            let mut accesses: SmallVec<[Access; 4]> = SmallVec::new();
+            dependence::accesses_into(q, &op, Some(reply), &mut accesses);
+            dependence::turn_accesses_into(wait, take, &mut accesses);
             // A first read after a yield stays ordered against every store
             // of its atomic: the yield rule lets it read its old floor only
             // if that is the last store, so which stores ran before it
@@ -1098,22 +1141,27 @@ impl Analysis {
                     ThreadState { clock: Some(k), count: 0, spawn: Some(k) };
             }
             for access in &accesses {
-                let slot = Self::slot(access.target);
+                let slot = Self::entry_slot(access);
                 if self.last_entry.len() <= slot {
                     self.last_entry.resize(slot + 1, None);
+                    self.last_write.resize(slot + 1, None);
                 }
                 let e = self.entries.len() as u32;
                 if access.target == Target::ScOrder && access.kind.is_barrier() {
                     self.last_sc_fence = Some(e);
                 }
-                let previous = self.last_entry[slot];
+                let (previous, previous_write) = (self.last_entry[slot], self.last_write[slot]);
                 self.entries.push(Entry {
                     step: k as u32,
                     kind: access.kind,
                     slot: slot as u32,
                     previous,
+                    previous_write,
                 });
                 self.last_entry[slot] = Some(e);
+                if !is_load(access.kind) {
+                    self.last_write[slot] = Some(e);
+                }
             }
         }
         self.valid = analysed;
@@ -1126,15 +1174,17 @@ impl Analysis {
     fn step_accesses(&self, k: usize) -> (Accesses, Accesses) {
         let (q, op) = self.ops[k].expect("an analysed step");
         let (wait, take) = self.turn_flags[k];
-        let ran = dependence::accesses(q, &op, Some(self.replies[k]));
-        let mut did = Accesses::from_slice(&ran);
-        did.extend_from_slice(&dependence::turn_accesses(wait, take));
+        let mut did = Accesses::new();
+        dependence::accesses_into(q, &op, Some(self.replies[k]), &mut did);
         let mut may = if matches!(op, Op::ArcDrop { .. }) {
-            Accesses::from_slice(&dependence::accesses(q, &op, None))
+            let mut may = Accesses::new();
+            dependence::accesses_into(q, &op, None, &mut may);
+            may
         } else {
-            Accesses::from_slice(&ran)
+            did.clone()
         };
-        may.extend_from_slice(&dependence::turn_accesses(wait, true));
+        dependence::turn_accesses_into(wait, take, &mut did);
+        dependence::turn_accesses_into(wait, true, &mut may);
         (did, may)
     }
 
@@ -1171,6 +1221,22 @@ impl Analysis {
             .take_while(move |&e| e >= from)
     }
 
+    /// The earlier accesses in `slot` that `access` may depend on, last
+    /// first, down to the one at `from`: for a load, only those that are
+    /// not loads.
+    fn candidates(&self, slot: usize, from: u32, access: &Access) -> (Option<u32>, bool) {
+        let load = is_load(access.kind);
+        let table = if load { &self.last_write } else { &self.last_entry };
+        (table.get(slot).copied().flatten().filter(|&e| e >= from), load)
+    }
+
+    /// The candidate after `e` (see [`Analysis::candidates`]).
+    fn next_candidate(&self, e: u32, from: u32, load: bool) -> Option<u32> {
+        let entry = &self.entries[e as usize];
+        let next = if load { entry.previous_write } else { entry.previous };
+        next.filter(|&e| e >= from)
+    }
+
     /// Where in `entries` the accesses `access` may depend on start: an SC
     /// access depends only on the SC fences of the SC order, all before the
     /// last one ordered by it, so the scan starts there instead of walking
@@ -1185,9 +1251,12 @@ impl Analysis {
     /// Joins into `clock` the clocks of the earlier steps `access` depends on
     /// (the maximal ones suffice: the others happen before them).
     fn join_dependencies(&self, access: &Access, clock: &mut VClock) {
-        let slot = Self::slot(access.target);
+        let slot = Self::scan_slot(access);
+        let from = self.scan_from(access);
         let mut maximal: SmallVec<[usize; 8]> = SmallVec::new();
-        for e in self.target_entries(slot, self.scan_from(access)) {
+        let (mut next, load) = self.candidates(slot, from, access);
+        while let Some(e) = next {
+            next = self.next_candidate(e, from, load);
             let Entry { step, kind, .. } = self.entries[e as usize];
             let i = step as usize;
             let earlier = Access { target: access.target, kind };
@@ -1216,13 +1285,13 @@ impl Analysis {
         bound: Option<usize>,
         partners: &mut SmallVec<[usize; 8]>,
     ) {
-        let slot = Self::slot(access.target);
+        let slot = Self::scan_slot(access);
         let blocking = self.steps[k].blocking;
         let from = self.scan_from(access);
-        let mut next = self.last_entry.get(slot).copied().flatten();
-        while let Some(e) = next.filter(|&e| e >= from) {
-            let Entry { step, kind, previous, .. } = self.entries[e as usize];
-            next = previous;
+        let (mut next, load) = self.candidates(slot, from, access);
+        while let Some(e) = next {
+            next = self.next_candidate(e, from, load);
+            let Entry { step, kind, .. } = self.entries[e as usize];
             let i = step as usize;
             let earlier = Access { target: access.target, kind };
             if !dependence::dependent(&earlier, access) {
