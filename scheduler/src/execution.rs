@@ -27,6 +27,12 @@ use crate::storage::Storage;
 use crate::trace::{Event, EventKind};
 use crate::vclock::ThreadSet;
 
+/// The name of thread 0, shared by every execution.
+fn main_name() -> Arc<str> {
+    static MAIN: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from("main"));
+    Arc::clone(&MAIN)
+}
+
 /// What a model thread's body produced: its value, or its panic payload.
 pub type ThreadResult = Result<Box<dyn Any>, Box<dyn Any + Send>>;
 
@@ -301,8 +307,9 @@ impl Execution {
     /// Forgets the previous execution, keeping allocations.
     pub(crate) fn reset(&mut self, generation: u64) {
         self.generation = generation;
+        crate::rt::set_generation(generation);
         self.threads.clear();
-        self.threads.push(ThreadRecord::new(Some(Arc::from("main"))));
+        self.threads.push(ThreadRecord::new(Some(main_name())));
         self.objects.clear();
         self.trace.clear();
         self.steps.clear();
@@ -529,6 +536,7 @@ impl Execution {
             | Op::Store { .. }
             | Op::Rmw { .. }
             | Op::CompareExchange { .. }) => {
+                let ty = self.touch_atomic(op);
                 let options = self.atomic_options(thread, op);
                 let pick = if options.len() <= 1 {
                     0
@@ -557,7 +565,7 @@ impl Execution {
                     };
                     decide(self, point)? as usize
                 };
-                let (reply, source) = self.atomic_step(thread, op, options.get(pick).copied());
+                let (reply, source) = self.atomic_step(thread, op, ty, options.get(pick).copied());
                 aux = source;
                 Effect::Resume(reply)
             }
@@ -701,7 +709,10 @@ impl Execution {
             op @ (Op::Load { .. }
             | Op::Store { .. }
             | Op::Rmw { .. }
-            | Op::CompareExchange { .. }) => Effect::Resume(self.atomic_step(thread, op, None).0),
+            | Op::CompareExchange { .. }) => {
+                let ty = self.touch_atomic(op);
+                Effect::Resume(self.atomic_step(thread, op, ty, None).0)
+            }
             // In teardown: the first choice, the sampled random value.
             Op::Choose { max, random } => {
                 let sample = self.draw(thread, max, random);
@@ -988,12 +999,20 @@ impl Execution {
         }
     }
 
+    /// Makes sure the atomic `op` accesses has its initial store in memory;
+    /// returns its value type.
+    fn touch_atomic(&mut self, op: Op) -> ValueType {
+        let object = op.object().expect("an atomic operation");
+        let (initial, ty) = self.atomic(object);
+        self.memory.touch(object, || initial);
+        ty
+    }
+
     /// What `op` (a load, store or compare-exchange of `thread`) may do: the
     /// options of its data decision, the sequentially consistent one first.
+    /// The atomic is touched ([`Execution::touch_atomic`]).
     fn atomic_options(&mut self, thread: ThreadId, op: Op) -> SmallVec<[Choice; 4]> {
         let object = op.object().expect("an atomic operation");
-        let (initial, _) = self.atomic(object);
-        self.memory.touch(object, || initial);
         let clock = self.hb.clock(thread);
         match op {
             Op::Load { ordering, .. } => self.memory.read_options(
@@ -1062,10 +1081,16 @@ impl Execution {
     /// the sequentially consistent one). Returns the reply and, for a read,
     /// the store it read: `k + 1` for the store of step `k`, 0 for the
     /// initial value, with [`STALE`] set if it was not the last store.
-    fn atomic_step(&mut self, thread: ThreadId, op: Op, choice: Option<Choice>) -> (Reply, u64) {
+    /// The atomic is touched ([`Execution::touch_atomic`]) and holds values
+    /// of type `ty`.
+    fn atomic_step(
+        &mut self,
+        thread: ThreadId,
+        op: Op,
+        ty: ValueType,
+        choice: Option<Choice>,
+    ) -> (Reply, u64) {
         let object = op.object().expect("an atomic operation");
-        let (initial, ty) = self.atomic(object);
-        self.memory.touch(object, || initial);
         let step = self.steps.len() as u32;
         let epoch = self.hb.clock(thread).get(thread);
         let last = self.memory.last(object);

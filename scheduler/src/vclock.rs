@@ -189,10 +189,16 @@ impl ThreadSet {
     pub fn iter(&self) -> impl Iterator<Item = ThreadId> + '_ {
         let words =
             std::iter::once(self.first).chain(self.more.iter().flat_map(|m| m.iter().copied()));
-        words.enumerate().flat_map(|(w, bits)| {
-            (0..64)
-                .filter(move |b| bits & (1u64 << b) != 0)
-                .map(move |b| ThreadId((w * 64 + b) as u32))
+        words.enumerate().flat_map(|(w, mut bits)| {
+            // One turn per member, not per bit.
+            std::iter::from_fn(move || {
+                if bits == 0 {
+                    return None;
+                }
+                let b = bits.trailing_zeros();
+                bits &= bits - 1;
+                Some(ThreadId(w as u32 * 64 + b))
+            })
         })
     }
 

@@ -297,8 +297,9 @@ pub struct Dpor {
     turns: dependence::YieldTurns,
     /// Was the previous step a pivot?
     previous_pivot: bool,
-    /// The previous step's accesses to the turns.
-    previous_turns: SmallVec<[Access; 2]>,
+    /// Whether the previous step waited for its turn and whether it took
+    /// one ([`dependence::YieldTurns::step_flags`]).
+    previous_turns: (bool, bool),
     /// Decisions with alternatives taken while the model had stopped
     /// exploring: not branched on.
     pruned: u64,
@@ -327,7 +328,7 @@ impl Dpor {
             analysis,
             turns: dependence::YieldTurns::default(),
             previous_pivot: false,
-            previous_turns: SmallVec::new(),
+            previous_turns: (false, false),
             pruned: 0,
         }
     }
@@ -358,8 +359,10 @@ impl Dpor {
             return Vec::new();
         }
         let EventKind::Step { op, reply, .. } = event.kind else { unreachable!("a step") };
-        let mut ran = dependence::accesses(event.thread, &op, Some(reply));
-        ran.extend_from_slice(&self.previous_turns);
+        let mut ran: SmallVec<[Access; 4]> = SmallVec::new();
+        dependence::accesses_into(event.thread, &op, Some(reply), &mut ran);
+        let (wait, take) = self.previous_turns;
+        dependence::turn_accesses_into(wait, take, &mut ran);
         let commutes = |e: &&Ev| commute(&e.accesses, e.pivot, &ran, false);
         node.sleep.iter().chain(&node.explored).filter(commutes).cloned().collect()
     }
@@ -387,7 +390,7 @@ impl Strategy for Dpor {
         self.blocked_at = None;
         self.turns.clear();
         self.previous_pivot = false;
-        self.previous_turns.clear();
+        self.previous_turns = (false, false);
         if !self.started {
             self.started = true;
             self.first_new = 0;
@@ -462,7 +465,7 @@ impl Strategy for Dpor {
             let event = point.execution().step(previous);
             let EventKind::Step { op, .. } = event.kind else { unreachable!("a step") };
             self.previous_pivot = matches!(op, Op::Yield) || dependence::may_time_out(&op);
-            self.previous_turns = self.turns.step(event.thread, &op);
+            self.previous_turns = self.turns.step_flags(event.thread, &op);
         }
         if let Some(node) = self.nodes.get(step) {
             let same = node.eligible.len() == point.eligible.len()
