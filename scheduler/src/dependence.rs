@@ -177,7 +177,13 @@ pub fn accesses_into<const N: usize>(
     reply: Option<Reply>,
     out: &mut SmallVec<[Access; N]>,
 ) {
-    out.extend(accesses_of(thread, op, reply));
+    let OpAccesses { first, second } = accesses_of(thread, op, reply);
+    if let Some(a) = first {
+        out.push(a);
+    }
+    if let Some(b) = second {
+        out.push(b);
+    }
     if op.is_seq_cst() {
         out.push(Access { target: Target::ScOrder, kind: AccessKind::Read });
     }
@@ -278,15 +284,6 @@ struct OpAccesses {
     second: Option<Access>,
 }
 
-impl IntoIterator for OpAccesses {
-    type Item = Access;
-    type IntoIter = std::iter::Flatten<std::array::IntoIter<Option<Access>, 2>>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        [self.first, self.second].into_iter().flatten()
-    }
-}
-
 /// Names, in `accesses` of a step that ran, the store it made (`me`) and the
 /// store it read (`from`), so that [`dependent`] can tell a read from the
 /// stores it did not read.
@@ -337,6 +334,7 @@ pub fn read_source(names: &[Source], op: &Op, aux: u64) -> Option<Source> {
 
 /// Does `a`, run before `b`, not commute with it? The one definition of
 /// dependence (see the module documentation for the orientation).
+#[inline]
 pub fn dependent(a: &Access, b: &Access) -> bool {
     use AccessKind::*;
     if a.target != b.target {
