@@ -190,6 +190,10 @@ pub struct Execution {
     pub(crate) spawn_requests: Vec<Option<SpawnRequest>>,
     /// The thread whose step the engine is running, or that runs now.
     pub(crate) current: ThreadId,
+    /// Invariant: false only while every thread's `waits_for` and
+    /// `timeout_waits_for` are empty (the usual case: nobody yielded or timed
+    /// out), which lets a step skip them.
+    pub(crate) turns_waiting: bool,
     /// The execution failed: operations no longer switch threads and never
     /// block; the engine stops at the next chance.
     pub(crate) teardown: bool,
@@ -247,6 +251,7 @@ impl Execution {
             steps: Vec::with_capacity(256),
             spawn_requests: Vec::new(),
             current: ThreadId::MAIN,
+            turns_waiting: false,
             teardown: false,
             failure: None,
             hb: HappensBefore::default(),
@@ -315,6 +320,7 @@ impl Execution {
         self.steps.clear();
         self.spawn_requests.clear();
         self.current = ThreadId::MAIN;
+        self.turns_waiting = false;
         self.teardown = false;
         self.failure = None;
         self.hb.reset();
@@ -406,6 +412,10 @@ impl Execution {
                 continue;
             }
             enabled += 1;
+            if !self.turns_waiting {
+                out.push(t);
+                continue;
+            }
             let waits_for = &record.waits_for;
             let timeouts = &record.timeout_waits_for;
             let fair = (waits_for.is_empty() || !waits_for.iter().any(|u| self.enabled(u)))
@@ -481,9 +491,15 @@ impl Execution {
         let pending = self.threads[thread.index()].pending.take().expect("a pending operation");
         self.current = thread;
         // The threads that wait for this one to take a step stop waiting.
-        for record in &mut self.threads {
-            record.waits_for.remove(thread);
-            record.timeout_waits_for.remove(thread);
+        if self.turns_waiting {
+            for record in &mut self.threads {
+                record.waits_for.remove(thread);
+                record.timeout_waits_for.remove(thread);
+            }
+            self.turns_waiting = self
+                .threads
+                .iter()
+                .any(|r| !r.waits_for.is_empty() || !r.timeout_waits_for.is_empty());
         }
         // A thread's wait for its turn ends with the step it waited to
         // take (a yield below starts a new one): the threads it waited for
@@ -612,6 +628,7 @@ impl Execution {
                     }
                 }
             }
+            self.turns_waiting |= !others.is_empty();
             self.threads[thread.index()].timeout_waits_for = others;
         }
         let reply = match effect {
@@ -946,6 +963,7 @@ impl Execution {
                 waits_for.insert(u);
             }
         }
+        self.turns_waiting |= !waits_for.is_empty();
         let record = &mut self.threads[thread.index()];
         record.yielded = true;
         record.waits_for = waits_for;
