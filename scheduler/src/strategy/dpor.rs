@@ -1110,7 +1110,7 @@ impl Analysis {
             self.replies.push(reply);
             self.turn_flags.push((wait, take));
             let mut clock = before.clone();
-            for access in &accesses {
+            for access in accesses.iter().filter(|a| self.may_depend(a)) {
                 self.join_dependencies(access, &mut clock);
             }
             if pivot {
@@ -1125,6 +1125,9 @@ impl Analysis {
             if k >= first_new {
                 found.clear();
                 for access in &accesses {
+                    if !self.may_depend(access) {
+                        continue;
+                    }
                     partners.clear();
                     self.races(k, access, &before, nodes, bound, &mut partners);
                     found.extend_from_slice(&partners);
@@ -1238,6 +1241,16 @@ impl Analysis {
         let entry = &self.entries[e as usize];
         let next = if load { entry.previous_write } else { entry.previous };
         next.filter(|&e| e >= from)
+    }
+
+    /// May `access` depend on an earlier access at all? An SC access's read
+    /// of the SC order depends only on SC fences: without one so far (most
+    /// executions), nothing to scan.
+    #[inline]
+    fn may_depend(&self, access: &Access) -> bool {
+        access.target != Target::ScOrder
+            || access.kind != AccessKind::Read
+            || self.last_sc_fence.is_some()
     }
 
     /// Where in `entries` the accesses `access` may depend on start: an SC
