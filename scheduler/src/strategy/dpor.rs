@@ -22,7 +22,9 @@
 //! computes vector clocks over it (happens-before made of program order, the
 //! causal edges of spawn, join and condvar wake-ups, and dependence as
 //! [`crate::dependence::dependent`] defines it) and finds, for every step new
-//! in this execution, its races with earlier steps. For a race `(e, e')` it
+//! in this execution, its races with earlier steps. What it computed for the
+//! steps the execution shares with the last one is kept, not redone
+//! ([`Analysis::rewind`]). For a race `(e, e')` it
 //! forms `v`: the steps after `e` that do not happen after `e`, then `e'`.
 //! Unless a thread explored or asleep before `e` is a weak initial of `v`, it
 //! inserts `v` into the wakeup tree there. The next execution backtracks to
