@@ -27,6 +27,8 @@ use crate::storage::Storage;
 use crate::trace::{Event, EventKind};
 use crate::vclock::ThreadSet;
 
+/// The name of thread 0, shared by every execution.
+
 /// What a model thread's body produced: its value, or its panic payload.
 pub type ThreadResult = Result<Box<dyn Any>, Box<dyn Any + Send>>;
 
@@ -97,6 +99,19 @@ impl ThreadRecord {
             draws: 0,
         }
     }
+}
+
+/// The buffers of a finished run's execution that the next run on the same
+/// OS thread reuses: a model's first execution would otherwise grow every
+/// one of them from nothing (and fault in their pages), which costs a model
+/// of one execution more than its steps do. Plain data only, emptied.
+#[derive(Default)]
+pub(crate) struct Spare {
+    trace: Vec<Event>,
+    steps: Vec<usize>,
+    memory: Memory,
+    hb: HappensBefore,
+    objects: ObjectTable,
 }
 
 /// What the engine loop must do after an operation was executed.
@@ -176,6 +191,10 @@ pub struct Execution {
     pub(crate) spawn_requests: Vec<Option<SpawnRequest>>,
     /// The thread whose step the engine is running, or that runs now.
     pub(crate) current: ThreadId,
+    /// Invariant: false only while every thread's `waits_for` and
+    /// `timeout_waits_for` are empty (the usual case: nobody yielded or timed
+    /// out), which lets a step skip them.
+    pub(crate) turns_waiting: bool,
     /// The execution failed: operations no longer switch threads and never
     /// block; the engine stops at the next chance.
     pub(crate) teardown: bool,
@@ -228,10 +247,12 @@ impl Execution {
             generation: 0,
             threads: Vec::new(),
             objects: ObjectTable::default(),
-            trace: Vec::new(),
-            steps: Vec::new(),
+            // Room for a typical execution from the start (see `Dpor::new`).
+            trace: Vec::with_capacity(256),
+            steps: Vec::with_capacity(256),
             spawn_requests: Vec::new(),
             current: ThreadId::MAIN,
+            turns_waiting: false,
             teardown: false,
             failure: None,
             hb: HappensBefore::default(),
@@ -248,6 +269,30 @@ impl Execution {
             assertions: crate::assertions::Registry::default(),
             discoveries: Vec::new(),
             next_decision: 0,
+        }
+    }
+
+    /// An execution for a new run that reuses the buffers a finished run
+    /// left (see [`Spare`]): their allocations, not their contents.
+    pub(crate) fn with_spare(spare: Spare) -> Self {
+        let Spare { trace, steps, memory, hb, objects } = spare;
+        Execution { trace, steps, memory, hb, objects, ..Execution::new() }
+    }
+
+    /// The buffers of this execution worth keeping for the next run on this
+    /// OS thread; the rest (user values among them) is dropped.
+    pub(crate) fn into_spare(mut self) -> Spare {
+        self.trace.clear();
+        self.steps.clear();
+        self.memory.reset();
+        self.hb.reset();
+        self.objects.clear();
+        Spare {
+            trace: std::mem::take(&mut self.trace),
+            steps: std::mem::take(&mut self.steps),
+            memory: std::mem::take(&mut self.memory),
+            hb: std::mem::take(&mut self.hb),
+            objects: std::mem::take(&mut self.objects),
         }
     }
 
@@ -268,6 +313,7 @@ impl Execution {
     /// Forgets the previous execution, keeping allocations.
     pub(crate) fn reset(&mut self, generation: u64) {
         self.generation = generation;
+        crate::rt::set_generation(generation);
         self.threads.clear();
         // Unnamed, as in loom (std names it "main"); reports call it `main`.
         self.threads.push(ThreadRecord::new(None));
@@ -276,6 +322,7 @@ impl Execution {
         self.steps.clear();
         self.spawn_requests.clear();
         self.current = ThreadId::MAIN;
+        self.turns_waiting = false;
         self.teardown = false;
         self.failure = None;
         self.hb.reset();
@@ -318,6 +365,7 @@ impl Execution {
     }
 
     /// Can `thread`'s pending operation run now?
+    #[inline]
     pub(crate) fn enabled(&self, thread: ThreadId) -> bool {
         let record = &self.threads[thread.index()];
         let Some(pending) = &record.pending else { return false };
@@ -359,19 +407,29 @@ impl Execution {
     /// spin loops end as soon as the threads they wait for can run.
     pub(crate) fn eligible(&self, last: Option<ThreadId>, out: &mut SmallVec<[ThreadId; 8]>) {
         out.clear();
-        let threads = self.threads.len() as u32;
-        out.extend((0..threads).map(ThreadId).filter(|&t| {
-            self.enabled(t) && {
-                let record = &self.threads[t.index()];
-                let waits_for = &record.waits_for;
-                let timeouts = &record.timeout_waits_for;
-                (waits_for.is_empty() || !waits_for.iter().any(|u| self.enabled(u)))
-                    && (timeouts.is_empty()
-                        || !self.would_time_out(t)
-                        || !timeouts.iter().any(|u| self.enabled(u)))
+        let mut enabled = 0;
+        for (i, record) in self.threads.iter().enumerate() {
+            let t = ThreadId(i as u32);
+            if !self.enabled(t) {
+                continue;
             }
-        }));
-        if out.is_empty() {
+            enabled += 1;
+            if !self.turns_waiting {
+                out.push(t);
+                continue;
+            }
+            let waits_for = &record.waits_for;
+            let timeouts = &record.timeout_waits_for;
+            let fair = (waits_for.is_empty() || !waits_for.iter().any(|u| self.enabled(u)))
+                && (timeouts.is_empty()
+                    || !self.would_time_out(t)
+                    || !timeouts.iter().any(|u| self.enabled(u)));
+            if fair {
+                out.push(t);
+            }
+        }
+        if out.is_empty() && enabled > 0 {
+            let threads = self.threads.len() as u32;
             out.extend((0..threads).map(ThreadId).filter(|&t| self.enabled(t)));
         }
         if let Some(last) = last
@@ -435,9 +493,15 @@ impl Execution {
         let pending = self.threads[thread.index()].pending.take().expect("a pending operation");
         self.current = thread;
         // The threads that wait for this one to take a step stop waiting.
-        for record in &mut self.threads {
-            record.waits_for.remove(thread);
-            record.timeout_waits_for.remove(thread);
+        if self.turns_waiting {
+            for record in &mut self.threads {
+                record.waits_for.remove(thread);
+                record.timeout_waits_for.remove(thread);
+            }
+            self.turns_waiting = self
+                .threads
+                .iter()
+                .any(|r| !r.waits_for.is_empty() || !r.timeout_waits_for.is_empty());
         }
         // A thread's wait for its turn ends with the step it waited to
         // take (a yield below starts a new one): the threads it waited for
@@ -490,6 +554,7 @@ impl Execution {
             | Op::Store { .. }
             | Op::Rmw { .. }
             | Op::CompareExchange { .. }) => {
+                let ty = self.touch_atomic(op);
                 let options = self.atomic_options(thread, op);
                 let pick = if options.len() <= 1 {
                     0
@@ -518,7 +583,7 @@ impl Execution {
                     };
                     decide(self, point)? as usize
                 };
-                let (reply, source) = self.atomic_step(thread, op, options.get(pick).copied());
+                let (reply, source) = self.atomic_step(thread, op, ty, options.get(pick).copied());
                 aux = source;
                 Effect::Resume(reply)
             }
@@ -565,6 +630,7 @@ impl Execution {
                     }
                 }
             }
+            self.turns_waiting |= !others.is_empty();
             self.threads[thread.index()].timeout_waits_for = others;
         }
         let reply = match effect {
@@ -662,7 +728,10 @@ impl Execution {
             op @ (Op::Load { .. }
             | Op::Store { .. }
             | Op::Rmw { .. }
-            | Op::CompareExchange { .. }) => Effect::Resume(self.atomic_step(thread, op, None).0),
+            | Op::CompareExchange { .. }) => {
+                let ty = self.touch_atomic(op);
+                Effect::Resume(self.atomic_step(thread, op, ty, None).0)
+            }
             Op::StaticUse => Effect::Resume(Reply::Value(u64::from(self.storage.exited))),
             Op::Exit => {
                 self.storage.exited = true;
@@ -901,6 +970,7 @@ impl Execution {
                 waits_for.insert(u);
             }
         }
+        self.turns_waiting |= !waits_for.is_empty();
         let record = &mut self.threads[thread.index()];
         record.yielded = true;
         record.waits_for = waits_for;
@@ -954,12 +1024,20 @@ impl Execution {
         }
     }
 
+    /// Makes sure the atomic `op` accesses has its initial store in memory;
+    /// returns its value type.
+    fn touch_atomic(&mut self, op: Op) -> ValueType {
+        let object = op.object().expect("an atomic operation");
+        let (initial, ty) = self.atomic(object);
+        self.memory.touch(object, || initial);
+        ty
+    }
+
     /// What `op` (a load, store or compare-exchange of `thread`) may do: the
     /// options of its data decision, the sequentially consistent one first.
+    /// The atomic is touched ([`Execution::touch_atomic`]).
     fn atomic_options(&mut self, thread: ThreadId, op: Op) -> SmallVec<[Choice; 4]> {
         let object = op.object().expect("an atomic operation");
-        let (initial, _) = self.atomic(object);
-        self.memory.touch(object, || initial);
         let clock = self.hb.clock(thread);
         match op {
             Op::Load { ordering, .. } => self.memory.read_options(
@@ -1028,10 +1106,16 @@ impl Execution {
     /// the sequentially consistent one). Returns the reply and, for a read,
     /// the store it read: `k + 1` for the store of step `k`, 0 for the
     /// initial value, with [`STALE`] set if it was not the last store.
-    fn atomic_step(&mut self, thread: ThreadId, op: Op, choice: Option<Choice>) -> (Reply, u64) {
+    /// The atomic is touched ([`Execution::touch_atomic`]) and holds values
+    /// of type `ty`.
+    fn atomic_step(
+        &mut self,
+        thread: ThreadId,
+        op: Op,
+        ty: ValueType,
+        choice: Option<Choice>,
+    ) -> (Reply, u64) {
         let object = op.object().expect("an atomic operation");
-        let (initial, ty) = self.atomic(object);
-        self.memory.touch(object, || initial);
         let step = self.steps.len() as u32;
         let epoch = self.hb.clock(thread).get(thread);
         let last = self.memory.last(object);

@@ -120,7 +120,7 @@ impl ValueType {
     }
 
     /// The value as a signed number (sign-extended for signed types).
-    fn signed(self, v: u64) -> i64 {
+    pub(crate) fn signed(self, v: u64) -> i64 {
         match self {
             ValueType::Signed(b) if b < 64 => {
                 let shift = 64 - u32::from(b);

@@ -7,7 +7,7 @@
 //! execution directly and returns at once.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::panic::PanicHookInfo;
 use std::sync::Arc;
 
@@ -25,6 +25,14 @@ use crate::trace::{Event, EventKind};
 thread_local! {
     /// The execution running on this OS thread, if a model runs here.
     static EXECUTION: RefCell<Option<Execution>> = const { RefCell::new(None) };
+    /// The generation of that execution (0: none), so that [`object`] finds
+    /// an object bound in it without borrowing the execution.
+    static GENERATION: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The running execution on this OS thread is now `generation`.
+pub(crate) fn set_generation(generation: u64) {
+    GENERATION.set(generation);
 }
 
 /// Runs `f` on the execution of this OS thread.
@@ -61,6 +69,7 @@ pub(crate) fn installed() -> bool {
 }
 
 pub(crate) fn uninstall() -> Option<Execution> {
+    GENERATION.set(0);
     EXECUTION.with(|cell| cell.borrow_mut().take())
 }
 
@@ -120,6 +129,13 @@ fn abandon() -> ! {
 pub fn object(lazy: &LazyObject, init: impl FnOnce() -> ObjectInit) -> ObjectId {
     if !coroutine::in_model_thread() {
         outside_model();
+    }
+    // Bound already in this execution: the usual case, at every operation.
+    let generation = GENERATION.get();
+    if generation != 0
+        && let Some(id) = lazy.read(generation)
+    {
+        return id;
     }
     match with(|ex| ex.objects.resolve(ex.generation, lazy, init)) {
         Ok(id) => id,

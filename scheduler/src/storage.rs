@@ -9,8 +9,8 @@
 //! is the exception: `lazy_static!` hands out `&'static T`, borrowed for the
 //! rest of the execution (see `coroutine::static_value`).
 
+use fxhash::FxHashMap;
 use std::any::Any;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::ids::{ObjectId, ThreadId};
@@ -65,7 +65,7 @@ pub(crate) struct ThreadLocals {
 #[derive(Default)]
 pub(crate) struct Storage {
     allocations: Vec<Allocation>,
-    raw_by_address: HashMap<usize, u32>,
+    raw_by_address: FxHashMap<usize, u32>,
     /// Lazy statics in initialisation order: the address of the `Lazy`
     /// static, its value.
     pub(crate) statics: Vec<(usize, Rc<dyn Any>)>,
