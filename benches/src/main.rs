@@ -4,15 +4,19 @@
 //! Mazurkiewicz traces) where that is known.
 //!
 //! Usage: `cargo run --release -p checker-benches --bin compare -- [FILTER]
-//! [--runs N] [--loom-runs N] [--large] [--huge] [--no-traces]`. Only
-//! models whose name contains `FILTER` run (`weak` selects the weak-memory
-//! models, whatever their names); every model runs `--runs` times
+//! [--runs N] [--loom-runs N] [--large] [--huge] [--no-traces] [--no-loom]`. Only
+//! models whose label contains `FILTER` run (`lastzero` selects every size,
+//! `"lastzero N=3"` one; `weak` selects the weak-memory models, whatever
+//! their names); every model runs `--runs` times
 //! (default 5) with checker and `--loom-runs` times (default: as `--runs`)
 //! with loom, and the median time is shown. Checker runs every model; loom
 //! skips the models with more threads than it supports, without `--large`
 //! the sizes that take it minutes per run, and without `--huge` those where
 //! one loom run did not finish in 15 minutes. Before the timed runs, checker runs
 //! every model once more with `count_traces` on, for the `traces` column.
+//! With `--no-loom` only checker runs (for profiling it). The straight-line
+//! models (one execution of many steps) get a second table: the time per
+//! step of each tool.
 //! A correct model that either tool fails, or a buggy model whose bug either
 //! tool misses, aborts the benchmark with the reason.
 
@@ -25,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use models::{LoomPlan, Model};
 use table::{Loom, Row};
-use tools::Run;
+use tools::{Run, Settings};
 
 /// The command-line options.
 struct Options {
@@ -41,19 +45,23 @@ struct Options {
     huge: bool,
     /// Run the untimed pass that counts checker's Mazurkiewicz traces.
     traces: bool,
+    /// Run loom at all.
+    loom: bool,
 }
 
 /// The usage text printed by `--help` and after a bad argument.
 const USAGE: &str =
-    "usage: compare [FILTER] [--runs N] [--loom-runs N] [--large] [--huge] [--no-traces]
-  FILTER         run only models whose name contains FILTER; `weak`: the weak-memory
+    "usage: compare [FILTER] [--runs N] [--loom-runs N] [--large] [--huge] [--no-traces] [--no-loom]
+  FILTER         run only models whose label contains FILTER (`indexer`, or
+                 \"indexer N=4\" for one size); `weak`: the weak-memory
                  models (store buffering, message passing, Treiber stack, seqlock, SPSC)
   --runs N       runs of every model with checker (default 5); the median time is shown
   --loom-runs N  runs of every model with loom (default: as --runs)
   --large        also run loom on the sizes that take it minutes per run, and the
                  models that take checker a minute per run
   --huge         as --large, and also run loom where one run did not finish in 15 minutes
-  --no-traces    skip the untimed pass that counts checker's Mazurkiewicz traces";
+  --no-traces    skip the untimed pass that counts checker's Mazurkiewicz traces
+  --no-loom      run checker only (to profile it)";
 
 /// Parses a run count given to `option`.
 fn parse_runs(option: &str, text: &str) -> Result<usize, String> {
@@ -65,8 +73,15 @@ fn parse_runs(option: &str, text: &str) -> Result<usize, String> {
 
 /// Reads the options from the command line; `Ok(None)` means `--help`.
 fn parse_args() -> Result<Option<Options>, String> {
-    let mut options =
-        Options { filter: None, runs: 5, loom_runs: None, large: false, huge: false, traces: true };
+    let mut options = Options {
+        filter: None,
+        runs: 5,
+        loom_runs: None,
+        large: false,
+        huge: false,
+        traces: true,
+        loom: true,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -89,6 +104,7 @@ fn parse_args() -> Result<Option<Options>, String> {
             "--large" => options.large = true,
             "--huge" => (options.large, options.huge) = (true, true),
             "--no-traces" => options.traces = false,
+            "--no-loom" => options.loom = false,
             "--help" | "-h" => return Ok(None),
             _ if arg.starts_with('-') => return Err(format!("unknown option {arg:?}")),
             _ if options.filter.is_some() => {
@@ -157,19 +173,25 @@ const LOOM_GAVE_UP: &str = "Model exceeded maximum number of branches";
 fn measure_model(model: &Model, options: &Options) -> Result<Row, String> {
     let label = model.label();
     eprint!("{label}:");
+    let settings = Settings { count_traces: false, max_branches: model.max_branches };
     let traces = if options.traces {
         eprint!(" traces...");
-        let run = (model.checker)(true).map_err(|e| format!("{label}, checker traces: {e}"))?;
+        let run = (model.checker)(Settings { count_traces: true, ..settings })
+            .map_err(|e| format!("{label}, checker traces: {e}"))?;
         eprint!(" {};", run.traces.map_or("?".to_string(), |t| t.to_string()));
         run.traces
     } else {
         None
     };
     eprint!(" checker...");
-    let checker = measure(options.runs, &|| (model.checker)(false))
+    let checker = measure(options.runs, &|| (model.checker)(settings))
         .map_err(|e| format!("{label}, checker: {e}"))?;
     eprint!(" {:.1} ms;", ms(checker.median));
     let loom = match model.loom_plan {
+        _ if !options.loom => {
+            eprintln!(" loom: skipped (--no-loom)");
+            Loom::Skipped
+        }
         LoomPlan::TooManyThreads => {
             eprintln!(" loom: n/a ({} threads)", model.threads);
             Loom::TooManyThreads
@@ -185,7 +207,7 @@ fn measure_model(model: &Model, options: &Options) -> Result<Row, String> {
         LoomPlan::Always | LoomPlan::LargeOnly | LoomPlan::HugeOnly => {
             eprint!(" loom...");
             let runs = options.loom_runs.unwrap_or(options.runs);
-            match measure(runs, &|| (model.loom)(false)) {
+            match measure(runs, &|| (model.loom)(settings)) {
                 Ok(loom) => {
                     eprintln!(" {:.1} ms", ms(loom.median));
                     Loom::Measured(loom)
@@ -200,7 +222,15 @@ fn measure_model(model: &Model, options: &Options) -> Result<Row, String> {
             }
         }
     };
-    Ok(Row { name: model.name, n: model.n.clone(), optimal: model.optimal, traces, checker, loom })
+    Ok(Row {
+        name: model.name,
+        n: model.n.clone(),
+        optimal: model.optimal,
+        traces,
+        steps: model.steps,
+        checker,
+        loom,
+    })
 }
 
 /// The labels of the models whose loom plan is `plan`, as a list.
@@ -236,7 +266,7 @@ fn main() -> ExitCode {
     }
     if models.is_empty() {
         eprintln!(
-            "compare: no model name contains {:?}, and it names no group",
+            "compare: no model label contains {:?}, and it names no group",
             options.filter.unwrap_or_default()
         );
         return ExitCode::from(2);
@@ -264,6 +294,10 @@ fn main() -> ExitCode {
     eprintln!("compare: {:.1} s in all", start.elapsed().as_secs_f64());
     println!();
     print!("{}", table::render(&rows));
+    if let Some(per_step) = table::render_per_step(&rows) {
+        println!();
+        print!("{per_step}");
+    }
     let loom_runs = options.loom_runs.unwrap_or(options.runs);
     println!();
     println!(
@@ -275,6 +309,14 @@ fn main() -> ExitCode {
          weak-memory models RC11-consistent execution graphs (\"?\": not known).",
         options.runs
     );
+    if rows.iter().any(|row| row.steps.is_some()) {
+        println!(
+            "Per step (the straight-line models, one execution each): steps = steps of one \
+             execution, the same operations under both tools (atomic accesses and spawns); \
+             ns/step = median time / (executions x steps), the run's fixed costs included; \
+             ratio = ns/step checker / ns/step loom."
+        );
+    }
     if options.traces {
         println!(
             "traces = distinct Mazurkiewicz traces checker's executions covered, from one \

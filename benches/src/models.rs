@@ -15,7 +15,7 @@
 //! they add no Mazurkiewicz traces: the optimal counts below are those of
 //! the threads' own operations.
 
-use crate::tools::{self, Expect, Run};
+use crate::tools::{self, Expect, Run, Settings};
 
 /// The most threads loom 0.7 runs in one execution, the model body
 /// included: `loom::rt::MAX_THREADS` (`src/rt/mod.rs`), a compile-time
@@ -106,6 +106,22 @@ macro_rules! fetch_add_bare {
                 }
             });
         }
+    }};
+}
+
+/// The model body alone does `$adds` `fetch_add(1)` on an atomic of its
+/// own, then loads it: one thread, one execution, a straight line of
+/// `$adds + 1` steps with nothing to decide. It measures the cost of a step.
+macro_rules! straight_line {
+    ($lib:ident, $adds:expr) => {{
+        use $lib::sync::atomic::{AtomicUsize, Ordering};
+
+        let adds: usize = $adds;
+        let counter = AtomicUsize::new(0);
+        for _ in 0..adds {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+        assert_eq!(counter.load(Ordering::SeqCst), adds, "straight_line: wrong sum");
     }};
 }
 
@@ -830,10 +846,9 @@ macro_rules! spsc {
     }};
 }
 
-/// Runs one model once with one tool and returns what it measured, or why
-/// the run is not a valid measurement. The flag asks checker to count
-/// Mazurkiewicz traces (ignored by loom).
-pub type Runner = Box<dyn Fn(bool) -> Result<Run, String>>;
+/// Runs one model once with one tool, configured by the settings, and
+/// returns what it measured, or why the run is not a valid measurement.
+pub type Runner = Box<dyn Fn(Settings) -> Result<Run, String>>;
 
 /// The group of the weak-memory models (`compare weak` runs them): they
 /// use `Relaxed`, `Acquire` and `Release` accesses and fences, and the
@@ -873,6 +888,11 @@ pub struct Model {
     /// The whole row runs only with `--large`: checker alone takes about a
     /// minute per run.
     pub large: bool,
+    /// For the straight-line models: the steps of one execution (the same
+    /// operations under both tools), for the time per step.
+    pub steps: Option<u64>,
+    /// The most steps of one execution, when the tools' defaults are too few.
+    pub max_branches: Option<usize>,
     /// One run with checker.
     pub checker: Runner,
     /// One run with loom.
@@ -886,10 +906,10 @@ impl Model {
         self
     }
 
-    /// Whether the command-line filter selects the model: its name contains
-    /// the filter, or the filter names its group.
+    /// Whether the command-line filter selects the model: its label
+    /// (`indexer N=4`) contains the filter, or the filter names its group.
     pub fn selected_by(&self, filter: &str) -> bool {
-        self.name.contains(filter) || self.group == Some(filter)
+        self.label().contains(filter) || self.group == Some(filter)
     }
 
     /// The model with its known optimal number of executions.
@@ -930,6 +950,14 @@ impl Model {
         self.loom_large_only()
     }
 
+    /// The model with `steps` steps in every execution, reported per step;
+    /// both tools allow executions of twice that many.
+    fn steps(mut self, steps: u64) -> Self {
+        self.steps = Some(steps);
+        self.max_branches = Some(10 * steps as usize);
+        self
+    }
+
     /// The name and size, as `lastzero N=3`.
     pub fn label(&self) -> String {
         format!("{} N={}", self.name, self.n)
@@ -950,13 +978,25 @@ macro_rules! model {
             threads: 3,
             loom_plan: LoomPlan::Always,
             large: false,
-            checker: Box::new(move |traces| {
-                tools::checker($expect, traces, move || $body!(checker $(, $arg)*))
+            steps: None,
+            max_branches: None,
+            checker: Box::new(move |settings| {
+                tools::checker($expect, settings, move || $body!(checker $(, $arg)*))
             }),
-            loom: Box::new(move |_| tools::loom($expect, move || $body!(loom $(, $arg)*))),
+            loom: Box::new(move |settings| {
+                tools::loom($expect, settings, move || $body!(loom $(, $arg)*))
+            }),
         }
     };
 }
+
+/// The `fetch_add`s of the `straight_line` model.
+const STRAIGHT_LINE_ADDS: usize = 20_000;
+
+/// The threads of the `straight_threads` model and the `fetch_add`s of each
+/// (each thread on an atomic of its own); with its spawn, each thread's part
+/// of an execution is `adds + 1` steps.
+const STRAIGHT_THREADS: (usize, usize) = (3, 250);
 
 /// `n!`.
 fn factorial(n: u64) -> u64 {
@@ -1047,6 +1087,32 @@ pub fn all() -> Vec<Model> {
         models.push(if n >= 3 { model.large() } else { model });
     }
     models.push(model!("condvar_handoff", "2", Expect::Verified, condvar_handoff()));
+    // The cost of a step: one long straight line, and a few threads of
+    // the length real suites' executions have (about 250 steps), with no
+    // conflicts, so that either tool runs one execution.
+    models.push(
+        model!(
+            "straight_line",
+            STRAIGHT_LINE_ADDS,
+            Expect::Verified,
+            straight_line(STRAIGHT_LINE_ADDS)
+        )
+        .optimal(1)
+        .threads(1)
+        .steps(STRAIGHT_LINE_ADDS as u64 + 1),
+    );
+    let (threads, adds) = STRAIGHT_THREADS;
+    models.push(
+        model!(
+            "straight_threads",
+            format!("{threads}x{adds}"),
+            Expect::Verified,
+            fetch_add_bare(threads, adds, true)
+        )
+        .optimal(1)
+        .threads(threads + 1)
+        .steps((threads * (adds + 1)) as u64),
+    );
     models.push(model!("racy_counter", "2", Expect::Bug(RACY_MESSAGE), racy_counter()));
     models.extend(weak_models());
     models
@@ -1182,7 +1248,7 @@ mod tests {
             weak_models().into_iter().filter(|m| m.name.ends_with("_bug")).collect();
         assert_eq!(buggy.len(), 5);
         for model in &buggy {
-            if let Err(e) = (model.loom)(false) {
+            if let Err(e) = (model.loom)(Settings::default()) {
                 panic!("{}: {e}", model.label());
             }
         }
@@ -1194,7 +1260,7 @@ mod tests {
     #[test]
     fn checker_finds_the_spsc_race() {
         let model = weak_models().into_iter().find(|m| m.name == "spsc_relaxed_bug").unwrap();
-        if let Err(e) = (model.checker)(false) {
+        if let Err(e) = (model.checker)(Settings::default()) {
             panic!("{}: {e}", model.label());
         }
     }

@@ -25,7 +25,7 @@ mod stats;
 #[allow(dead_code)]
 mod tools;
 
-use tools::{Expect, Run};
+use tools::{Expect, Run, Settings};
 
 /// The text of every model's failing assertion.
 const LOST: &str = "spin lock: an increment was lost";
@@ -216,9 +216,9 @@ macro_rules! row {
         Model {
             name: $name.to_string(),
             checker: Box::new(move || {
-                tools::checker($expect, false, move || $body!(checker $(, $arg)*))
+                tools::checker($expect, Settings::default(), move || $body!(checker $(, $arg)*))
             }),
-            loom: Box::new(move || tools::loom($expect, move || $body!(loom $(, $arg)*))),
+            loom: Box::new(move || tools::loom($expect, Settings::default(), move || $body!(loom $(, $arg)*))),
         }
     };
 }

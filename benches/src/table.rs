@@ -26,6 +26,8 @@ pub struct Row {
     pub optimal: Option<u64>,
     /// The traces checker counted in its untimed pass, if that ran.
     pub traces: Option<u64>,
+    /// For the straight-line models: the steps of one execution.
+    pub steps: Option<u64>,
     /// The checker measurement.
     pub checker: Measured,
     /// The loom measurement, or why there is none.
@@ -138,6 +140,59 @@ fn cells(row: &Row, traces: bool) -> Vec<String> {
     cells
 }
 
+/// Nanoseconds per step of a measurement of a model of `steps` steps per
+/// execution.
+fn nanos_per_step(m: &Measured, steps: u64) -> f64 {
+    m.median.as_secs_f64() * 1e9 / (m.executions.max(1) * steps.max(1)) as f64
+}
+
+/// The table of time per step, for the rows that give their steps; `None`
+/// when no row does.
+pub fn render_per_step(rows: &[Row]) -> Option<String> {
+    let headers = [
+        "model",
+        "N",
+        "steps",
+        "exec checker",
+        "exec loom",
+        "ns/step checker",
+        "ns/step loom",
+        "ratio",
+    ];
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .filter_map(|row| {
+            let steps = row.steps?;
+            let c = &row.checker;
+            let checker = nanos_per_step(c, steps);
+            let (exec, loom, ratio) = match &row.loom {
+                Loom::Measured(l) => {
+                    let loom = nanos_per_step(l, steps);
+                    (count(l.executions), format!("{loom:.0}"), format!("{:.2}x", checker / loom))
+                }
+                Loom::Skipped | Loom::TooManyThreads | Loom::Failed(_) => {
+                    (NOT_RUN.to_string(), NOT_RUN.to_string(), NOT_RUN.to_string())
+                }
+            };
+            Some(vec![
+                row.name.to_string(),
+                row.n.clone(),
+                count(steps),
+                count(c.executions),
+                exec,
+                format!("{checker:.0}"),
+                loom,
+                ratio,
+            ])
+        })
+        .collect();
+    if body.is_empty() {
+        return None;
+    }
+    let headers: Vec<&str> = headers.to_vec();
+    Some(aligned(&headers, &body))
+}
+
 /// Renders the table: a header line, a rule, and one line per row. The
 /// model name is left-aligned, every other column right-aligned. The
 /// `traces` column is shown when any row has a trace count.
@@ -145,8 +200,14 @@ pub fn render(rows: &[Row]) -> String {
     let traces = rows.iter().any(|row| row.traces.is_some());
     let headers = headers(traces);
     let body: Vec<Vec<String>> = rows.iter().map(|row| cells(row, traces)).collect();
+    aligned(&headers, &body)
+}
+
+/// Lays out `headers` and `body` as aligned columns under a rule: the first
+/// column left-aligned, the others right-aligned.
+fn aligned(headers: &[&str], body: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for line in &body {
+    for line in body {
         for (width, cell) in widths.iter_mut().zip(line) {
             *width = (*width).max(cell.chars().count());
         }
@@ -170,11 +231,11 @@ pub fn render(rows: &[Row]) -> String {
         out.push('\n');
         out
     };
-    let mut out = line(&headers);
+    let mut out = line(headers);
     let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
     out.push_str(&"-".repeat(total));
     out.push('\n');
-    for cells in &body {
+    for cells in body {
         let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
         out.push_str(&line(&refs));
     }

@@ -87,17 +87,31 @@ where
     (calls, wrapped)
 }
 
+/// How one run of a model is configured, for either tool.
+#[derive(Copy, Clone, Debug, Default)]
+pub struct Settings {
+    /// Ask checker to count Mazurkiewicz traces (ignored by loom).
+    /// Counting costs time quadratic in each execution's length, so timed
+    /// runs leave it off.
+    pub count_traces: bool,
+    /// The most steps of one execution, for both tools (checker's and loom's
+    /// `max_branches`); `None`: each tool's default.
+    pub max_branches: Option<usize>,
+}
+
 /// Runs `body` once with `checker::model::Builder::run`, with the default
-/// configuration and, if `count_traces`, `Builder::count_traces` on, and
-/// checks the outcome against `expect`. Counting traces costs time
-/// quadratic in each execution's length, so timed runs leave it off.
-pub fn checker<F>(expect: Expect, count_traces: bool, body: F) -> Result<Run, String>
+/// configuration changed only as `settings` says, and checks the outcome
+/// against `expect`.
+pub fn checker<F>(expect: Expect, settings: Settings, body: F) -> Result<Run, String>
 where
     F: Fn() + Send + Sync + 'static,
 {
     let (calls, body) = counted(body);
     let mut builder = Builder::new();
-    builder.count_traces = count_traces;
+    builder.count_traces = settings.count_traces;
+    if let Some(max) = settings.max_branches {
+        builder.max_branches = max;
+    }
     let start = Instant::now();
     let outcome =
         builder.run(body).map_err(|e| format!("checker refused to run the model: {e}"))?;
@@ -135,19 +149,24 @@ where
     }
 }
 
-/// Runs `body` once with `loom::model` and checks the result against
-/// `expect`. A buggy model must make `loom::model` panic with the expected
+/// Runs `body` once with `loom::model::Builder::check` (what `loom::model`
+/// calls), with `settings.max_branches` if given, and checks the result
+/// against `expect`. A buggy model must make `loom::model` panic with the expected
 /// message. Loom's panic output is silenced (see [`install_panic_hook`]);
 /// the panic's message is returned in the error.
-pub fn loom<F>(expect: Expect, body: F) -> Result<Run, String>
+pub fn loom<F>(expect: Expect, settings: Settings, body: F) -> Result<Run, String>
 where
     F: Fn() + Send + Sync + 'static,
 {
     install_panic_hook();
     let (calls, body) = counted(body);
+    let mut builder = loom::model::Builder::new();
+    if let Some(max) = settings.max_branches {
+        builder.max_branches = max;
+    }
     SILENT.store(true, Ordering::SeqCst);
     let start = Instant::now();
-    let result = panic::catch_unwind(AssertUnwindSafe(|| loom::model(body)));
+    let result = panic::catch_unwind(AssertUnwindSafe(|| builder.check(body)));
     let wall = start.elapsed();
     SILENT.store(false, Ordering::SeqCst);
     let executions = calls.load(Ordering::Relaxed);

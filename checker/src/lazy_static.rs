@@ -7,6 +7,12 @@
 //! before the leak check (the last initialised first). Initialisation
 //! happens before every use, as with the `Once` the real crate uses; it is
 //! not a step. Using the static outside `checker::model` panics.
+//!
+//! The model body's return is the program's exit, as with loom: a thread
+//! the body did not join that uses a lazy static after it panics, since the
+//! real program does not wait for that thread and may stop it anywhere.
+//! So that such a use can come after the return, every use by a thread
+//! other than the model body is a step.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -78,6 +84,9 @@ macro_rules! __lazy_static_item {
         $($vis)* static $N: $N = $N { __private_field: () };
         impl ::core::ops::Deref for $N {
             type Target = $T;
+            // The use's location, for the trace and a use after the model
+            // body returned.
+            #[track_caller]
             fn deref(&self) -> &$T {
                 fn __initialize() -> $T {
                     $e

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use scheduler::config::StrategyKind;
-use scheduler::config::{Config, LogLevel};
+use scheduler::config::{Config, ConfigError, LogLevel};
 use scheduler::explore::{self, Body};
 
 pub use scheduler::assertions::{
@@ -30,8 +30,11 @@ where
 /// Configures a model run. Shaped like loom's `model::Builder`: set the
 /// public fields, then call [`Builder::check`].
 ///
-/// Environment variables override the fields when set (`CHECKER_MAX_BRANCHES`,
-/// `CHECKER_MAX_PREEMPTIONS`, ..., with loom's `LOOM_*` names as aliases).
+/// As in loom, [`Builder::new`] takes each field's default from its
+/// environment variable when set (`CHECKER_MAX_BRANCHES`,
+/// `CHECKER_MAX_PREEMPTIONS`, ..., with loom's `LOOM_*` names as aliases),
+/// so a field set in code wins. Only `CHECKER_REPLAY`, `CHECKER_LOG` and
+/// `CHECKER_PROGRESS` control the run whatever the code set.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Builder {
@@ -105,9 +108,10 @@ pub struct Builder {
     /// unlimited for DPOR and DFS, 1000 for random, PCT and POS (unless
     /// `max_permutations` is set).
     pub energy: Option<u64>,
-    /// Record the source location of operations (loom's field). checker
-    /// always records them, for every trace; the field is accepted for
-    /// loom compatibility and has no effect.
+    /// Record the source location of operations (loom's field, whose
+    /// default loom takes from `LOOM_LOCATION`). checker always records
+    /// them, for every trace: the field and the variable are accepted for
+    /// loom compatibility and have no effect.
     pub location: bool,
     /// Fail the run when a discovery assertion (`assert_sometimes!`,
     /// `assert_reachable!`...) was never satisfied, or an `assert_always!`
@@ -146,6 +150,9 @@ pub struct Builder {
     /// off by default). Needs splitting ([`Builder::split`]); turns
     /// coverage on.
     pub split_on_new_edges: bool,
+    /// A bad environment value met by [`Builder::new`], reported by
+    /// [`Builder::run`].
+    env_error: Option<ConfigError>,
 }
 
 impl Default for Builder {
@@ -155,19 +162,22 @@ impl Default for Builder {
 }
 
 impl Builder {
-    /// A builder with the default configuration.
+    /// A builder with the default configuration, each field taken from its
+    /// environment variable when set (loom reads them here too). A bad value
+    /// is reported by [`Builder::run`].
     pub fn new() -> Self {
-        let c = Config::default();
+        let mut c = Config::default();
+        let env_error = c.apply_env().err();
         Builder {
             max_threads: c.max_threads,
             max_branches: c.max_branches,
             max_permutations: c.max_permutations,
             max_duration: c.max_duration,
             preemption_bound: c.preemption_bound,
-            log: false,
+            log: c.log != LogLevel::Quiet,
             stack_size: c.stack_size,
             name: None,
-            replay: None,
+            replay: c.replay,
             strategy: c.strategy,
             count_traces: c.count_traces,
             spurious_wakeups: c.spurious_wakeups,
@@ -189,6 +199,7 @@ impl Builder {
             progress: c.progress,
             coverage: c.coverage,
             split_on_new_edges: c.split_on_new_edges,
+            env_error,
         }
     }
 
@@ -290,17 +301,21 @@ impl Builder {
 
     /// Explores `f` and returns how it went, without panicking on a failure.
     ///
-    /// Environment variables override the builder's fields. An `Err` is an
-    /// input error: a bad environment value, a replay path that does not
-    /// fit the program, or a checkpoint file that cannot be written or
-    /// resumed.
+    /// The run-control variables (`CHECKER_REPLAY`, `CHECKER_LOG`,
+    /// `CHECKER_PROGRESS`) override the builder's fields; the others gave
+    /// the fields their defaults in [`Builder::new`]. An `Err` is an input
+    /// error: a bad environment value, a replay path that does not fit the
+    /// program, or a checkpoint file that cannot be written or resumed.
     pub fn run<F>(&self, f: F) -> Result<Outcome, UsageError>
     where
         F: Fn() + Sync + Send + 'static,
     {
+        if let Some(e) = &self.env_error {
+            return Err(UsageError::Config(e.clone()));
+        }
         let mut config = self.config();
         config.body_type = std::any::type_name::<F>();
-        config.apply_env().map_err(UsageError::Config)?;
+        config.apply_run_control_env().map_err(UsageError::Config)?;
         let body: Body = Arc::new(f);
         explore::run_model(config, body)
     }

@@ -8,9 +8,8 @@
 use std::any::Any;
 use std::fmt;
 use std::io;
-use std::marker::PhantomData;
 use std::panic::Location;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use scheduler::ids;
 use scheduler::op::Op;
@@ -42,8 +41,9 @@ impl Thread {
         ThreadId(self.id.0)
     }
 
-    /// The thread's name: `main` for the model body, the name given to
-    /// [`Builder::name`], or `None`.
+    /// The thread's name: the one given to [`Builder::name`], or `None`.
+    /// The model body's thread has none, as in loom (std's main thread is
+    /// named `main`); reports call it `main`.
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
     }
@@ -117,33 +117,39 @@ where
     F: FnOnce() -> T + 'static,
     T: 'static,
 {
-    let body: Box<dyn FnOnce() -> Box<dyn Any>> = Box::new(move || Box::new(f()));
+    let value = Arc::new(Mutex::new(None));
+    let slot = Arc::clone(&value);
+    let body: Box<dyn FnOnce() -> Box<dyn Any>> = Box::new(move || {
+        let value = f();
+        *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(value);
+        // Without a handle left, the value is dropped here, by the thread.
+        drop(slot);
+        Box::new(())
+    });
     let id = rt::spawn(name.clone(), body, location);
-    JoinHandle { thread: Thread { id, name }, joined: false, marker: PhantomData }
+    JoinHandle { thread: Thread { id, name }, joined: false, value }
 }
 
 /// Owns the right to join a model thread.
 pub struct JoinHandle<T> {
     thread: Thread,
     joined: bool,
-    marker: PhantomData<T>,
+    /// Where the thread leaves its value. A std `Mutex` (not a step): only
+    /// this handle and the finished thread touch it, one after the other.
+    /// Typed here rather than boxed as `dyn Any`, so that `join` needs no
+    /// `T: 'static` (std's and loom's do not).
+    value: Arc<Mutex<Option<T>>>,
 }
 
-impl<T: 'static> JoinHandle<T> {
+impl<T> JoinHandle<T> {
     /// Waits for the thread to finish and returns its value, or the payload
     /// of its panic.
     #[track_caller]
     pub fn join(mut self) -> std::thread::Result<T> {
         self.joined = true;
-        match rt::join(self.thread.id, Location::caller()) {
-            Ok(value) => match value.downcast::<T>() {
-                Ok(value) => Ok(*value),
-                Err(_) => {
-                    unreachable!("internal error in checker: a thread's value has another type")
-                }
-            },
-            Err(payload) => Err(payload),
-        }
+        rt::join(self.thread.id, Location::caller())?;
+        let value = self.value.lock().unwrap_or_else(PoisonError::into_inner).take();
+        Ok(value.expect("internal error in checker: a finished thread left no value"))
     }
 
     /// The thread this handle joins.
@@ -160,8 +166,10 @@ impl<T> Drop for JoinHandle<T> {
         // when the value's destructor runs operations.
         if !self.joined {
             // A finished thread's value is dropped here, by the detaching
-            // thread, as std does.
+            // thread, as std does (with the last handle of its slot).
             drop(rt::detach(self.thread.id));
+            let value = self.value.lock().unwrap_or_else(PoisonError::into_inner).take();
+            drop(value);
         }
     }
 }

@@ -2,11 +2,14 @@
 //! environment.
 //!
 //! Every knob is a field of [`Config`] (which `checker::model::Builder`
-//! fills in); an environment variable, when set, overrides the field. All
-//! variables are parsed by [`Config::apply_env`], so a bad value is always
-//! reported the same way: the variable, the value, the accepted form.
-//! Loom's `LOOM_*` names are accepted as aliases; the `CHECKER_*` name wins
-//! when both are set.
+//! fills in). As in loom, an environment variable gives a field its default
+//! (`Builder::new` reads them all), and a field set in code after that
+//! wins; only the run-control variables ([`RUN_CONTROL`]: replay, log,
+//! progress line) override the code when the run starts. All variables are
+//! parsed by [`Config::apply_env_from`], so a bad value is always reported
+//! the same way: the variable, the value, the accepted form. Loom's
+//! `LOOM_*` names are accepted as aliases; the `CHECKER_*` name wins when
+//! both are set.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -250,7 +253,8 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// The environment variables checker reads, with their loom aliases and
-/// the accepted form. The user guide's table is this list.
+/// the accepted form. The user guide's table is this list (with loom's
+/// `LOOM_LOCATION`, accepted and ignored: locations are always recorded).
 pub const ENV_VARS: &[(&str, Option<&str>, &str)] = &[
     ("CHECKER_MAX_BRANCHES", Some("LOOM_MAX_BRANCHES"), "a whole number of at least 1"),
     ("CHECKER_MAX_PREEMPTIONS", Some("LOOM_MAX_PREEMPTIONS"), "a whole number, or `none`"),
@@ -284,6 +288,11 @@ pub const ENV_VARS: &[(&str, Option<&str>, &str)] = &[
     ),
 ];
 
+/// The variables that control a run rather than shape the model: they
+/// override what the code set, so that the printed replay command replays
+/// any test, and logging can be turned up without editing it.
+pub const RUN_CONTROL: &[&str] = &["CHECKER_REPLAY", "CHECKER_LOG", "CHECKER_PROGRESS"];
+
 fn expected_form(variable: &'static str) -> &'static str {
     ENV_VARS.iter().find(|(name, ..)| *name == variable).map_or("", |entry| entry.2)
 }
@@ -307,9 +316,30 @@ impl Config {
             }
     }
 
-    /// Overrides fields with the process environment.
+    /// Overrides fields with the process environment: every variable.
     pub fn apply_env(&mut self) -> Result<(), ConfigError> {
         self.apply_env_from(|name| std::env::var(name).ok())
+    }
+
+    /// Overrides the run-control fields ([`RUN_CONTROL`]) with the process
+    /// environment, whatever the code set.
+    pub fn apply_run_control_env(&mut self) -> Result<(), ConfigError> {
+        self.apply_run_control_from(|name| std::env::var(name).ok())
+    }
+
+    /// Overrides the run-control fields with the variables `lookup`
+    /// returns, leaving the model's settings alone.
+    pub fn apply_run_control_from(
+        &mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        let controls = |name: &str| {
+            RUN_CONTROL.contains(&name)
+                || ENV_VARS
+                    .iter()
+                    .any(|(n, alias, _)| *alias == Some(name) && RUN_CONTROL.contains(n))
+        };
+        self.apply_env_from(|name| if controls(name) { lookup(name) } else { None })
     }
 
     /// Overrides fields with the variables `lookup` returns. This is the one
@@ -482,6 +512,15 @@ impl Config {
                     LogLevel::Summary
                 }
                 "trace" | "debug" | "2" => LogLevel::Trace,
+                // loom turns logging on for any LOOM_LOG (a tracing filter
+                // such as `loom=trace`), and validates nothing.
+                filter if var == "LOOM_LOG" => {
+                    if filter.contains("trace") || filter.contains("debug") {
+                        LogLevel::Trace
+                    } else {
+                        LogLevel::Summary
+                    }
+                }
                 _ => return Err(bad(var, &v, "CHECKER_LOG")),
             };
         }
@@ -536,6 +575,38 @@ mod tests {
         assert_eq!(c.max_branches, 70);
         let err = c.apply_env_from(env(&[("LOOM_MAX_PREEMPTIONS", "-1")])).unwrap_err();
         assert!(err.to_string().contains("LOOM_MAX_PREEMPTIONS"), "{err}");
+    }
+
+    #[test]
+    fn run_control_reads_only_replay_log_and_progress() {
+        let mut c = Config { preemption_bound: Some(3), ..Config::default() };
+        c.apply_run_control_from(env(&[
+            ("LOOM_MAX_PREEMPTIONS", "2"),
+            ("CHECKER_STRATEGY", "random"),
+            ("CHECKER_REPLAY", "1"),
+            ("LOOM_LOG", "trace"),
+            ("CHECKER_PROGRESS", "off"),
+        ]))
+        .unwrap();
+        assert_eq!((c.preemption_bound, c.strategy), (Some(3), StrategyKind::Dpor));
+        assert_eq!(
+            (c.replay.as_deref(), c.log, c.progress),
+            (Some("1"), LogLevel::Trace, Some(false))
+        );
+        let err = c.apply_run_control_from(env(&[("CHECKER_LOG", "loud")])).unwrap_err();
+        assert!(err.to_string().contains("CHECKER_LOG"), "{err}");
+    }
+
+    #[test]
+    fn loom_log_takes_any_tracing_filter_as_loom_does() {
+        let mut c = Config::default();
+        c.apply_env_from(env(&[("LOOM_LOG", "loom=trace,my_crate=info")])).unwrap();
+        assert_eq!(c.log, LogLevel::Trace);
+        c.apply_env_from(env(&[("LOOM_LOG", "my_crate=warn")])).unwrap();
+        assert_eq!(c.log, LogLevel::Summary);
+        c.apply_env_from(env(&[("LOOM_LOG", "0")])).unwrap();
+        assert_eq!(c.log, LogLevel::Quiet);
+        assert!(c.apply_env_from(env(&[("CHECKER_LOG", "loom=trace")])).is_err(), "checker's own");
     }
 
     #[test]

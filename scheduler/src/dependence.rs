@@ -25,6 +25,7 @@
 //! | two unparks of one thread | no: setting a token is idempotent |
 //! | two drops of one `Arc` | only if one of them is (or, not yet run, may be) the last one |
 //! | two upgrades, two count reads | no |
+//! | two uses of lazy statics | no: only the model body's exit ends them |
 //! | anything else | yes |
 //!
 //! The kind is fixed by the operation: a CAS or a `try_lock` is a write
@@ -40,7 +41,7 @@
 //! rule over "the last drop" named different drops in equivalent
 //! executions, and the differential test caught it).
 
-use smallvec::{SmallVec, smallvec};
+use smallvec::SmallVec;
 
 use crate::ids::{ObjectId, ThreadId};
 use crate::op::{MemoryOrdering, Op, Reply};
@@ -65,6 +66,9 @@ pub enum Target {
     /// the model can observe (`thread::current().id()`), so two spawns
     /// (of different threads) do not commute. Spawns write it.
     Spawns,
+    /// The lazy statics' lifetime: the model body's exit ends it (a write),
+    /// each use of a lazy static by another thread reads it.
+    Statics,
 }
 
 /// Which store of an atomic a read-ish access read, named so that the name
@@ -106,10 +110,11 @@ pub enum AccessKind {
         /// A `SeqCst` write.
         sc: bool,
     },
-    /// Reads without changing it: `is_poisoned`.
+    /// Reads without changing it: `is_poisoned`, a use of a lazy static.
     Read,
     /// Changes it, or may: lock acquisitions, `try_lock`, releases,
-    /// `try_unwrap`, the write side of an `RwLock`, `clear_poison`.
+    /// `try_unwrap`, the write side of an `RwLock`, `clear_poison`, the
+    /// model body's exit.
     Write,
     /// The read side of an `RwLock`: `read`, `try_read`, a read unlock.
     Shared,
@@ -164,93 +169,132 @@ pub struct Access {
 /// The accesses of `thread` running `op`; `reply` is its result, or `None`
 /// for an operation not yet run.
 pub fn accesses(thread: ThreadId, op: &Op, reply: Option<Reply>) -> SmallVec<[Access; 2]> {
-    use AccessKind::*;
-    let mut accesses = accesses_of(thread, op, reply);
-    if op.is_seq_cst() {
-        accesses.push(Access { target: Target::ScOrder, kind: Read });
-    }
+    let mut accesses = SmallVec::new();
+    accesses_into(thread, op, reply, &mut accesses);
     accesses
 }
 
-fn accesses_of(thread: ThreadId, op: &Op, reply: Option<Reply>) -> SmallVec<[Access; 2]> {
+/// [`accesses`], appended to `out`.
+#[inline]
+pub fn accesses_into<const N: usize>(
+    thread: ThreadId,
+    op: &Op,
+    reply: Option<Reply>,
+    out: &mut SmallVec<[Access; N]>,
+) {
+    let OpAccesses { first, second } = accesses_of(thread, op, reply);
+    if let Some(a) = first {
+        out.push(a);
+    }
+    if let Some(b) = second {
+        out.push(b);
+    }
+    if op.is_seq_cst() {
+        out.push(Access { target: Target::ScOrder, kind: AccessKind::Read });
+    }
+}
+
+/// [`turn_accesses`], appended to `out`.
+#[inline]
+pub fn turn_accesses_into<const N: usize>(wait: bool, take: bool, out: &mut SmallVec<[Access; N]>) {
+    if wait {
+        out.push(Access { target: Target::Turns, kind: AccessKind::TurnWait });
+    }
+    if take {
+        out.push(Access { target: Target::Turns, kind: AccessKind::TurnTake });
+    }
+}
+
+/// The accesses of `op` itself, without the SC order's.
+#[inline]
+fn accesses_of(thread: ThreadId, op: &Op, reply: Option<Reply>) -> OpAccesses {
     use AccessKind::*;
     let at = |object: ObjectId, kind| Access { target: Target::Object(object), kind };
+    let one = |a| OpAccesses { first: Some(a), second: None };
+    let two = |a, b| OpAccesses { first: Some(a), second: Some(b) };
     match *op {
         Op::Load { object, ordering } => {
-            smallvec![at(object, Load { from: None, sc: ordering == MemoryOrdering::SeqCst })]
+            one(at(object, Load { from: None, sc: ordering == MemoryOrdering::SeqCst }))
         }
-        Op::Store { object, ordering, .. } => smallvec![at(
+        Op::Store { object, ordering, .. } => one(at(
             object,
-            Store { me: None, reads: false, from: None, sc: ordering == MemoryOrdering::SeqCst }
-        )],
-        Op::Rmw { object, ordering, .. } => smallvec![at(
+            Store { me: None, reads: false, from: None, sc: ordering == MemoryOrdering::SeqCst },
+        )),
+        Op::Rmw { object, ordering, .. } => one(at(
             object,
-            Store { me: None, reads: true, from: None, sc: ordering == MemoryOrdering::SeqCst }
-        )],
+            Store { me: None, reads: true, from: None, sc: ordering == MemoryOrdering::SeqCst },
+        )),
         // Writes even when it fails: see the module documentation.
         Op::CompareExchange { object, success, failure, .. } => {
             let sc = success == MemoryOrdering::SeqCst || failure == MemoryOrdering::SeqCst;
-            smallvec![at(object, Store { me: None, reads: true, from: None, sc })]
+            one(at(object, Store { me: None, reads: true, from: None, sc }))
         }
         Op::Lock { object }
         | Op::Unlock { object, .. }
         | Op::TryLock { object }
-        | Op::ArcTryUnwrap { object } => smallvec![at(object, Write)],
+        | Op::ArcTryUnwrap { object } => one(at(object, Write)),
         Op::WriteLock { object }
         | Op::TryWrite { object }
         | Op::WriteUnlock { object, .. }
-        | Op::PoisonFlag { object, clear: true } => smallvec![at(object, Write)],
+        | Op::PoisonFlag { object, clear: true } => one(at(object, Write)),
         Op::ReadLock { object } | Op::TryRead { object } | Op::ReadUnlock { object } => {
-            smallvec![at(object, Shared)]
+            one(at(object, Shared))
         }
-        Op::PoisonFlag { object, clear: false } => smallvec![at(object, Read)],
-        Op::Wait { condvar, mutex, .. } => smallvec![at(mutex, Write), at(condvar, Enqueue)],
+        Op::PoisonFlag { object, clear: false } => one(at(object, Read)),
+        Op::Wait { condvar, mutex, .. } => two(at(mutex, Write), at(condvar, Enqueue)),
         // A wake-up that needs no notification races with the notifies: it
         // leaves the waiters whether or not one came. One that needs a
         // notification is ordered after it by causality instead.
         Op::Relock { condvar, mutex, .. } if op.wakes_unnotified() => {
-            smallvec![at(mutex, Write), at(condvar, Dequeue)]
+            two(at(mutex, Write), at(condvar, Dequeue))
         }
-        Op::Relock { mutex, .. } => smallvec![at(mutex, Write)],
-        Op::Notify { condvar, .. } => smallvec![at(condvar, Signal)],
-        Op::Park | Op::TryPark { .. } => {
-            smallvec![Access { target: Target::Token(thread), kind: Park }]
-        }
+        Op::Relock { mutex, .. } => one(at(mutex, Write)),
+        Op::Notify { condvar, .. } => one(at(condvar, Signal)),
+        Op::Park | Op::TryPark { .. } => one(Access { target: Target::Token(thread), kind: Park }),
         Op::Unpark { thread: target } => {
-            smallvec![Access { target: Target::Token(target), kind: Unpark }]
+            one(Access { target: Target::Token(target), kind: Unpark })
         }
         Op::ArcDrop { object } => {
             let remaining = match reply {
                 Some(Reply::Value(left)) => Some(left),
                 _ => None,
             };
-            smallvec![at(object, Drop { remaining })]
+            one(at(object, Drop { remaining }))
         }
-        Op::ArcCount { object, .. } => smallvec![at(object, Count)],
-        Op::WeakUpgrade { object } => smallvec![at(object, Upgrade)],
+        Op::ArcCount { object, .. } => one(at(object, Count)),
+        Op::WeakUpgrade { object } => one(at(object, Upgrade)),
         // A spawn takes the next thread id: two spawns do not commute (the
         // children's ids, which the model may observe, would swap).
         // Otherwise spawns and joins are ordered by causality (a child
         // starts after its spawn; a join after the joined thread's end).
-        Op::Spawn => smallvec![Access { target: Target::Spawns, kind: Write }],
+        Op::Spawn => one(Access { target: Target::Spawns, kind: Write }),
         // A yield conflicts with every step of every other thread, and so
         // does the yielding thread's next step; the DPOR strategy orders
         // them.
-        Op::Join { .. } | Op::Yield => SmallVec::new(),
+        Op::Join { .. } | Op::Yield => OpAccesses::default(),
         // What later loads may read depends on the order of SC fences and
         // SC accesses, over all locations; not on where a fence runs among
         // other steps (see [`Target::ScOrder`]).
-        Op::Fence => smallvec![Access { target: Target::ScOrder, kind: Write }],
+        Op::Fence => one(Access { target: Target::ScOrder, kind: Write }),
         // A choice or random value touches nothing shared: it commutes with
         // every step (its value does not depend on where it runs).
-        Op::Choose { .. } => SmallVec::new(),
+        Op::Choose { .. } => OpAccesses::default(),
+        Op::StaticUse => one(Access { target: Target::Statics, kind: Read }),
+        Op::Exit => one(Access { target: Target::Statics, kind: Write }),
     }
+}
+
+/// The (at most two) accesses of an operation itself.
+#[derive(Copy, Clone, Default)]
+struct OpAccesses {
+    first: Option<Access>,
+    second: Option<Access>,
 }
 
 /// Names, in `accesses` of a step that ran, the store it made (`me`) and the
 /// store it read (`from`), so that [`dependent`] can tell a read from the
 /// stores it did not read.
-pub fn label(accesses: &mut SmallVec<[Access; 2]>, me: Source, from: Option<Source>) {
+pub fn label(accesses: &mut [Access], me: Source, from: Option<Source>) {
     for a in accesses.iter_mut() {
         match &mut a.kind {
             AccessKind::Load { from: f, .. } => *f = from,
@@ -267,7 +311,7 @@ pub fn label(accesses: &mut SmallVec<[Access; 2]>, me: Source, from: Option<Sour
 
 /// The same accesses with what [`label`] named forgotten: what the step
 /// may do if it runs elsewhere.
-pub fn unlabel(accesses: &mut SmallVec<[Access; 2]>) {
+pub fn unlabel(accesses: &mut [Access]) {
     for a in accesses.iter_mut() {
         match &mut a.kind {
             AccessKind::Load { from, .. } => *from = None,
@@ -297,6 +341,7 @@ pub fn read_source(names: &[Source], op: &Op, aux: u64) -> Option<Source> {
 
 /// Does `a`, run before `b`, not commute with it? The one definition of
 /// dependence (see the module documentation for the orientation).
+#[inline]
 pub fn dependent(a: &Access, b: &Access) -> bool {
     use AccessKind::*;
     if a.target != b.target {
@@ -468,22 +513,41 @@ pub struct YieldTurns {
     /// Per thread: from its yield to its next step, the threads that have
     /// stepped since the yield; `None` otherwise.
     waiting: Vec<Option<SmallVec<[ThreadId; 4]>>>,
+    /// Invariant: how many entries of `waiting` are `Some`. While none is,
+    /// a step needs only its own kind (the usual case, at every step).
+    waiters: usize,
 }
 
 impl YieldTurns {
     /// Forgets the execution.
     pub fn clear(&mut self) {
         self.waiting.clear();
+        self.waiters = 0;
     }
 
     /// Records `thread`'s step `op` (`aux`: its trace record's); returns its
-    /// accesses to [`Target::Turns`]. A yield after which its thread stalled
-    /// ([`crate::execution::YIELD_STALLED`]) starts no wait for a turn.
+    /// accesses to [`Target::Turns`].
     pub fn step(&mut self, thread: ThreadId, op: &Op, aux: u64) -> SmallVec<[Access; 2]> {
+        let (wait, take) = self.step_flags(thread, op, aux);
+        turn_accesses(wait, take)
+    }
+
+    /// Records `thread`'s step `op` (`aux`: its trace record's); returns
+    /// whether it waits for its turn and whether it may end another
+    /// thread's wait (the arguments of [`turn_accesses`]). Only a yield that
+    /// is a pivot ([`is_pivot`]) starts a wait: after one that stalled its
+    /// spin loop, or let it go on at once, the thread waits for no turn.
+    pub fn step_flags(&mut self, thread: ThreadId, op: &Op, aux: u64) -> (bool, bool) {
+        if self.waiters == 0 && !matches!(op, Op::Yield) {
+            return (false, changes_enabledness(op));
+        }
         if self.waiting.len() <= thread.index() {
             self.waiting.resize(thread.index() + 1, None);
         }
         let wait = self.waiting[thread.index()].take().is_some();
+        if wait {
+            self.waiters -= 1;
+        }
         let mut take = changes_enabledness(op);
         for stepped in self.waiting.iter_mut().flatten() {
             if !stepped.contains(&thread) {
@@ -493,8 +557,10 @@ impl YieldTurns {
         }
         if is_pivot(op, aux) && matches!(op, Op::Yield) {
             self.waiting[thread.index()] = Some(SmallVec::new());
+            self.waiters += 1;
         }
-        turn_accesses(wait, take)
+        debug_assert_eq!(self.waiters, self.waiting.iter().flatten().count());
+        (wait, take)
     }
 
     /// Is `thread`'s next step its first after a yield?
@@ -531,6 +597,8 @@ fn changes_enabledness(op: &Op) -> bool {
             | Op::ArcCount { .. }
             | Op::WeakUpgrade { .. }
             | Op::PoisonFlag { .. }
+            | Op::StaticUse
+            | Op::Exit
     )
 }
 

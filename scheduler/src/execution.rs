@@ -27,6 +27,8 @@ use crate::storage::Storage;
 use crate::trace::{Event, EventKind};
 use crate::vclock::ThreadSet;
 
+/// The name of thread 0, shared by every execution.
+
 /// What a model thread's body produced: its value, or its panic payload.
 pub type ThreadResult = Result<Box<dyn Any>, Box<dyn Any + Send>>;
 
@@ -57,10 +59,14 @@ pub(crate) struct ThreadRecord {
     /// thread may not time out again (it may still run, or be woken).
     pub(crate) timeout_waits_for: ThreadSet,
     pub(crate) park_token: bool,
-    /// Between a panic and the end of its unwinding.
+    /// From its first panic until it finishes (a caught panic is not
+    /// noticed: std's panic count is the OS thread's, shared by all).
     pub(crate) unwinding: bool,
-    /// Every panic it raised, in order.
+    /// Every panic it raised, in order, caught ones included.
     pub(crate) panics: Vec<PanicRecord>,
+    /// The index in `panics` of the panic that ended it: its body unwound
+    /// to the end. `None` while it runs, and if it returned.
+    pub(crate) died_of: Option<usize>,
     /// The step whose notification woke it from its condvar wait.
     pub(crate) woken_by: Option<usize>,
     pub(crate) result: Option<ThreadResult>,
@@ -115,6 +121,7 @@ impl ThreadRecord {
             park_token: false,
             unwinding: false,
             panics: Vec::new(),
+            died_of: None,
             woken_by: None,
             result: None,
             joined: false,
@@ -128,6 +135,19 @@ impl ThreadRecord {
             stalled_on: SmallVec::new(),
         }
     }
+}
+
+/// The buffers of a finished run's execution that the next run on the same
+/// OS thread reuses: a model's first execution would otherwise grow every
+/// one of them from nothing (and fault in their pages), which costs a model
+/// of one execution more than its steps do. Plain data only, emptied.
+#[derive(Default)]
+pub(crate) struct Spare {
+    trace: Vec<Event>,
+    steps: Vec<usize>,
+    memory: Memory,
+    hb: HappensBefore,
+    objects: ObjectTable,
 }
 
 /// What the engine loop must do after an operation was executed.
@@ -217,6 +237,10 @@ pub struct Execution {
     pub(crate) spawn_requests: Vec<Option<SpawnRequest>>,
     /// The thread whose step the engine is running, or that runs now.
     pub(crate) current: ThreadId,
+    /// Invariant: false only while every thread's `waits_for` and
+    /// `timeout_waits_for` are empty (the usual case: nobody yielded or timed
+    /// out), which lets a step skip them.
+    pub(crate) turns_waiting: bool,
     /// The execution failed: operations no longer switch threads and never
     /// block; the engine stops at the next chance.
     pub(crate) teardown: bool,
@@ -275,10 +299,12 @@ impl Execution {
             generation: 0,
             threads: Vec::new(),
             objects: ObjectTable::default(),
-            trace: Vec::new(),
-            steps: Vec::new(),
+            // Room for a typical execution from the start (see `Dpor::new`).
+            trace: Vec::with_capacity(256),
+            steps: Vec::with_capacity(256),
             spawn_requests: Vec::new(),
             current: ThreadId::MAIN,
+            turns_waiting: false,
             teardown: false,
             failure: None,
             hb: HappensBefore::default(),
@@ -300,6 +326,30 @@ impl Execution {
         }
     }
 
+    /// An execution for a new run that reuses the buffers a finished run
+    /// left (see [`Spare`]): their allocations, not their contents.
+    pub(crate) fn with_spare(spare: Spare) -> Self {
+        let Spare { trace, steps, memory, hb, objects } = spare;
+        Execution { trace, steps, memory, hb, objects, ..Execution::new() }
+    }
+
+    /// The buffers of this execution worth keeping for the next run on this
+    /// OS thread; the rest (user values among them) is dropped.
+    pub(crate) fn into_spare(mut self) -> Spare {
+        self.trace.clear();
+        self.steps.clear();
+        self.memory.reset();
+        self.hb.reset();
+        self.objects.clear();
+        Spare {
+            trace: std::mem::take(&mut self.trace),
+            steps: std::mem::take(&mut self.steps),
+            memory: std::mem::take(&mut self.memory),
+            hb: std::mem::take(&mut self.hb),
+            objects: std::mem::take(&mut self.objects),
+        }
+    }
+
     /// Leaves `thread`'s spawn request for its `Op::Spawn` to take.
     pub(crate) fn request_spawn(&mut self, thread: ThreadId, request: SpawnRequest) {
         let i = thread.index();
@@ -317,13 +367,16 @@ impl Execution {
     /// Forgets the previous execution, keeping allocations.
     pub(crate) fn reset(&mut self, generation: u64) {
         self.generation = generation;
+        crate::rt::set_generation(generation);
         self.threads.clear();
-        self.threads.push(ThreadRecord::new(Some(Arc::from("main"))));
+        // Unnamed, as in loom (std names it "main"); reports call it `main`.
+        self.threads.push(ThreadRecord::new(None));
         self.objects.clear();
         self.trace.clear();
         self.steps.clear();
         self.spawn_requests.clear();
         self.current = ThreadId::MAIN;
+        self.turns_waiting = false;
         self.teardown = false;
         self.failure = None;
         self.hb.reset();
@@ -366,6 +419,7 @@ impl Execution {
     }
 
     /// Can `thread`'s pending operation run now?
+    #[inline]
     pub(crate) fn enabled(&self, thread: ThreadId) -> bool {
         let record = &self.threads[thread.index()];
         let Some(pending) = &record.pending else { return false };
@@ -412,19 +466,29 @@ impl Execution {
     /// spin loops end as soon as the threads they wait for can run.
     pub(crate) fn eligible(&self, last: Option<ThreadId>, out: &mut SmallVec<[ThreadId; 8]>) {
         out.clear();
-        let threads = self.threads.len() as u32;
-        out.extend((0..threads).map(ThreadId).filter(|&t| {
-            self.enabled(t) && {
-                let record = &self.threads[t.index()];
-                let waits_for = &record.waits_for;
-                let timeouts = &record.timeout_waits_for;
-                (waits_for.is_empty() || !waits_for.iter().any(|u| self.enabled(u)))
-                    && (timeouts.is_empty()
-                        || !self.would_time_out(t)
-                        || !timeouts.iter().any(|u| self.enabled(u)))
+        let mut enabled = 0;
+        for (i, record) in self.threads.iter().enumerate() {
+            let t = ThreadId(i as u32);
+            if !self.enabled(t) {
+                continue;
             }
-        }));
-        if out.is_empty() {
+            enabled += 1;
+            if !self.turns_waiting {
+                out.push(t);
+                continue;
+            }
+            let waits_for = &record.waits_for;
+            let timeouts = &record.timeout_waits_for;
+            let fair = (waits_for.is_empty() || !waits_for.iter().any(|u| self.enabled(u)))
+                && (timeouts.is_empty()
+                    || !self.would_time_out(t)
+                    || !timeouts.iter().any(|u| self.enabled(u)));
+            if fair {
+                out.push(t);
+            }
+        }
+        if out.is_empty() && enabled > 0 {
+            let threads = self.threads.len() as u32;
             out.extend((0..threads).map(ThreadId).filter(|&t| self.enabled(t)));
         }
         if let Some(last) = last
@@ -488,9 +552,15 @@ impl Execution {
         let pending = self.threads[thread.index()].pending.take().expect("a pending operation");
         self.current = thread;
         // The threads that wait for this one to take a step stop waiting.
-        for record in &mut self.threads {
-            record.waits_for.remove(thread);
-            record.timeout_waits_for.remove(thread);
+        if self.turns_waiting {
+            for record in &mut self.threads {
+                record.waits_for.remove(thread);
+                record.timeout_waits_for.remove(thread);
+            }
+            self.turns_waiting = self
+                .threads
+                .iter()
+                .any(|r| !r.waits_for.is_empty() || !r.timeout_waits_for.is_empty());
         }
         // A thread's wait for its turn ends with the step it waited to
         // take (a yield below starts a new one): the threads it waited for
@@ -545,6 +615,7 @@ impl Execution {
             | Op::Store { .. }
             | Op::Rmw { .. }
             | Op::CompareExchange { .. }) => {
+                let ty = self.touch_atomic(op);
                 let options = self.atomic_options(thread, op);
                 let pick = if options.len() <= 1 {
                     0
@@ -573,7 +644,7 @@ impl Execution {
                     };
                     decide(self, point)? as usize
                 };
-                let (reply, source) = self.atomic_step(thread, op, options.get(pick).copied());
+                let (reply, source) = self.atomic_step(thread, op, ty, options.get(pick).copied());
                 aux = source;
                 Effect::Resume(reply)
             }
@@ -620,6 +691,7 @@ impl Execution {
                     }
                 }
             }
+            self.turns_waiting |= !others.is_empty();
             self.threads[thread.index()].timeout_waits_for = others;
         }
         if self.spin_assume {
@@ -641,6 +713,9 @@ impl Execution {
             kind: EventKind::Step { op: pending.op, reply, aux },
             location: pending.location,
         });
+        if self.spin_assume {
+            crate::coroutine::set_scrub(self.threads[thread.index()].yielded_once);
+        }
         Ok(effect)
     }
 
@@ -724,7 +799,15 @@ impl Execution {
             op @ (Op::Load { .. }
             | Op::Store { .. }
             | Op::Rmw { .. }
-            | Op::CompareExchange { .. }) => Effect::Resume(self.atomic_step(thread, op, None).0),
+            | Op::CompareExchange { .. }) => {
+                let ty = self.touch_atomic(op);
+                Effect::Resume(self.atomic_step(thread, op, ty, None).0)
+            }
+            Op::StaticUse => Effect::Resume(Reply::Value(u64::from(self.storage.exited))),
+            Op::Exit => {
+                self.storage.exited = true;
+                Effect::Resume(Reply::Done)
+            }
             // In teardown: the first choice, the sampled random value.
             Op::Choose { max, random } => {
                 let sample = self.draw(thread, max, random);
@@ -1047,6 +1130,7 @@ impl Execution {
                 waits_for.insert(u);
             }
         }
+        self.turns_waiting |= !waits_for.is_empty();
         let record = &mut self.threads[thread.index()];
         record.yielded = true;
         record.waits_for = waits_for;
@@ -1100,12 +1184,20 @@ impl Execution {
         }
     }
 
+    /// Makes sure the atomic `op` accesses has its initial store in memory;
+    /// returns its value type.
+    fn touch_atomic(&mut self, op: Op) -> ValueType {
+        let object = op.object().expect("an atomic operation");
+        let (initial, ty) = self.atomic(object);
+        self.memory.touch(object, || initial);
+        ty
+    }
+
     /// What `op` (a load, store or compare-exchange of `thread`) may do: the
     /// options of its data decision, the sequentially consistent one first.
+    /// The atomic is touched ([`Execution::touch_atomic`]).
     fn atomic_options(&mut self, thread: ThreadId, op: Op) -> SmallVec<[Choice; 4]> {
         let object = op.object().expect("an atomic operation");
-        let (initial, _) = self.atomic(object);
-        self.memory.touch(object, || initial);
         let clock = self.hb.clock(thread);
         match op {
             Op::Load { ordering, .. } => self.memory.read_options(
@@ -1174,10 +1266,16 @@ impl Execution {
     /// the sequentially consistent one). Returns the reply and, for a read,
     /// the store it read: `k + 1` for the store of step `k`, 0 for the
     /// initial value, with [`STALE`] set if it was not the last store.
-    fn atomic_step(&mut self, thread: ThreadId, op: Op, choice: Option<Choice>) -> (Reply, u64) {
+    /// The atomic is touched ([`Execution::touch_atomic`]) and holds values
+    /// of type `ty`.
+    fn atomic_step(
+        &mut self,
+        thread: ThreadId,
+        op: Op,
+        ty: ValueType,
+        choice: Option<Choice>,
+    ) -> (Reply, u64) {
         let object = op.object().expect("an atomic operation");
-        let (initial, ty) = self.atomic(object);
-        self.memory.touch(object, || initial);
         let step = self.steps.len() as u32;
         let epoch = self.hb.clock(thread).get(thread);
         let last = self.memory.last(object);
@@ -1285,11 +1383,18 @@ impl Execution {
         self.memory.overwrite(object, value);
     }
 
-    /// Adds the panics of other threads to a failure message: `main` often
-    /// panics only because it unwrapped a joined thread's panic.
-    pub(crate) fn with_earlier_panics(&self, mut text: String) -> String {
-        for (i, record) in self.threads.iter().enumerate().skip(1) {
-            if let Some(p) = record.panics.first() {
+    /// Adds the panics of threads other than `except` to a failure
+    /// message: `main` often panics only because it unwrapped a joined
+    /// thread's panic, and a deadlock may follow a panic. A thread that
+    /// returned caught its panics: they are left out.
+    pub(crate) fn with_earlier_panics(&self, mut text: String, except: Option<ThreadId>) -> String {
+        for (i, record) in self.threads.iter().enumerate() {
+            if Some(ThreadId(i as u32)) == except || (record.finished && record.died_of.is_none()) {
+                continue;
+            }
+            if let Some(p) =
+                record.died_of.or(record.panics.len().checked_sub(1)).map(|k| &record.panics[k])
+            {
                 let label = self.thread_label(ThreadId(i as u32));
                 text.push_str(&format!(
                     "\nearlier, {label} panicked at {}:\n{}",
@@ -1303,7 +1408,7 @@ impl Execution {
     /// How reports name a thread: `main`, its name, or `thread N`.
     pub(crate) fn thread_label(&self, thread: ThreadId) -> String {
         match &self.threads[thread.index()].name {
-            Some(name) if thread == ThreadId::MAIN => name.to_string(),
+            _ if thread == ThreadId::MAIN => "main".to_string(),
             Some(name) => format!("'{name}'"),
             None => format!("thread {}", thread.0),
         }

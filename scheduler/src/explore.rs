@@ -44,6 +44,18 @@ use crate::timelines::Multiverse;
 /// The model body: run once per execution, as thread 0.
 pub type Body = Arc<dyn Fn() + Send + Sync + 'static>;
 
+/// How one turn of the step loop went ([`Engine::take_turn`]).
+enum Turn {
+    /// The execution had failed: nothing ran.
+    Failed,
+    /// No thread may run: the execution is over (or deadlocked).
+    Finished,
+    /// The execution reached `max_branches` steps: nothing ran.
+    StepBound,
+    /// This thread's step ran, with this effect.
+    Ran(ThreadId, Effect),
+}
+
 /// What stopped an exploration before it was complete.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Limit {
@@ -330,6 +342,10 @@ pub fn run_model(config: Config, body: Body) -> Result<Outcome, UsageError> {
 thread_local! {
     /// Coroutine stacks of this thread's model runs, kept for its next run.
     static POOL: std::cell::Cell<Option<StackPool>> = const { std::cell::Cell::new(None) };
+    /// The buffers of this thread's last passing run's execution, kept for
+    /// its next run like the stacks.
+    static SPARE: std::cell::Cell<Option<crate::execution::Spare>> =
+        const { std::cell::Cell::new(None) };
 }
 
 fn explore(
@@ -421,7 +437,10 @@ fn explore(
     }
     let mut engine = Engine::new(&config, pool);
     engine.caller.clone_from(&caller);
-    let mut execution = Execution::new();
+    let mut execution = match SPARE.take() {
+        Some(spare) => Execution::with_spare(spare),
+        None => Execution::new(),
+    };
     execution.spurious_wakeups = config.spurious_wakeups;
     execution.spin_assume = config.spin_assume;
     execution.explore_on_start = !config.expect_explicit_explore;
@@ -608,7 +627,11 @@ fn explore(
         // Whatever the model left in the execution (results of threads whose
         // handles leaked) may run checker operations when dropped; leak it.
         Some(_) => forget_execution(),
-        None => drop(rt::uninstall()),
+        None => {
+            if let Some(execution) = rt::uninstall() {
+                SPARE.set(Some(execution.into_spare()));
+            }
+        }
     }
     if let Some(file) = checkpoint {
         let status = match (&verdict, &failure) {
@@ -845,58 +868,22 @@ impl<'p> Engine<'p> {
                     self.split(discovery, strategy.timeline_walk(), strategy.samples());
                 }
             }
-            let last = self.last;
-            let stop = rt::with(|ex| {
-                if ex.failure.is_some() {
-                    return true;
+            // One borrow of the execution for the whole turn: who may run,
+            // the strategy's pick, and the step itself.
+            let (chosen, effect) = match rt::with(|ex| self.take_turn(ex, strategy))? {
+                Turn::Failed => return Ok(Ended::Failed),
+                Turn::Finished => return Ok(self.finish()),
+                Turn::StepBound => {
+                    self.fail_step_bound();
+                    return Ok(Ended::Failed);
                 }
-                ex.eligible(last, &mut self.eligible);
-                false
-            });
-            if stop {
-                return Ok(Ended::Failed);
-            }
-            if self.eligible.is_empty() {
-                return Ok(self.finish());
-            }
-            if self.steps >= self.max_branches {
-                self.fail_step_bound();
-                return Ok(Ended::Failed);
-            }
-            let decision = self.decisions.len();
-            let (eligible, steps, preemptions) = (&self.eligible, self.steps, self.preemptions);
-            let (chosen, salt, continuing) = rt::with(|ex| {
-                let point = SchedulePoint::new(ex, eligible, last, preemptions, steps, decision);
-                let picked = strategy.pick_thread(&point)?;
-                debug_assert!(eligible.contains(&picked), "strategies pick an eligible thread");
-                let pending = point.pending(picked).expect("eligible threads have an operation");
-                let salt = Salt { kind: pending.op.kind_name(), location: pending.location };
-                Ok::<_, StrategyError>((picked, salt, point.continuing))
-            })?;
-            // Only a point with alternatives is a decision of the path.
-            if self.eligible.len() > 1 {
-                self.decisions.push(Recorded { value: u64::from(chosen.0), salt });
-            }
-            if continuing.is_some_and(|c| c != chosen) {
-                self.preemptions += 1;
-            }
-            let decisions = &mut self.decisions;
-            let effect = rt::with(|ex| {
-                ex.execute(chosen, &mut |ex, point| {
-                    let value = strategy.pick_value_in(ex, &point, decisions.len())?;
-                    decisions.push(Recorded {
-                        value,
-                        salt: Salt { kind: point.kind.name(), location: point.location },
-                    });
-                    Ok(value)
-                })
-            })?;
-            self.steps += 1;
-            self.last = Some(chosen);
+                Turn::Ran(chosen, effect) => (chosen, effect),
+            };
             self.stream();
             self.on_step_edges();
             match effect {
-                Effect::Resume(reply) => self.resume(chosen, reply),
+                // `take_turn` left the execution ready to resume `chosen`.
+                Effect::Resume(reply) => self.resume_ready(chosen, reply),
                 Effect::Block => {}
                 Effect::Spawn(child) => {
                     let request =
@@ -922,6 +909,56 @@ impl<'p> Engine<'p> {
         }
     }
 
+    /// One turn of the execution on `ex`: unless it has failed or ended,
+    /// the strategy picks one of the threads that may run and its step runs.
+    fn take_turn(
+        &mut self,
+        ex: &mut Execution,
+        strategy: &mut dyn Strategy,
+    ) -> Result<Turn, StrategyError> {
+        if ex.failure.is_some() {
+            return Ok(Turn::Failed);
+        }
+        let last = self.last;
+        ex.eligible(last, &mut self.eligible);
+        if self.eligible.is_empty() {
+            return Ok(Turn::Finished);
+        }
+        if self.steps >= self.max_branches {
+            return Ok(Turn::StepBound);
+        }
+        let decision = self.decisions.len();
+        let eligible = &self.eligible;
+        let point = SchedulePoint::new(ex, eligible, last, self.preemptions, self.steps, decision);
+        let chosen = strategy.pick_thread(&point)?;
+        debug_assert!(eligible.contains(&chosen), "strategies pick an eligible thread");
+        let continuing = point.continuing;
+        // Only a point with alternatives is a decision of the path.
+        if eligible.len() > 1 {
+            let pending = point.pending(chosen).expect("eligible threads have an operation");
+            let salt = Salt { kind: pending.op.kind_name(), location: pending.location };
+            self.decisions.push(Recorded { value: u64::from(chosen.0), salt });
+        }
+        if continuing.is_some_and(|c| c != chosen) {
+            self.preemptions += 1;
+        }
+        let decisions = &mut self.decisions;
+        let effect = ex.execute(chosen, &mut |ex, point| {
+            let value = strategy.pick_value_in(ex, &point, decisions.len())?;
+            decisions.push(Recorded {
+                value,
+                salt: Salt { kind: point.kind.name(), location: point.location },
+            });
+            Ok(value)
+        })?;
+        self.steps += 1;
+        self.last = Some(chosen);
+        // Ready for `resume_ready`: `execute` made `chosen` the current thread.
+        debug_assert_eq!(ex.current, chosen);
+        ex.next_decision = self.decisions.len();
+        Ok(Turn::Ran(chosen, effect))
+    }
+
     /// Creates thread `id`'s coroutine and runs it to its first operation.
     fn start_thread(&mut self, id: ThreadId, body: Box<dyn FnOnce() -> Box<dyn Any>>) {
         let clean = rt::with(|ex| ex.spin_assume);
@@ -929,6 +966,7 @@ impl<'p> Engine<'p> {
             .unwrap_or_else(|e| panic!("cannot allocate a model thread's stack: {e}"));
         debug_assert_eq!(self.threads.len(), id.index());
         self.threads.push(Some(coroutine));
+        crate::coroutine::set_scrub(false);
         self.resume(id, Reply::Done);
     }
 
@@ -939,13 +977,32 @@ impl<'p> Engine<'p> {
             ex.current = thread;
             ex.next_decision = decision;
         });
-        let scrub = rt::with(|ex| ex.spin_assume && ex.threads[thread.index()].yielded_once);
-        crate::coroutine::set_scrub(scrub);
+        self.resume_ready(thread, reply);
+    }
+
+    /// [`Engine::resume`], where the execution already names `thread` as
+    /// the current thread and the next decision's index is set.
+    fn resume_ready(&mut self, thread: ThreadId, reply: Reply) {
         let coroutine = self.threads[thread.index()].as_mut().expect("a live model thread");
         let resumed = coroutine.resume(reply);
-        self.take_discoveries();
         match resumed {
-            Resumed::Suspended(Suspend::Op(pending)) => rt::with(|ex| ex.publish(thread, pending)),
+            Resumed::Suspended(Suspend::Op(pending)) => {
+                // The usual case, in one borrow: no discovery, publish.
+                let taken = self.discoveries_taken;
+                let found = rt::with(|ex| {
+                    ex.publish(thread, pending);
+                    (ex.discoveries.len() > taken).then(|| ex.discoveries[taken..].to_vec())
+                });
+                if let Some(found) = found {
+                    self.discoveries_taken += found.len();
+                    self.on_discoveries(&found);
+                }
+                return;
+            }
+            _ => self.take_discoveries(),
+        }
+        match resumed {
+            Resumed::Suspended(Suspend::Op(_)) => unreachable!("handled above"),
             Resumed::Suspended(Suspend::Abandon) => {
                 // The failure was recorded before the thread gave up.
                 debug_assert!(rt::with(|ex| ex.failure.is_some()));
@@ -1321,12 +1378,15 @@ impl<'p> Engine<'p> {
                 .filter(|t| !ex.threads[t.index()].finished)
                 .collect();
             if stuck.is_empty() {
-                // A spawned thread's panic that no join observed is a failure.
-                let unobserved = (1..ex.threads.len())
-                    .find(|&i| !ex.threads[i].panics.is_empty() && !ex.threads[i].joined);
-                if let Some(i) = unobserved {
+                // A spawned thread's panic that ended it, and that no join
+                // observed, is a failure (one it caught is not).
+                let unobserved = (1..ex.threads.len()).find_map(|i| {
+                    let record = &ex.threads[i];
+                    record.died_of.filter(|_| !record.joined).map(|k| (i, k))
+                });
+                if let Some((i, k)) = unobserved {
                     let label = ex.thread_label(ThreadId(i as u32));
-                    let p = &ex.threads[i].panics[0];
+                    let p = &ex.threads[i].panics[k];
                     let msg = format!(
                         "{label} panicked at {} and no thread joined it:\n{}",
                         p.location, p.message
@@ -1346,6 +1406,7 @@ impl<'p> Engine<'p> {
                 msg.push_str(&format!("\n    {} {}", ex.thread_label(t), ex.blocked_on(t)));
             }
             let kind = if main_done { FailureKind::LeftBlocked } else { FailureKind::Deadlock };
+            let msg = ex.with_earlier_panics(msg, None);
             ex.fail(kind, msg);
             Ended::Failed
         })

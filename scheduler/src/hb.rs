@@ -41,7 +41,7 @@
 //! unlock releases `Object`, read unlock releases `Readers`; read lock
 //! acquires `Object`, write lock acquires both.
 
-use std::collections::HashMap;
+use fxhash::FxHashMap;
 
 use smallvec::SmallVec;
 
@@ -167,7 +167,7 @@ pub(crate) struct HappensBefore {
     statics: Vec<VClock>,
     cells: Vec<CellRecord>,
     /// Address of a cell -> its id, for statics another execution rebound.
-    cells_by_address: HashMap<usize, CellId>,
+    cells_by_address: FxHashMap<usize, CellId>,
     /// The non-atomic accesses to atomics (`unsync_load`) and their writes.
     atomics: Vec<History>,
     next_live: u32,

@@ -13,7 +13,7 @@
 //! the two apart, so concurrent test threads do not reset each other's
 //! statics.
 
-use std::collections::HashMap;
+use fxhash::FxHashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::ids::{ObjectId, ThreadId};
@@ -142,7 +142,7 @@ pub(crate) struct ObjectTable {
     pub(crate) records: Vec<ObjectRecord>,
     /// Address of the user value -> object, for values whose slot another
     /// execution rebound meanwhile (statics shared by concurrent models).
-    by_address: HashMap<usize, ObjectId>,
+    by_address: FxHashMap<usize, ObjectId>,
 }
 
 impl ObjectTable {

@@ -120,7 +120,7 @@ impl ValueType {
     }
 
     /// The value as a signed number (sign-extended for signed types).
-    fn signed(self, v: u64) -> i64 {
+    pub(crate) fn signed(self, v: u64) -> i64 {
         match self {
             ValueType::Signed(b) if b < 64 => {
                 let shift = 64 - u32::from(b);
@@ -364,6 +364,15 @@ pub enum Op {
         /// A `rand` value: sampled by systematic strategies, not enumerated.
         random: bool,
     },
+    /// A thread other than the model body uses a lazy static (every use):
+    /// a step, so that a use can come after the body's [`Op::Exit`].
+    /// Replies `Value(1)` if the body has returned (the program is
+    /// exiting), else `Value(0)`.
+    StaticUse,
+    /// The model body returns (when it has spawned threads): the program
+    /// exits, and the lazy statics' lifetime ends. Performed by the model
+    /// body's thread only, as its last step.
+    Exit,
 }
 
 impl Op {
@@ -398,7 +407,9 @@ impl Op {
             | Op::Yield
             | Op::Fence
             | Op::Choose { .. }
-            | Op::Unpark { .. } => None,
+            | Op::Unpark { .. }
+            | Op::StaticUse
+            | Op::Exit => None,
         }
     }
 
@@ -454,6 +465,8 @@ impl Op {
             Op::ArcCount { weak: false, .. } => "strong_count",
             Op::ArcCount { weak: true, .. } => "weak_count",
             Op::WeakUpgrade { .. } => "upgrade",
+            Op::StaticUse => "lazy static use",
+            Op::Exit => "exit",
         }
     }
 

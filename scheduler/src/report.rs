@@ -198,7 +198,13 @@ fn stale(ex: &Execution, aux: u64) -> String {
 
 /// `file:line:column`.
 pub(crate) fn location(l: SourceLocation) -> String {
-    format!("{}:{}:{}", l.file(), l.line(), l.column())
+    let mut out = String::with_capacity(l.file().len() + 12);
+    out.push_str(l.file());
+    out.push(':');
+    push_number(&mut out, l.line() as usize);
+    out.push(':');
+    push_number(&mut out, l.column() as usize);
+    out
 }
 
 /// At most this many events are printed; the middle of a longer trace is
@@ -208,7 +214,9 @@ const PRINTED_HEAD: usize = 60;
 
 /// The numbered trace of an execution, one event a line.
 pub(crate) fn render_trace(ex: &Execution) -> String {
-    let lines: Vec<TraceLine> = (0..ex.trace.len()).map(|k| trace_line(ex, k)).collect();
+    let labels = thread_labels(ex);
+    let lines: Vec<TraceLine> =
+        (0..ex.trace.len()).map(|k| trace_line_with(ex, k, &labels)).collect();
     let objects: Vec<String> = (0..ex.objects.records.len()).map(|i| object_line(ex, i)).collect();
     format_trace(&lines, &objects)
 }
@@ -216,14 +224,30 @@ pub(crate) fn render_trace(ex: &Execution) -> String {
 /// One event of a trace: who, what, where.
 pub(crate) type TraceLine = (String, String, String);
 
+/// How a trace names each thread of the execution, by id.
+fn thread_labels(ex: &Execution) -> Vec<String> {
+    (0..ex.threads.len()).map(|i| ex.thread_label(ThreadId(i as u32))).collect()
+}
+
 /// Event `k` of the execution's trace, as a trace shows it.
 pub(crate) fn trace_line(ex: &Execution, k: usize) -> TraceLine {
-    let labels: Vec<String> =
-        (0..ex.threads.len()).map(|i| ex.thread_label(ThreadId(i as u32))).collect();
+    trace_line_with(ex, k, &thread_labels(ex))
+}
+
+/// [`trace_line`], with the threads' labels made once for the whole trace.
+fn trace_line_with(ex: &Execution, k: usize, labels: &[String]) -> TraceLine {
     let event = &ex.trace[k];
     let (what, at) = match event.kind {
+        // The model body's end has no location in the user's code.
+        EventKind::Step { op: Op::Exit, reply, aux } => {
+            (describe(ex, &Op::Exit, reply, aux, &labels), String::new())
+        }
         EventKind::Step { op, reply, aux } => {
-            (describe(ex, &op, reply, aux, &labels), location(event.location))
+            let mut what = String::with_capacity(64);
+            if !describe_common(&mut what, ex, &op, reply, aux, labels) {
+                what = describe(ex, &op, reply, aux, labels);
+            }
+            (what, location(event.location))
         }
         EventKind::Panicked(i) => {
             let p = &ex.threads[event.thread.index()].panics[i as usize];
@@ -253,7 +277,7 @@ pub(crate) fn format_trace(lines: &[TraceLine], objects: &[String]) -> String {
     let width = lines.iter().map(|l| l.0.len()).max().unwrap_or(4);
     let number_width = lines.len().to_string().len() + 2;
     let what_width = lines.iter().map(|l| l.1.len()).max().unwrap_or(0).min(64);
-    let mut out = String::new();
+    let mut out = String::with_capacity(lines.len() * (width + what_width + 48) + 64);
     let elide = lines.len() > MAX_PRINTED_EVENTS;
     for (i, (who, what, at)) in lines.iter().enumerate() {
         if elide && i == PRINTED_HEAD {
@@ -264,8 +288,25 @@ pub(crate) fn format_trace(lines: &[TraceLine], objects: &[String]) -> String {
         if elide && i > PRINTED_HEAD && i < PRINTED_HEAD + (lines.len() - MAX_PRINTED_EVENTS) {
             continue;
         }
-        let number = format!("({})", i + 1);
-        let _ = writeln!(out, "  {number:>number_width$} {who:<width$}  {what:<what_width$}  {at}");
+        // By hand rather than with `writeln!` and padded arguments: a bug
+        // model's run spent more on formatting its trace than on its
+        // executions. The same text: numbers right-aligned, the rest
+        // padded by characters as `{:<w$}` pads.
+        let number = i + 1;
+        let digits = number.ilog10() as usize + 1;
+        out.push_str("  ");
+        pad(&mut out, number_width.saturating_sub(digits + 2));
+        out.push('(');
+        push_number(&mut out, number);
+        out.push_str(") ");
+        out.push_str(who);
+        pad(&mut out, width.saturating_sub(who.chars().count()));
+        out.push_str("  ");
+        out.push_str(what);
+        pad(&mut out, what_width.saturating_sub(what.chars().count()));
+        out.push_str("  ");
+        out.push_str(at);
+        out.push('\n');
     }
     if lines.is_empty() {
         let _ = writeln!(out, "  (no events: it failed before any operation on shared state)");
@@ -277,6 +318,151 @@ pub(crate) fn format_trace(lines: &[TraceLine], objects: &[String]) -> String {
         }
     }
     out
+}
+
+/// Appends `n` spaces.
+fn pad(out: &mut String, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        n -= k;
+    }
+}
+
+/// Appends `n` in decimal.
+fn push_number(out: &mut String, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[i..]).expect("ASCII digits"));
+}
+
+/// Appends `v` as a value of type `ty` shows (as [`ValueType::render`]).
+fn push_value(out: &mut String, ty: ValueType, v: u64) {
+    match ty {
+        ValueType::Bool => out.push_str(if v != 0 { "true" } else { "false" }),
+        ValueType::Unsigned(_) => push_number(out, v as usize),
+        ValueType::Signed(_) => {
+            let s = ty.signed(v);
+            if s < 0 {
+                out.push('-');
+            }
+            push_number(out, s.unsigned_abs() as usize);
+        }
+        ValueType::Pointer => out.push_str(&ty.render(v)),
+    }
+}
+
+/// Appends how a trace names `object`: `AtomicUsize#0`.
+fn push_object(out: &mut String, ex: &Execution, object: crate::ids::ObjectId) {
+    out.push_str(ex.objects.records[object.index()].type_name);
+    out.push('#');
+    push_number(out, object.index());
+}
+
+/// [`describe`] for the operations most traces are made of, written into
+/// `out` without `format!` (the same text); false for the others.
+fn describe_common(
+    out: &mut String,
+    ex: &Execution,
+    op: &Op,
+    reply: Reply,
+    aux: u64,
+    labels: &[String],
+) -> bool {
+    let ty = |id: crate::ids::ObjectId| match ex.objects.records[id.index()].state {
+        ObjectState::Atomic { ty, .. } => ty,
+        _ => ValueType::Unsigned(64),
+    };
+    match *op {
+        Op::Load { object, ordering } => {
+            push_object(out, ex, object);
+            out.push_str(".load(");
+            out.push_str(ordering.name());
+            out.push_str(") -> ");
+            push_value(out, ty(object), reply.value());
+            out.push_str(&stale(ex, aux));
+        }
+        Op::Store { object, ordering, value } if aux == 0 => {
+            push_object(out, ex, object);
+            out.push_str(".store(");
+            push_value(out, ty(object), value);
+            out.push_str(", ");
+            out.push_str(ordering.name());
+            out.push(')');
+        }
+        Op::Rmw { object, ordering, kind, operand } => {
+            let t = ty(object);
+            let old = reply.value();
+            push_object(out, ex, object);
+            out.push('.');
+            out.push_str(kind.method());
+            out.push('(');
+            push_value(out, t, operand);
+            out.push_str(", ");
+            out.push_str(ordering.name());
+            out.push_str(") -> ");
+            push_value(out, t, old);
+            out.push_str(" (now ");
+            push_value(out, t, t.apply(kind, old, operand));
+            out.push(')');
+            out.push_str(&stale(ex, aux));
+        }
+        Op::CompareExchange { object, success, failure, expected, new, weak } => {
+            let Reply::Exchange { ok, previous } = reply else { return false };
+            let t = ty(object);
+            push_object(out, ex, object);
+            out.push_str(if weak { ".compare_exchange_weak(" } else { ".compare_exchange(" });
+            push_value(out, t, expected);
+            out.push_str(", ");
+            push_value(out, t, new);
+            out.push_str(", ");
+            out.push_str(success.name());
+            out.push_str(", ");
+            out.push_str(failure.name());
+            out.push_str(if ok { ") -> Ok(" } else { ") -> Err(" });
+            push_value(out, t, previous);
+            out.push(')');
+            out.push_str(&stale(ex, aux));
+        }
+        Op::Spawn => {
+            let Reply::Spawned(t) = reply else { return false };
+            out.push_str("spawns ");
+            out.push_str(&labels[t.index()]);
+        }
+        Op::Join { thread } => {
+            let panicked = !ex.threads[thread.index()].panics.is_empty();
+            out.push_str("joins ");
+            out.push_str(&labels[thread.index()]);
+            out.push_str(if panicked { " -> Err(its panic)" } else { " -> Ok" });
+        }
+        Op::ArcDrop { object } => match reply {
+            Reply::Value(0) => {
+                out.push_str("drops the last handle of ");
+                push_object(out, ex, object);
+                out.push_str(": runs its destructor");
+            }
+            Reply::Value(left) => {
+                out.push_str("drops a handle of ");
+                push_object(out, ex, object);
+                out.push_str(" (");
+                push_number(out, left as usize);
+                out.push_str(" left)");
+            }
+            _ => return false,
+        },
+        _ => return false,
+    }
+    true
 }
 
 fn describe(ex: &Execution, op: &Op, reply: Reply, aux: u64, labels: &[String]) -> String {
@@ -413,7 +599,7 @@ fn describe(ex: &Execution, op: &Op, reply: Reply, aux: u64, labels: &[String]) 
             _ => "spawn".to_string(),
         },
         Op::Join { thread } => {
-            let panicked = !ex.threads[thread.index()].panics.is_empty();
+            let panicked = ex.threads[thread.index()].died_of.is_some();
             let how = if panicked { "Err(its panic)" } else { "Ok" };
             format!("joins {} -> {how}", labels[thread.index()])
         }
@@ -463,6 +649,11 @@ fn describe(ex: &Execution, op: &Op, reply: Reply, aux: u64, labels: &[String]) 
             }
             _ => format!("{}: upgrade -> None (the last strong handle is gone)", obj(object)),
         },
+        Op::StaticUse => match reply {
+            Reply::Value(1) => "uses a lazy static after the model body returned".to_string(),
+            _ => "uses a lazy static".to_string(),
+        },
+        Op::Exit => "returns from the model body: the program exits".to_string(),
     }
 }
 
@@ -472,23 +663,12 @@ fn describe(ex: &Execution, op: &Op, reply: Reply, aux: u64, labels: &[String]) 
 /// harness names it after the test.
 pub(crate) fn replay_command(path: &str, caller: Option<&str>, model_name: Option<&str>) -> String {
     let release = if cfg!(debug_assertions) { "" } else { " --release" };
-    let rustflags = match std::env::var("RUSTFLAGS") {
-        Ok(flags) if !flags.trim().is_empty() => format!("RUSTFLAGS=\"{}\" ", flags.trim()),
-        _ => String::new(),
-    };
-    let exe = std::env::current_exe().ok();
-    let stem = exe
-        .as_ref()
-        .and_then(|e| e.file_stem())
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let parent = exe
-        .as_ref()
-        .and_then(|e| e.parent())
-        .and_then(|p| p.file_name())
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let package = std::env::var("CARGO_PKG_NAME").ok();
+    // How this process was started does not change while it runs: looked
+    // up once (a failing run of a small model spent a tenth of its time here).
+    let launch = LAUNCH.get_or_init(Launch::of_this_process);
+    let Launch { rustflags, exe, stem, parent, package, args } = launch;
+    let (stem, parent) = (stem.as_str(), parent.as_str());
+    let package = package.clone();
     let env = format!("CHECKER_REPLAY={path} {rustflags}");
     match caller {
         Some(test) if test != "main" => {
@@ -507,25 +687,114 @@ pub(crate) fn replay_command(path: &str, caller: Option<&str>, model_name: Optio
         _ if parent == "examples" => {
             let args = match model_name {
                 Some(name) => format!(" -- {name}"),
-                None => args_suffix(),
+                None => args.clone(),
             };
             format!("{env}cargo run{release} --example {stem}{args}")
         }
         _ => {
-            let program = exe.map(|e| e.display().to_string()).unwrap_or_else(|| stem.clone());
-            format!("{env}{program}{}", args_suffix().replacen(" --", "", 1))
+            let program =
+                exe.as_ref().map(|e| e.display().to_string()).unwrap_or_else(|| stem.to_string());
+            format!("{env}{program}{}", args.replacen(" --", "", 1))
         }
     }
 }
 
-fn args_suffix() -> String {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.is_empty() { String::new() } else { format!(" -- {}", args.join(" ")) }
+/// What a replay command takes from how this process was started.
+struct Launch {
+    /// `RUSTFLAGS="..." ` when they are set, else empty.
+    rustflags: String,
+    exe: Option<std::path::PathBuf>,
+    /// The executable's file stem, and the name of its directory.
+    stem: String,
+    parent: String,
+    /// `CARGO_PKG_NAME`.
+    package: Option<String>,
+    /// ` -- arg1 arg2`, or empty without arguments.
+    args: String,
+}
+
+static LAUNCH: std::sync::OnceLock<Launch> = std::sync::OnceLock::new();
+
+impl Launch {
+    fn of_this_process() -> Launch {
+        let rustflags = match std::env::var("RUSTFLAGS") {
+            Ok(flags) if !flags.trim().is_empty() => format!("RUSTFLAGS=\"{}\" ", flags.trim()),
+            _ => String::new(),
+        };
+        let exe = std::env::current_exe().ok();
+        let stem = exe
+            .as_ref()
+            .and_then(|e| e.file_stem())
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let parent = exe
+            .as_ref()
+            .and_then(|e| e.parent())
+            .and_then(|p| p.file_name())
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let package = std::env::var("CARGO_PKG_NAME").ok();
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let args = if args.is_empty() { String::new() } else { format!(" -- {}", args.join(" ")) };
+        Launch { rustflags, exe, stem, parent, package, args }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hand-written descriptions say what `describe`'s `format!`s say.
+    #[test]
+    fn common_operations_are_described_as_format_describes_them() {
+        use crate::ids::ObjectId;
+        use crate::objects::{ObjectRecord, ObjectState};
+        use crate::op::{MemoryOrdering as O, RmwKind};
+        let mut ex = Execution::new();
+        ex.reset(1);
+        let here = std::panic::Location::caller();
+        for ty in
+            [ValueType::Bool, ValueType::Unsigned(64), ValueType::Signed(32), ValueType::Pointer]
+        {
+            let state = ObjectState::Atomic { value: 0, ty };
+            ex.objects.records.push(ObjectRecord { type_name: "AtomicX", created: here, state });
+        }
+        let state = ObjectState::Arc { count: 1, weak: 0 };
+        ex.objects.records.push(ObjectRecord { type_name: "Arc", created: here, state });
+        let labels = vec!["main".to_string(), "'worker'".to_string()];
+        let mut ops: Vec<(Op, Reply, u64)> = Vec::new();
+        for o in 0..4 {
+            let object = ObjectId(o);
+            let minus = (-5i64) as u64;
+            for v in [0, 1, 42, minus] {
+                ops.push((Op::Load { object, ordering: O::Acquire }, Reply::Value(v), 0));
+                ops.push((Op::Store { object, ordering: O::SeqCst, value: v }, Reply::Done, 0));
+                let rmw = Op::Rmw { object, ordering: O::AcqRel, kind: RmwKind::Sub, operand: 7 };
+                ops.push((rmw, Reply::Value(v), 0));
+                for ok in [true, false] {
+                    let cas = Op::CompareExchange {
+                        object,
+                        success: O::SeqCst,
+                        failure: O::Relaxed,
+                        expected: v,
+                        new: minus,
+                        weak: ok,
+                    };
+                    ops.push((cas, Reply::Exchange { ok, previous: v }, 0));
+                }
+            }
+        }
+        let arc = ObjectId(4);
+        ops.push((Op::ArcDrop { object: arc }, Reply::Value(0), 0));
+        ops.push((Op::ArcDrop { object: arc }, Reply::Value(3), 0));
+        ops.push((Op::Spawn, Reply::Spawned(crate::ids::ThreadId(1)), 0));
+        ops.push((Op::Join { thread: crate::ids::ThreadId(0) }, Reply::Done, 0));
+        for (op, reply, aux) in ops {
+            let mut fast = String::new();
+            assert!(describe_common(&mut fast, &ex, &op, reply, aux, &labels), "{op:?}");
+            assert_eq!(fast, describe(&ex, &op, reply, aux, &labels), "{op:?}");
+        }
+    }
 
     #[test]
     fn every_failure_kind_is_listed_once_with_its_own_name() {

@@ -7,7 +7,7 @@
 //! execution directly and returns at once.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::panic::PanicHookInfo;
 use std::sync::Arc;
 
@@ -25,6 +25,14 @@ use crate::trace::{Event, EventKind};
 thread_local! {
     /// The execution running on this OS thread, if a model runs here.
     static EXECUTION: RefCell<Option<Execution>> = const { RefCell::new(None) };
+    /// The generation of that execution (0: none), so that [`object`] finds
+    /// an object bound in it without borrowing the execution.
+    static GENERATION: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The running execution on this OS thread is now `generation`.
+pub(crate) fn set_generation(generation: u64) {
+    GENERATION.set(generation);
 }
 
 /// Runs `f` on the execution of this OS thread.
@@ -61,6 +69,7 @@ pub(crate) fn installed() -> bool {
 }
 
 pub(crate) fn uninstall() -> Option<Execution> {
+    GENERATION.set(0);
     EXECUTION.with(|cell| cell.borrow_mut().take())
 }
 
@@ -120,6 +129,13 @@ fn abandon() -> ! {
 pub fn object(lazy: &LazyObject, init: impl FnOnce() -> ObjectInit) -> ObjectId {
     if !coroutine::in_model_thread() {
         outside_model();
+    }
+    // Bound already in this execution: the usual case, at every operation.
+    let generation = GENERATION.get();
+    if generation != 0
+        && let Some(id) = lazy.read(generation)
+    {
+        return id;
     }
     match with(|ex| ex.objects.resolve(ex.generation, lazy, init)) {
         Ok(id) => id,
@@ -279,6 +295,16 @@ pub(crate) fn thread_main(thread: ThreadId, body: Box<dyn FnOnce() -> Box<dyn An
         (Ok(_), Err(payload)) => Err(payload),
         (result, _) => result,
     };
+    // The model body returned: the program exits, and the lazy statics'
+    // lifetime ends. A step, so that another thread's use of a lazy static
+    // can come after it; whenever the body spawned a thread, not only when
+    // one is still running: whether one is depends on the order of steps
+    // that DPOR takes to commute with the exit, and then would not reorder.
+    if thread == ThreadId::MAIN && result.is_ok() && with(|ex| ex.threads.len() > 1) {
+        // No source location of the user's marks the body's end; traces
+        // print none for it (`report::trace_line`).
+        perform(Op::Exit, std::panic::Location::caller());
+    }
     // A result nobody will join is dropped here, on this thread's stack, as
     // std drops it in the thread; a panic is kept for the end-of-execution check.
     let keep = with(|ex| {
@@ -286,18 +312,16 @@ pub(crate) fn thread_main(thread: ThreadId, body: Box<dyn FnOnce() -> Box<dyn An
         record.unwinding = false;
         result.is_err() || !record.detached
     });
+    // A panic fails the execution only once it has ended its thread: one
+    // the thread caught (`catch_unwind`) is no failure.
     if let Err(payload) = &result {
         with(|ex| {
-            if ex.threads[thread.index()].panics.is_empty() {
-                // Raised without the hook (`resume_unwind`): keep what we can.
-                let message = payload_text(payload.as_ref());
-                let location = String::from("<unknown: raised by resume_unwind>");
-                ex.threads[thread.index()].panics.push(PanicRecord { message, location });
-            }
+            let died_of = escaped_panic(&mut ex.threads[thread.index()].panics, payload.as_ref());
+            ex.threads[thread.index()].died_of = Some(died_of);
             if thread == ThreadId::MAIN {
-                let first = &ex.threads[0].panics[0];
-                let text = format!("main panicked at {}:\n{}", first.location, first.message);
-                let text = ex.with_earlier_panics(text);
+                let p = &ex.threads[0].panics[died_of];
+                let text = format!("main panicked at {}:\n{}", p.location, p.message);
+                let text = ex.with_earlier_panics(text, Some(ThreadId::MAIN));
                 ex.fail(FailureKind::Panic, text);
             }
         });
@@ -312,6 +336,20 @@ pub(crate) fn thread_main(thread: ThreadId, body: Box<dyn FnOnce() -> Box<dyn An
         record.finished = true;
         record.pending = None;
     });
+}
+
+/// Which of `panics` (the thread's, in order) carries `payload` out of the
+/// thread: the last one with its message, as a caught payload may be raised
+/// again (`resume_unwind`, as `thread::scope` does). One raised without the
+/// hook and never recorded is added.
+fn escaped_panic(panics: &mut Vec<PanicRecord>, payload: &(dyn Any + Send)) -> usize {
+    let message = payload_text(payload);
+    if let Some(k) = panics.iter().rposition(|p| p.message == message) {
+        return k;
+    }
+    let location = String::from("<unknown: raised by resume_unwind>");
+    panics.push(PanicRecord { message, location });
+    panics.len() - 1
 }
 
 /// Does std abort the process after this panic's hook returns?
@@ -338,11 +376,12 @@ pub(crate) fn payload_text(payload: &dyn Any) -> String {
 /// The part of the process-wide panic hook that belongs to checker. Returns
 /// whether the panic was a model thread's (and so must not be printed).
 ///
-/// A panic in a model thread is recorded with its message and location. A
-/// panic that std is about to turn into an abort (one raised while unwinding
-/// escapes a destructor, or a panic in a function that cannot unwind) is
-/// reported as a failure instead: the thread is abandoned right here and
-/// never resumed, so the process lives on.
+/// A panic in a model thread is recorded with its message and location; it
+/// fails the execution only if it ends its thread (`thread_main`): the model
+/// may catch it. A panic that std is about to turn into an abort (one raised
+/// while unwinding escapes a destructor, or a panic in a function that
+/// cannot unwind) is reported as a failure at once: the thread is abandoned
+/// right here and never resumed, so the process lives on.
 pub(crate) fn on_panic(info: &PanicHookInfo<'_>) -> bool {
     if !coroutine::in_model_thread() {
         return false;
@@ -389,16 +428,6 @@ pub(crate) fn on_panic(info: &PanicHookInfo<'_>) -> bool {
             );
             ex.failure = None;
             ex.fail(FailureKind::PanicWhileUnwinding, text);
-        } else if ex.finalizing {
-            let text = format!(
-                "a lazy static's destructor panicked at {location} (statics are dropped once \
-                 every thread has finished):\n{message}"
-            );
-            ex.fail(FailureKind::Panic, text);
-        } else if thread == ThreadId::MAIN {
-            let text = format!("{label} panicked at {location}:\n{message}");
-            let text = ex.with_earlier_panics(text);
-            ex.fail(FailureKind::Panic, text);
         }
         true
     });
@@ -670,12 +699,23 @@ fn static_outside_model() -> ! {
 
 /// The value of the lazy static at `key` (the address of its `Lazy`), made
 /// by `init` on first use in this execution, and kept until every thread
-/// has finished. Not a step; the initialisation happens before every use
-/// (as with std's `Once`).
+/// has finished. The initialisation happens before every use (as with
+/// std's `Once`). A use by a thread other than the model body is a step
+/// (`Op::StaticUse`), and panics once the body has returned: the program is
+/// exiting then (loom's rule).
 #[track_caller]
 pub fn lazy_static<T: 'static>(key: usize, init: fn() -> T) -> &'static T {
     if !coroutine::in_model_thread() || !installed() {
         static_outside_model();
+    }
+    if with(|ex| ex.current != ThreadId::MAIN)
+        && perform(Op::StaticUse, std::panic::Location::caller()).value() == 1
+    {
+        panic!(
+            "a lazy static was used after the model body returned: the program is exiting \
+             then, and does not wait for this thread, which it may stop at any point; join \
+             the thread before the model body returns"
+        );
     }
     let find = |ex: &mut Execution| {
         let index = ex.storage.statics.iter().position(|(k, _)| *k == key)?;
@@ -714,9 +754,10 @@ pub fn lazy_static<T: 'static>(key: usize, init: fn() -> T) -> &'static T {
 }
 
 /// Drops the lazy statics, the last initialised first, on the calling model
-/// thread once every thread has finished. Returns a destructor's panic.
+/// thread once every thread has finished. A destructor's panic that escapes
+/// fails the execution, and is returned.
 pub(crate) fn drop_statics() -> Result<(), Box<dyn Any + Send>> {
-    std::panic::catch_unwind(|| {
+    let dropped = std::panic::catch_unwind(|| {
         loop {
             let value = with(|ex| {
                 ex.storage.statics_closed = true;
@@ -727,7 +768,22 @@ pub(crate) fn drop_statics() -> Result<(), Box<dyn Any + Send>> {
                 None => return,
             }
         }
-    })
+    });
+    if let Err(payload) = &dropped {
+        with(|ex| {
+            // The destructors run as the model body's thread.
+            let panics = &mut ex.threads[ThreadId::MAIN.index()].panics;
+            let k = escaped_panic(panics, payload.as_ref());
+            let p = &panics[k];
+            let text = format!(
+                "a lazy static's destructor panicked at {} (statics are dropped once every \
+                 thread has finished):\n{}",
+                p.location, p.message
+            );
+            ex.fail(FailureKind::Panic, text);
+        });
+    }
+    dropped
 }
 
 /// The calling model thread's value of the thread local at `key` (the

@@ -9,8 +9,8 @@
 //! is the exception: `lazy_static!` hands out `&'static T`, borrowed for the
 //! rest of the execution (see `coroutine::static_value`).
 
+use fxhash::FxHashMap;
 use std::any::Any;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::ids::{ObjectId, ThreadId};
@@ -65,12 +65,16 @@ pub(crate) struct ThreadLocals {
 #[derive(Default)]
 pub(crate) struct Storage {
     allocations: Vec<Allocation>,
-    raw_by_address: HashMap<usize, u32>,
+    raw_by_address: FxHashMap<usize, u32>,
     /// Lazy statics in initialisation order: the address of the `Lazy`
     /// static, its value.
     pub(crate) statics: Vec<(usize, Rc<dyn Any>)>,
     /// Statics are being dropped: they can no longer be initialised.
     pub(crate) statics_closed: bool,
+    /// The model body has returned while other threads ran on
+    /// ([`Op::Exit`](crate::op::Op::Exit)): the program is exiting, and a
+    /// use of a lazy static from then on is a bug.
+    pub(crate) exited: bool,
     pub(crate) locals: Vec<ThreadLocals>,
     /// `Arc` allocations made in the model, which must be freed by the end.
     pub(crate) arcs: Vec<ObjectId>,
@@ -88,6 +92,7 @@ impl Storage {
             std::mem::forget(value);
         }
         self.statics_closed = false;
+        self.exited = false;
         for locals in self.locals.drain(..) {
             for (_, value) in locals.values {
                 std::mem::forget(value);

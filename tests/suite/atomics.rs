@@ -760,7 +760,6 @@ fn compare_and_swap_derives_a_valid_failure_ordering_from_every_ordering() {
     run_single(|| {
         for order in RMWS {
             let c = ca::AtomicU32::new(3);
-            #[allow(deprecated)]
             let (failed, succeeded) =
                 (c.compare_and_swap(4, 5, order), c.compare_and_swap(3, 6, order));
             assert_eq!((failed, succeeded), (3, 3), "compare_and_swap with {order:?}");

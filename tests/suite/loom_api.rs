@@ -62,7 +62,6 @@ macro_rules! every_int_method {
         assert_eq!(a.load(Acquire), 1);
         a.store(2, Release);
         assert_eq!(a.swap(3, AcqRel), 2);
-        #[allow(deprecated)]
         let old = a.compare_and_swap(3, 4, SeqCst);
         assert_eq!(old, 3);
         assert_eq!(a.compare_exchange(4, 5, SeqCst, Relaxed), Ok(4));
@@ -98,7 +97,6 @@ fn atomics() {
         assert!(!b.load(SeqCst));
         b.store(true, SeqCst);
         assert!(b.swap(false, SeqCst));
-        #[allow(deprecated)]
         let old = b.compare_and_swap(false, true, SeqCst);
         assert!(!old);
         assert_eq!(b.compare_exchange(true, false, SeqCst, SeqCst), Ok(true));
@@ -117,7 +115,6 @@ fn atomics() {
         assert_eq!(p.load(SeqCst), &mut x as *mut u32);
         p.store(&mut y, SeqCst);
         assert_eq!(p.swap(&mut x, SeqCst), &mut y as *mut u32);
-        #[allow(deprecated)]
         let old = p.compare_and_swap(&mut x, &mut y, SeqCst);
         assert_eq!(old, &mut x as *mut u32);
         assert!(p.compare_exchange(&mut y, &mut x, SeqCst, SeqCst).is_ok());

@@ -13,6 +13,7 @@ mod explore;
 mod leaks;
 mod litmus;
 mod loom_api;
+mod loom_compat;
 mod memory;
 mod multiverse;
 mod optimal;

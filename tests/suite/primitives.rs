@@ -643,7 +643,8 @@ fn flag_setter(careless: bool) -> impl Fn() + Send + Sync + Clone + 'static {
             })
         };
         let polls = block_on(WaitForFlag { flag, waker, polls: 0, careless });
-        assert!((1..=2).contains(&polls), "{polls} polls");
+        // At once, after the wake-up, or also after a spurious poll.
+        assert!((1..=3).contains(&polls), "{polls} polls");
         h.join().unwrap();
     }
 }
@@ -664,7 +665,11 @@ fn block_on_a_future_woken_through_an_atomic_waker_never_hangs() {
         h.join().unwrap();
         rec.record(polls);
     });
-    assert_eq!(seen, BTreeSet::from([1, 2]), "ready at once, or after one wake-up");
+    assert_eq!(
+        seen,
+        BTreeSet::from([1, 2, 3]),
+        "ready at once, after one wake-up, or after a spurious poll and the wake-up"
+    );
     let outcome = Builder::new().run(flag_setter(false)).unwrap();
     assert!(matches!(outcome.verdict, Verdict::Verified(_)), "{}", outcome.summary());
 }

@@ -1,12 +1,13 @@
 //! `lazy_static!` and `thread_local!`: a static starts uninitialised in
-//! every execution and is dropped at its end; a thread local has one value
-//! per thread, destroyed when its thread ends. And a thread still blocked
-//! when the model body returns is reported.
+//! every execution and is dropped at its end, and a thread that uses one
+//! after the model body returned (the program is exiting) is reported; a
+//! thread local has one value per thread, destroyed when its thread ends.
+//! And a thread still blocked when the model body returns is reported.
 
 use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
 
 use checker::alloc::Track;
-use checker::model::{Builder, FailureKind};
+use checker::model::{Builder, FailureKind, StrategyKind};
 use checker::sync::Arc;
 use checker::sync::atomic::{AtomicUsize, Ordering};
 use checker::thread;
@@ -162,4 +163,82 @@ fn a_blocked_thread_is_reported_before_any_leak() {
     let report = outcome.failure.expect("a failure");
     assert_eq!(report.kind(), FailureKind::LeftBlocked, "{report}");
     assert!(report.message().contains("thread 1 waits to lock Mutex#"), "{report}");
+}
+
+checker::lazy_static! {
+    static ref EVENTS: checker::sync::Mutex<Vec<&'static str>> =
+        checker::sync::Mutex::new(Vec::new());
+}
+
+/// A background thread whose handle is dropped logs to a lazy static. The
+/// program exits when the body returns, without waiting for it: its use
+/// of the static may come after that.
+fn log_in_the_background() {
+    drop(thread::spawn(|| EVENTS.lock().unwrap().push("background")));
+    EVENTS.lock().unwrap().push("main");
+}
+
+#[test]
+fn a_lazy_static_used_after_the_model_body_returned_is_reported() {
+    for strategy in [StrategyKind::Dpor, StrategyKind::Dfs] {
+        let mut builder = Builder::new();
+        builder.strategy(strategy);
+        let report = checker_tests::expect_bug(&builder, FailureKind::Panic, log_in_the_background);
+        let message = report.message();
+        assert!(message.contains("thread 1 panicked at tests/suite/statics.rs:"), "{report}");
+        assert!(
+            message.contains("a lazy static was used after the model body returned"),
+            "{report}"
+        );
+        let trace = report.trace();
+        let exit = trace.find("main      returns from the model body: the program exits");
+        let late = trace.find("thread 1  uses a lazy static after the model body returned");
+        assert!(exit.is_some() && late.is_some() && exit < late, "{report}");
+    }
+}
+
+checker::lazy_static! {
+    static ref LIMIT: usize = 3;
+}
+
+#[test]
+fn a_late_use_is_found_when_the_thread_would_otherwise_finish_first() {
+    // The checker of a limit, left running, and a worker the body waits
+    // for: nothing the first thread does conflicts with the others' steps.
+    // Both orders of its use and the body's return are still explored.
+    let model = || {
+        drop(thread::spawn(|| assert!(*LIMIT > 0)));
+        let hits = Arc::new(AtomicUsize::new(0));
+        let theirs = hits.clone();
+        let worker = thread::spawn(move || theirs.fetch_add(1, Ordering::Relaxed));
+        worker.join().unwrap();
+    };
+    for strategy in [StrategyKind::Dpor, StrategyKind::Dfs] {
+        let mut builder = Builder::new();
+        builder.strategy(strategy);
+        let report = checker_tests::expect_bug(&builder, FailureKind::Panic, model);
+        assert!(report.message().contains("used after the model body returned"), "{report}");
+    }
+}
+
+#[test]
+fn a_background_thread_joined_before_the_body_returns_may_use_lazy_statics() {
+    let outcome = expect_verified(|| {
+        let worker = thread::spawn(|| EVENTS.lock().unwrap().push("worker"));
+        EVENTS.lock().unwrap().push("main");
+        worker.join().unwrap();
+        assert_eq!(EVENTS.lock().unwrap().len(), 2);
+    });
+    // The two pushes, in either order.
+    assert_eq!(outcome.executions, 2, "{}", outcome.summary());
+}
+
+#[test]
+fn a_background_thread_left_running_without_lazy_statics_passes() {
+    expect_verified(|| {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let theirs = hits.clone();
+        drop(thread::spawn(move || theirs.fetch_add(1, Ordering::Relaxed)));
+        hits.fetch_add(1, Ordering::Relaxed);
+    });
 }

@@ -4,8 +4,14 @@
 //! [`Arc::from_std`] takes any std `Arc`, unsized ones included, without
 //! moving the value) and the allocation's [`Meta`], which names it to the
 //! engine and is shared with the `Weak` handles. A raw pointer from
-//! [`Arc::into_raw`] carries only the value's address, so the allocation's
-//! `Meta` waits in a registry, by address, until the value is dropped.
+//! [`Arc::into_raw`] or [`Arc::as_ptr`] (std documents them as the same
+//! pointer) carries only the value's address, so the allocation's `Meta`
+//! waits in a registry, by address, until the value is dropped.
+//!
+//! std trusts the caller to release each count once; a count released
+//! twice (`from_raw` of a pointer that owned none) frees the value under a
+//! live handle. checker notices when that handle is used next, and panics
+//! there instead of touching freed memory.
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
@@ -31,6 +37,9 @@ struct Meta {
     /// A handle was turned into a raw pointer: the allocation has an entry
     /// in [`RAW`] until its value is dropped.
     raw: AtomicBool,
+    /// The value was dropped while raw pointers were in play: a handle
+    /// still alive was over-released, and must not touch the allocation.
+    dropped: AtomicBool,
 }
 
 /// The `Meta` of every allocation whose value is alive and was handed out
@@ -84,8 +93,18 @@ impl<T: ?Sized> Handle<T> {
     }
 }
 
+/// Lets [`Arc::from_raw`] find the allocation of the value at `ptr`, until
+/// the value is dropped.
+fn register<T: ?Sized>(ptr: *const T, meta: &std::sync::Arc<Meta>) {
+    if !meta.raw.load(atomic::Ordering::Acquire) {
+        raw_registry().insert(address(ptr), std::sync::Arc::clone(meta));
+        meta.raw.store(true, atomic::Ordering::Release);
+    }
+}
+
 /// The value at `at`, of the allocation `meta` describes, was dropped.
 fn unregister(at: usize, meta: &std::sync::Arc<Meta>) {
+    meta.dropped.store(true, atomic::Ordering::Release);
     let mut registry = raw_registry();
     // Another allocation may have been registered at the address since.
     if registry.get(&at).is_some_and(|m| std::sync::Arc::ptr_eq(m, meta)) {
@@ -183,6 +202,7 @@ impl<T: ?Sized> Arc<T> {
             object: LazyObject::new(),
             created: Location::caller(),
             raw: AtomicBool::new(false),
+            dropped: AtomicBool::new(false),
         });
         let arc = Arc { inner: Some(Handle { meta, value: std }) };
         if rt::in_model() {
@@ -193,8 +213,13 @@ impl<T: ?Sized> Arc<T> {
     }
 
     #[inline]
+    #[track_caller]
     fn handle(&self) -> &Handle<T> {
-        self.inner.as_ref().expect("a live handle")
+        let handle = self.inner.as_ref().expect("a live handle");
+        if handle.meta.dropped.load(atomic::Ordering::Acquire) {
+            over_released(handle.meta.created);
+        }
+        handle
     }
 
     /// The allocation's object in the running execution.
@@ -255,14 +280,22 @@ impl<T: ?Sized> Arc<T> {
         std::sync::Arc::ptr_eq(&this.handle().value, &other.handle().value)
     }
 
-    /// A pointer to the value.
+    /// A pointer to the value: the one [`Arc::into_raw`] returns, so
+    /// [`Arc::from_raw`] and the raw count functions take it (as in std,
+    /// only for a count given up in raw form, by [`Arc::into_raw`],
+    /// [`Arc::increment_strong_count`] or `mem::forget` of a handle).
     pub fn as_ptr(this: &Self) -> *const T {
-        std::sync::Arc::as_ptr(&this.handle().value)
+        let handle = this.handle();
+        let ptr = std::sync::Arc::as_ptr(&handle.value);
+        register(ptr, &handle.meta);
+        ptr
     }
 
     /// A mutable reference to the value if this is the only handle (strong
     /// or weak).
+    #[track_caller]
     pub fn get_mut(this: &mut Self) -> Option<&mut T> {
+        this.handle();
         let handle = this.inner.as_mut().expect("a live handle");
         std::sync::Arc::get_mut(&mut handle.value)
     }
@@ -272,52 +305,59 @@ impl<T: ?Sized> Arc<T> {
     /// [`Arc::decrement_strong_count`]: otherwise the allocation leaks, and
     /// the model checker reports it.
     pub fn into_raw(mut this: Self) -> *const T {
+        let handle = this.handle();
+        register(std::sync::Arc::as_ptr(&handle.value), &handle.meta);
         let Handle { meta, value } = this.inner.take().expect("a live handle");
-        let ptr = std::sync::Arc::into_raw(value);
-        meta.raw.store(true, atomic::Ordering::Release);
-        raw_registry().insert(address(ptr), meta);
-        ptr
+        // The count goes with the pointer; `meta` stays in the registry.
+        drop(meta);
+        std::sync::Arc::into_raw(value)
     }
 
-    /// The handle a pointer from [`Arc::into_raw`] stands for (not a step).
+    /// The handle a pointer from [`Arc::into_raw`] (or [`Arc::as_ptr`])
+    /// stands for, taking over a count given up in raw form (not a step).
     ///
     /// # Safety
     ///
     /// As `std::sync::Arc::from_raw`: `ptr` was returned by
-    /// [`Arc::into_raw`] of an `Arc<U>` with `U` of `T`'s size and alignment
-    /// (usually `T` itself), and each such pointer is turned back into a
-    /// handle (or decremented) at most once.
+    /// [`Arc::into_raw`] or [`Arc::as_ptr`] of an `Arc<U>` with `U` of
+    /// `T`'s size and alignment (usually `T` itself), and a count given up
+    /// in raw form (by [`Arc::into_raw`], [`Arc::increment_strong_count`],
+    /// or `mem::forget` of a handle) is taken over at most once.
     ///
     /// # Panics
     ///
-    /// If `ptr` is not a pointer [`Arc::into_raw`] returned for a value that
-    /// is still alive. std would have undefined behaviour there; the model
-    /// checker reports the misuse instead.
+    /// If `ptr` is not such a pointer to a value that is still alive. std
+    /// would have undefined behaviour there; the model checker reports the
+    /// misuse instead. A count taken over twice is reported when the handle
+    /// it was taken from is used after the value was dropped.
     #[track_caller]
     pub unsafe fn from_raw(ptr: *const T) -> Arc<T> {
         let meta = raw_registry().get(&address(ptr)).cloned();
         let Some(meta) = meta else {
+            // No address in the message: it would differ in the replay.
             panic!(
-                "Arc::from_raw: {ptr:p} was not returned by Arc::into_raw, or the value it \
-                 pointed to was dropped already"
+                "Arc::from_raw: the pointer was not returned by Arc::into_raw or Arc::as_ptr of \
+                 an Arc whose value is alive: it does not point to an Arc's value, or the value \
+                 was dropped already"
             );
         };
-        // SAFETY: the caller's contract: `ptr` came from `Arc::into_raw`,
-        // that is from `std::sync::Arc::into_raw` of the value's allocation,
-        // and its count is taken over once. The registry confirms that such
+        // SAFETY: the caller's contract: `ptr` came from `Arc::into_raw` or
+        // `Arc::as_ptr`, that is from `std::sync::Arc::into_raw`/`as_ptr` of
+        // the value's allocation (the same pointer), and a count given up
+        // in raw form is taken over once. The registry confirms that such
         // an allocation lives at that address.
         let value = unsafe { std::sync::Arc::from_raw(ptr) };
         Arc { inner: Some(Handle { meta, value }) }
     }
 
     /// One more handle for the allocation behind a pointer from
-    /// [`Arc::into_raw`], kept as that pointer's count (not a step, as a
-    /// clone).
+    /// [`Arc::into_raw`] or [`Arc::as_ptr`], kept in raw form (not a step,
+    /// as a clone).
     ///
     /// # Safety
     ///
-    /// `ptr` came from [`Arc::into_raw`], and the allocation has at least one
-    /// strong handle while this runs.
+    /// `ptr` came from [`Arc::into_raw`] or [`Arc::as_ptr`], and the
+    /// allocation has at least one strong handle while this runs.
     #[track_caller]
     pub unsafe fn increment_strong_count(ptr: *const T) {
         // SAFETY: the caller's contract; the count taken over here goes back
@@ -328,15 +368,15 @@ impl<T: ?Sized> Arc<T> {
         Arc::into_raw(more);
     }
 
-    /// Releases one handle for the allocation behind a pointer from
-    /// [`Arc::into_raw`]: a drop, and so a step. The last one drops the
-    /// value.
+    /// Releases one count held in raw form for the allocation behind a
+    /// pointer from [`Arc::into_raw`] or [`Arc::as_ptr`]: a drop, and so a
+    /// step. The last one drops the value.
     ///
     /// # Safety
     ///
-    /// `ptr` came from [`Arc::into_raw`], the allocation has at least one
-    /// strong handle while this runs, and the count released here is not
-    /// used again.
+    /// `ptr` came from [`Arc::into_raw`] or [`Arc::as_ptr`], a count is
+    /// held in raw form for it, and the count released here is not used
+    /// again.
     #[track_caller]
     pub unsafe fn decrement_strong_count(ptr: *const T) {
         // SAFETY: the caller's contract: one count of `ptr` is taken over
@@ -360,6 +400,7 @@ impl<T: Clone> Arc<T> {
 }
 
 impl<T: ?Sized> Clone for Arc<T> {
+    #[track_caller]
     fn clone(&self) -> Self {
         if rt::in_model() {
             rt::arc_clone(self.object());
@@ -372,17 +413,40 @@ impl<T: ?Sized> Clone for Arc<T> {
 
 impl<T: ?Sized> Drop for Arc<T> {
     fn drop(&mut self) {
-        if self.inner.is_some() {
-            // A destructor has no caller location: report the creation site.
-            self.drop_step(self.handle().meta.created);
-            self.inner.take().expect("a live handle").release();
+        let Some(handle) = &self.inner else { return };
+        if handle.meta.dropped.load(atomic::Ordering::Acquire) {
+            // Its count was released by someone else: the allocation is
+            // gone, so the handle is forgotten without touching it.
+            let created = handle.meta.created;
+            std::mem::forget(self.inner.take());
+            if !std::thread::panicking() {
+                over_released(created);
+            }
+            return;
         }
+        // A destructor has no caller location: report the creation site.
+        self.drop_step(handle.meta.created);
+        self.inner.take().expect("a live handle").release();
     }
+}
+
+/// A handle was used after its value was dropped through another handle:
+/// a count was released twice.
+#[cold]
+#[track_caller]
+fn over_released(created: &'static Location<'static>) -> ! {
+    panic!(
+        "Arc: a handle of the Arc created at {created} was used after its value was dropped: \
+         one count was released twice. Arc::from_raw and Arc::decrement_strong_count take over \
+         a count that Arc::into_raw, Arc::increment_strong_count or mem::forget gave up; a \
+         pointer from Arc::as_ptr owns none by itself (std: a use after free)"
+    )
 }
 
 impl<T: ?Sized> Deref for Arc<T> {
     type Target = T;
     #[inline]
+    #[track_caller]
     fn deref(&self) -> &T {
         &self.handle().value
     }

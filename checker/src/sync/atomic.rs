@@ -225,7 +225,8 @@ macro_rules! atomic_common {
             }
 
             /// Stores `new` if the value is `current`; returns the previous value.
-            #[deprecated(note = "Use `compare_exchange` or `compare_exchange_weak` instead")]
+            /// Deprecated in std, not here: loom keeps it undeprecated, and a
+            /// loom test built with `#![deny(warnings)]` must still compile.
             #[track_caller]
             pub fn compare_and_swap(&self, current: $prim, new: $prim, order: Ordering) -> $prim {
                 match self.exchange(current, new, order, derived_failure(order), false) {

@@ -416,6 +416,7 @@ impl Encode for Target {
             Target::ScOrder => w.token(format_args!("sc")),
             Target::Turns => w.token(format_args!("turns")),
             Target::Spawns => w.token(format_args!("spawns")),
+            Target::Statics => w.token(format_args!("statics")),
         }
     }
 }
@@ -434,6 +435,10 @@ impl Decode for Target {
             Some("spawns") => {
                 r.token()?;
                 Ok(Target::Spawns)
+            }
+            Some("statics") => {
+                r.token()?;
+                Ok(Target::Statics)
             }
             Some(t) if t.starts_with('p') => {
                 r.prefixed('p', "a park token").map(|t| Target::Token(ThreadId(t)))

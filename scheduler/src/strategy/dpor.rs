@@ -22,7 +22,9 @@
 //! computes vector clocks over it (happens-before made of program order, the
 //! causal edges of spawn, join and condvar wake-ups, and dependence as
 //! [`crate::dependence::dependent`] defines it) and finds, for every step new
-//! in this execution, its races with earlier steps. For a race `(e, e')` it
+//! in this execution, its races with earlier steps. What it computed for the
+//! steps the execution shares with the last one is kept, not redone
+//! ([`Analysis::rewind`]). For a race `(e, e')` it
 //! forms `v`: the steps after `e` that do not happen after `e`, then `e'`.
 //! Unless a thread explored or asleep before `e` is a weak initial of `v`, it
 //! inserts `v` into the wakeup tree there. The next execution backtracks to
@@ -139,7 +141,9 @@ use crate::op::{Op, Reply};
 use crate::trace::EventKind;
 use crate::vclock::VClock;
 
-type Accesses = SmallVec<[Access; 2]>;
+// Three inline: an SC access (its object and the SC order) and the turn it
+// may take, the usual most; more spill to the heap.
+type Accesses = SmallVec<[Access; 3]>;
 
 /// One step, as wakeup trees and sleep sets see it.
 #[derive(Clone, Debug)]
@@ -159,7 +163,7 @@ struct Ev {
 }
 
 /// Do two steps of different threads commute, `a` run first?
-fn commute(a: &Accesses, a_pivot: bool, b: &Accesses, b_pivot: bool) -> bool {
+fn commute(a: &[Access], a_pivot: bool, b: &[Access], b_pivot: bool) -> bool {
     !a_pivot && !b_pivot && a.iter().all(|x| b.iter().all(|y| !dependence::dependent(x, y)))
 }
 
@@ -228,11 +232,9 @@ struct Node {
     preemptions: usize,
     /// The thread this execution runs here.
     chosen: ThreadId,
-    /// What `chosen` did here, and may do elsewhere, as the last analysis
-    /// saw it.
-    chosen_accesses: Accesses,
-    chosen_may: Accesses,
-    chosen_pivot: bool,
+    /// What `chosen` did here, and may do elsewhere, when it comes from a
+    /// checkpoint: otherwise the analysis has it ([`Dpor::chosen_step`]).
+    saved: Option<Box<ChosenStep>>,
     /// The wakeup subtree below `chosen`: what the next state follows.
     subtree: Vec<WakeupTree>,
     /// The rest of this state's wakeup tree: what to explore from here
@@ -245,6 +247,15 @@ struct Node {
     /// The model had stopped exploring here (`stop_exploring`,
     /// `skip_branch`): no race reversal is added to this state.
     pruned: bool,
+}
+
+/// What a state's chosen thread did there (its accesses, unlabelled), what
+/// it may do elsewhere, and whether the step is a pivot.
+#[derive(Clone, Debug, Default)]
+struct ChosenStep {
+    accesses: Accesses,
+    may: Accesses,
+    pivot: bool,
 }
 
 impl Node {
@@ -291,8 +302,9 @@ pub struct Dpor {
     turns: dependence::YieldTurns,
     /// Was the previous step a pivot?
     previous_pivot: bool,
-    /// The previous step's accesses to the turns.
-    previous_turns: Accesses,
+    /// Whether the previous step waited for its turn and whether it took
+    /// one ([`dependence::YieldTurns::step_flags`]).
+    previous_turns: (bool, bool),
     /// Decisions with alternatives taken while the model had stopped
     /// exploring: not branched on.
     pruned: u64,
@@ -302,9 +314,15 @@ impl Dpor {
     /// A search of every execution up to reordering of independent steps,
     /// with at most `bound` preemptions (`None`: unbounded).
     pub fn new(bound: Option<usize>) -> Self {
+        // The buffers of this OS thread's last run, or room for a typical
+        // execution: growing from nothing costs a small model's run more
+        // than its steps do.
+        let (nodes, analysis) = SPARE.take().unwrap_or_else(|| {
+            (Vec::with_capacity(INITIAL_STEPS), Analysis::with_capacity(INITIAL_STEPS))
+        });
         Dpor {
             bound,
-            nodes: Vec::new(),
+            nodes,
             values: Vec::new(),
             step: 0,
             value_at: 0,
@@ -312,10 +330,10 @@ impl Dpor {
             blocked_at: None,
             started: false,
             redundant_executions: 0,
-            analysis: Analysis::default(),
+            analysis,
             turns: dependence::YieldTurns::default(),
             previous_pivot: false,
-            previous_turns: Accesses::new(),
+            previous_turns: (false, false),
             pruned: 0,
         }
     }
@@ -346,10 +364,23 @@ impl Dpor {
             return Vec::new();
         }
         let EventKind::Step { op, reply, .. } = event.kind else { unreachable!("a step") };
-        let mut ran = dependence::accesses(event.thread, &op, Some(reply));
-        ran.extend_from_slice(&self.previous_turns);
+        let mut ran: SmallVec<[Access; 4]> = SmallVec::new();
+        dependence::accesses_into(event.thread, &op, Some(reply), &mut ran);
+        let (wait, take) = self.previous_turns;
+        dependence::turn_accesses_into(wait, take, &mut ran);
         let commutes = |e: &&Ev| commute(&e.accesses, e.pivot, &ran, false);
         node.sleep.iter().chain(&node.explored).filter(commutes).cloned().collect()
+    }
+
+    /// What the chosen thread of state `s` did there: from the analysis of
+    /// the last execution if it reached `s`, else as a checkpoint saved it.
+    fn chosen_step(&self, s: usize) -> Option<ChosenStep> {
+        if s < self.analysis.valid {
+            let (accesses, may) = self.analysis.step_accesses(s);
+            Some(ChosenStep { accesses, may, pivot: self.analysis.pivots[s] })
+        } else {
+            self.nodes[s].saved.as_deref().cloned()
+        }
     }
 
     fn nondeterministic(&self, what: String) -> StrategyError {
@@ -364,7 +395,7 @@ impl Strategy for Dpor {
         self.blocked_at = None;
         self.turns.clear();
         self.previous_pivot = false;
-        self.previous_turns.clear();
+        self.previous_turns = (false, false);
         if !self.started {
             self.started = true;
             self.first_new = 0;
@@ -387,15 +418,21 @@ impl Strategy for Dpor {
                     value.chosen += 1;
                     self.nodes.truncate(s + 1);
                     self.first_new = s;
+                    self.analysis.valid = self.analysis.valid.min(s);
                     return true;
                 }
                 self.values.pop();
             }
             let bound = self.bound;
-            let node = &mut self.nodes[s];
+            if self.nodes[s].queue.is_empty() {
+                // Nothing else to explore from here (most states).
+                self.nodes.pop();
+                continue;
+            }
+            let ChosenStep { accesses, may, pivot } = self.chosen_step(s).unwrap_or_default();
             // While the thread sleeps, drops that commute with its own can
             // still change how many handles its drop leaves: keep it unknown.
-            let accesses = std::mem::take(&mut node.chosen_accesses)
+            let accesses = accesses
                 .into_iter()
                 .map(|a| match a.kind {
                     AccessKind::Drop { .. } => {
@@ -404,8 +441,9 @@ impl Strategy for Dpor {
                     _ => a,
                 })
                 .collect();
-            let may = std::mem::take(&mut node.chosen_may);
-            node.explored.push(Ev { thread: node.chosen, accesses, may, pivot: node.chosen_pivot });
+            let node = &mut self.nodes[s];
+            node.saved = None;
+            node.explored.push(Ev { thread: node.chosen, accesses, may, pivot });
             node.subtree.clear();
             while !node.queue.is_empty() {
                 let next = node.queue.remove(0);
@@ -416,6 +454,7 @@ impl Strategy for Dpor {
                     self.nodes.truncate(s + 1);
                     self.values.retain(|v| v.step < s);
                     self.first_new = s;
+                    self.analysis.valid = self.analysis.valid.min(s);
                     return true;
                 }
             }
@@ -431,7 +470,7 @@ impl Strategy for Dpor {
             let event = point.execution().step(previous);
             let EventKind::Step { op, aux, .. } = event.kind else { unreachable!("a step") };
             self.previous_pivot = dependence::is_pivot(&op, aux);
-            self.previous_turns = self.turns.step(event.thread, &op, aux);
+            self.previous_turns = self.turns.step_flags(event.thread, &op, aux);
         }
         if let Some(node) = self.nodes.get(step) {
             let same = node.eligible.len() == point.eligible.len()
@@ -457,13 +496,11 @@ impl Strategy for Dpor {
             }
         };
         let mut node = Node {
-            eligible: point.eligible.iter().copied().collect(),
+            eligible: SmallVec::from_slice(point.eligible),
             continuing: point.continuing,
             preemptions: point.preemptions,
             chosen: point.eligible[0],
-            chosen_accesses: Accesses::new(),
-            chosen_may: Accesses::new(),
-            chosen_pivot: false,
+            saved: None,
             subtree: Vec::new(),
             queue: Vec::new(),
             explored: Vec::new(),
@@ -585,8 +622,9 @@ impl Strategy for Dpor {
     fn save(&self, out: &mut Writer) -> bool {
         let counters = (self.started, self.first_new, self.redundant_executions, self.pruned);
         out.record("dpor", &counters);
-        for node in &self.nodes {
-            out.record("node", node);
+        for (s, node) in self.nodes.iter().enumerate() {
+            let chosen = self.chosen_step(s).unwrap_or_default();
+            out.record("node", &NodeRecord::of(node, chosen));
         }
         for value in &self.values {
             out.record("value", value);
@@ -597,7 +635,8 @@ impl Strategy for Dpor {
     fn load(&mut self, input: &mut Reader<'_>) -> Result<(), FormatError> {
         (self.started, self.first_new, self.redundant_executions, self.pruned) =
             input.record("dpor")?;
-        self.nodes = input.records("node")?;
+        let records: Vec<NodeRecord> = input.records("node")?;
+        self.nodes = records.into_iter().map(NodeRecord::into_node).collect();
         self.values = input.records("value")?;
         if let Some(i) = self.nodes.iter().position(|n| !n.eligible.contains(&n.chosen)) {
             return Err(FormatError::inconsistent(format!(
@@ -615,7 +654,7 @@ impl Strategy for Dpor {
 // The state that crosses executions, for checkpoints: every field.
 checkpoint::fields!(Ev { thread, accesses, may, pivot });
 checkpoint::fields!(WakeupTree { event, children });
-checkpoint::fields!(Node {
+checkpoint::fields!(NodeRecord {
     eligible,
     continuing,
     preemptions,
@@ -630,6 +669,61 @@ checkpoint::fields!(Node {
     pruned,
 });
 checkpoint::fields!(ValueNode { step, options, chosen, pruned, kept });
+
+/// A [`Node`] as checkpoints save it: with what its chosen thread did.
+struct NodeRecord {
+    eligible: SmallVec<[ThreadId; 8]>,
+    continuing: Option<ThreadId>,
+    preemptions: usize,
+    chosen: ThreadId,
+    chosen_accesses: Accesses,
+    chosen_may: Accesses,
+    chosen_pivot: bool,
+    subtree: Vec<WakeupTree>,
+    queue: Vec<WakeupTree>,
+    explored: Vec<Ev>,
+    sleep: Vec<Ev>,
+    pruned: bool,
+}
+
+impl NodeRecord {
+    fn of(node: &Node, chosen: ChosenStep) -> NodeRecord {
+        NodeRecord {
+            eligible: node.eligible.clone(),
+            continuing: node.continuing,
+            preemptions: node.preemptions,
+            chosen: node.chosen,
+            chosen_accesses: chosen.accesses,
+            chosen_may: chosen.may,
+            chosen_pivot: chosen.pivot,
+            subtree: node.subtree.clone(),
+            queue: node.queue.clone(),
+            explored: node.explored.clone(),
+            sleep: node.sleep.clone(),
+            pruned: node.pruned,
+        }
+    }
+
+    fn into_node(self) -> Node {
+        let chosen = ChosenStep {
+            accesses: self.chosen_accesses,
+            may: self.chosen_may,
+            pivot: self.chosen_pivot,
+        };
+        Node {
+            eligible: self.eligible,
+            continuing: self.continuing,
+            preemptions: self.preemptions,
+            chosen: self.chosen,
+            saved: Some(Box::new(chosen)),
+            subtree: self.subtree,
+            queue: self.queue,
+            explored: self.explored,
+            sleep: self.sleep,
+            pruned: self.pruned,
+        }
+    }
+}
 
 /// One step as the analysis sees it.
 #[derive(Copy, Clone)]
@@ -675,57 +769,283 @@ fn lock_need(op: &Op) -> Option<(ObjectId, bool)> {
     }
 }
 
+/// One access of an analysed step, in the history of its target.
+#[derive(Copy, Clone, Debug)]
+struct Entry {
+    step: u32,
+    kind: AccessKind,
+    /// The target's slot ([`Analysis::slot`]).
+    slot: u32,
+    /// The target's access before this one.
+    previous: Option<u32>,
+    /// The target's last access before this one that is not a load.
+    previous_write: Option<u32>,
+}
+
+/// Where one thread stands in the analysed steps.
+#[derive(Copy, Clone, Debug, Default)]
+struct ThreadState {
+    /// The step whose clock is the thread's clock: its last step, or its
+    /// spawn before its first; `None` for an empty clock.
+    clock: Option<usize>,
+    /// Its steps so far.
+    count: u32,
+    /// The step that spawned it; `None` for `main` and for a thread not
+    /// spawned yet.
+    spawn: Option<usize>,
+}
+
 /// Happens-before and race analysis of one execution. Its buffers are kept
-/// across executions.
+/// across executions, and so is what it computed: the next execution shares
+/// its first steps with this one (up to the state DPOR backtracked to), and
+/// only the steps from there on are analysed again ([`Analysis::rewind`]).
 #[derive(Default)]
 struct Analysis {
     steps: Vec<StepInfo>,
     /// The clock of each step (the step included).
     clocks: Vec<VClock>,
-    /// Per thread: the clock of its last step (or of its spawn, before its
-    /// first), and its step count.
-    threads: Vec<(VClock, u32)>,
-    /// Per target: the steps that accessed it, in order.
-    history: Vec<Vec<(usize, AccessKind)>>,
-    /// The accesses of each step.
-    accesses: Vec<Accesses>,
+    /// Per thread, by id.
+    threads: Vec<ThreadState>,
+    /// Every access of the analysed steps, in order; each target's
+    /// accesses are chained from its last one backwards (`last_entry`).
+    entries: Vec<Entry>,
+    /// Per target: its last access in `entries`.
+    last_entry: Vec<Option<u32>>,
+    /// Per target: its last access in `entries` that is not a load. Loads
+    /// commute with loads, so a load scans only these: a spin loop's reads
+    /// would otherwise each walk past all the reads since the last store.
+    last_write: Vec<Option<u32>>,
     /// The thread and operation of each step.
     ops: Vec<Option<(ThreadId, Op)>>,
+    /// The reply of each step.
+    replies: Vec<Reply>,
+    /// Per step: the `aux` of its trace record.
+    auxes: Vec<u64>,
+    /// Per step: did it wait for its turn, did it take one
+    /// ([`dependence::YieldTurns`])?
+    turn_flags: Vec<(bool, bool)>,
     /// Scratch: per thread, the position of its first step in a `v`.
     first_in_v: Vec<u32>,
     /// Per thread: is its park token available?
     tokens: Vec<bool>,
+    /// Every change of `tokens`: the step, the thread, the value before.
+    token_log: Vec<(usize, ThreadId, bool)>,
     /// Per step: is it a pivot (see [`Ev::pivot`])?
     pivots: Vec<bool>,
-    /// What each step may do if run elsewhere.
-    mays: Vec<Accesses>,
     /// Reads the yield rule touches: not labelled (deviation 9).
     yield_reads: dependence::YieldReads,
     /// The fair scheduler's turns, as accesses.
     turns: dependence::YieldTurns,
+    /// The first yield among the analysed steps: before it, `yield_reads`
+    /// and `turns` are empty.
+    first_yield: Option<usize>,
     /// Each step as dependence names it.
     names: Vec<Source>,
     /// The join of the clocks of all steps so far.
     all: VClock,
     /// The last pivot step.
     last_pivot: Option<usize>,
-    /// Where the last SC fence is in the SC order's history.
-    last_sc_fence: Option<usize>,
+    /// The last SC fence's access to the SC order, in `entries`.
+    last_sc_fence: Option<u32>,
+    /// How many steps of the last analysed execution the state describes.
+    valid: usize,
 }
 
+thread_local! {
+    /// The node stack and analysis buffers of this OS thread's last DPOR
+    /// run, emptied, for its next one (as the engine keeps its stacks).
+    static SPARE: std::cell::Cell<Option<(Vec<Node>, Analysis)>> =
+        const { std::cell::Cell::new(None) };
+}
+
+impl Drop for Dpor {
+    fn drop(&mut self) {
+        let mut nodes = std::mem::take(&mut self.nodes);
+        nodes.clear();
+        let mut analysis = std::mem::take(&mut self.analysis);
+        analysis.rewind(0);
+        // Nothing to keep when the thread is going away.
+        let _ = SPARE.try_with(|spare| spare.set(Some((nodes, analysis))));
+    }
+}
+
+/// An atomic load (or a failed compare-exchange's read, which dependence
+/// names a load too): it commutes with every other load.
+fn is_load(kind: AccessKind) -> bool {
+    matches!(kind, AccessKind::Load { .. })
+}
+
+/// The slots of the turns' waits and takes (see [`Analysis::entry_slot`]).
+const TURN_WAITS: usize = 1;
+const TURN_TAKES: usize = 2;
+
+/// The steps an execution's buffers make room for before the first one.
+const INITIAL_STEPS: usize = 256;
+
 impl Analysis {
+    /// An analysis with room for executions of `steps` steps.
+    fn with_capacity(steps: usize) -> Self {
+        Analysis {
+            steps: Vec::with_capacity(steps),
+            clocks: Vec::with_capacity(steps),
+            entries: Vec::with_capacity(2 * steps),
+            ops: Vec::with_capacity(steps),
+            replies: Vec::with_capacity(steps),
+            auxes: Vec::with_capacity(steps),
+            turn_flags: Vec::with_capacity(steps),
+            pivots: Vec::with_capacity(steps),
+            names: Vec::with_capacity(steps),
+            ..Analysis::default()
+        }
+    }
+
+    /// A target's slot in `last_entry`. The turns have two, see
+    /// [`Analysis::entry_slot`].
     fn slot(target: Target) -> usize {
         match target {
             Target::ScOrder => 0,
-            Target::Turns => 1,
-            Target::Spawns => 2,
-            Target::Object(o) => o.index() * 2 + 3,
-            Target::Token(t) => t.index() * 2 + 4,
+            Target::Turns => TURN_TAKES,
+            Target::Spawns => 3,
+            Target::Statics => 4,
+            Target::Object(o) => o.index() * 2 + 5,
+            Target::Token(t) => t.index() * 2 + 6,
+        }
+    }
+
+    /// Where `access` is recorded: its target's slot, except that the
+    /// turns keep waits and takes apart. Only a wait and a take depend on
+    /// each other, and steps that take are many (every lock and unlock):
+    /// scanning past all of them at every step was quadratic.
+    fn entry_slot(access: &Access) -> usize {
+        match access.kind {
+            AccessKind::TurnWait => TURN_WAITS,
+            _ => Self::slot(access.target),
+        }
+    }
+
+    /// Where the earlier accesses `access` may depend on are recorded.
+    fn scan_slot(access: &Access) -> usize {
+        match access.kind {
+            AccessKind::TurnWait => TURN_TAKES,
+            AccessKind::TurnTake => TURN_WAITS,
+            _ => Self::slot(access.target),
+        }
+    }
+
+    /// Forgets every step from `keep` on: the state is then that after the
+    /// first `keep` steps, as if only they had been analysed.
+    fn rewind(&mut self, keep: usize) {
+        self.valid = self.valid.min(keep);
+        if keep == 0 {
+            self.replies.clear();
+            self.auxes.clear();
+            self.turn_flags.clear();
+            self.steps.clear();
+            self.clocks.clear();
+            self.threads.clear();
+            self.tokens.clear();
+            self.token_log.clear();
+            self.ops.clear();
+            self.pivots.clear();
+            self.yield_reads.clear();
+            self.turns.clear();
+            self.first_yield = None;
+            self.names.clear();
+            self.all = VClock::default();
+            self.last_pivot = None;
+            self.last_sc_fence = None;
+            self.entries.clear();
+            self.last_entry.clear();
+            self.last_write.clear();
+            return;
+        }
+        self.steps.truncate(keep);
+        self.replies.truncate(keep);
+        self.auxes.truncate(keep);
+        self.turn_flags.truncate(keep);
+        self.clocks.truncate(keep);
+        self.ops.truncate(keep);
+        self.pivots.truncate(keep);
+        self.names.truncate(keep);
+        while let Some(entry) = self.entries.last()
+            && entry.step as usize >= keep
+        {
+            self.last_entry[entry.slot as usize] = entry.previous;
+            if !is_load(entry.kind) {
+                self.last_write[entry.slot as usize] = entry.previous_write;
+            }
+            self.entries.pop();
+        }
+        if self.last_sc_fence.is_some_and(|e| e as usize >= self.entries.len()) {
+            let slot = Self::slot(Target::ScOrder);
+            let fence =
+                self.target_entries(slot, 0).find(|&e| self.entries[e as usize].kind.is_barrier());
+            self.last_sc_fence = fence;
+        }
+        if self.last_pivot.is_some_and(|p| p >= keep) {
+            self.last_pivot = self.pivots.iter().rposition(|&p| p);
+        }
+        while let Some(&(k, thread, before)) = self.token_log.last()
+            && k >= keep
+        {
+            self.tokens[thread.index()] = before;
+            self.token_log.pop();
+        }
+        // Threads spawned later vanish; threads whose last step is gone go
+        // back to their last step before `keep` (or their spawn).
+        let mut unresolved: SmallVec<[ThreadId; 8]> = SmallVec::new();
+        for (t, state) in self.threads.iter_mut().enumerate() {
+            if state.spawn.is_some_and(|s| s >= keep) {
+                *state = ThreadState::default();
+            } else if state.clock.is_some_and(|c| c >= keep) {
+                state.clock = state.spawn;
+                state.count = 0;
+                unresolved.push(ThreadId(t as u32));
+            }
+        }
+        let mut k = keep;
+        while !unresolved.is_empty() && k > 0 {
+            k -= 1;
+            let step = self.steps[k];
+            if let Some(i) = unresolved.iter().position(|&t| t == step.thread) {
+                let state = &mut self.threads[step.thread.index()];
+                state.clock = Some(k);
+                state.count = step.position;
+                unresolved.swap_remove(i);
+            }
+            unresolved.retain(|t| self.threads[t.index()].spawn != Some(k));
+        }
+        self.all = VClock::default();
+        for state in &self.threads {
+            if let Some(c) = state.clock {
+                self.all.join(&self.clocks[c]);
+            }
+        }
+        self.yield_reads.clear();
+        self.turns.clear();
+        match self.first_yield {
+            Some(y) if y < keep => {
+                for (entry, &aux) in self.ops.iter().zip(&self.auxes) {
+                    let &Some((q, op)) = entry else { continue };
+                    self.yield_reads.step(q, &op);
+                    self.turns.step_flags(q, &op, aux);
+                }
+            }
+            _ => self.first_yield = None,
+        }
+    }
+
+    /// The clock of `thread` in the analysed steps (a copy).
+    fn thread_clock(&self, thread: ThreadId) -> VClock {
+        match self.threads.get(thread.index()).and_then(|s| s.clock) {
+            Some(c) => self.clocks[c].clone(),
+            None => VClock::default(),
         }
     }
 
     /// Analyses the first `analysed` steps of `execution`; races are looked
-    /// for from step `first_new` on.
+    /// for from step `first_new` on. The steps before `first_new` are those
+    /// of the last analysed execution: what was computed for them is kept.
     fn run(
         &mut self,
         execution: &Execution,
@@ -734,58 +1054,50 @@ impl Analysis {
         nodes: &mut [Node],
         bound: Option<usize>,
     ) {
-        self.steps.clear();
-        self.clocks.clear();
-        self.threads.clear();
-        self.tokens.clear();
-        self.accesses.clear();
-        self.ops.clear();
-        self.pivots.clear();
-        self.mays.clear();
-        self.yield_reads.clear();
-        self.turns.clear();
-        self.names.clear();
-        self.all = VClock::default();
-        self.last_pivot = None;
-        self.last_sc_fence = None;
-        for h in &mut self.history {
-            h.clear();
-        }
+        let start = first_new.min(self.valid).min(analysed);
+        self.rewind(start);
         let mut partners: SmallVec<[usize; 8]> = SmallVec::new();
         let mut found: SmallVec<[usize; 8]> = SmallVec::new();
-        for k in 0..analysed {
+        for k in start..analysed {
             let event = execution.step(k);
             let EventKind::Step { op, reply, aux } = event.kind else { unreachable!("a step") };
             let q = event.thread;
             if self.threads.len() <= q.index() {
-                self.threads.resize(q.index() + 1, (VClock::default(), 0));
+                self.threads.resize(q.index() + 1, ThreadState::default());
             }
-            let position = self.threads[q.index()].1 + 1;
-            self.threads[q.index()].1 = position;
+            let position = self.threads[q.index()].count + 1;
+            self.threads[q.index()].count = position;
             let leaves_free = match op {
                 Op::Unpark { thread } => self.token(thread),
                 _ => false,
             };
             match op {
-                Op::Unpark { thread } => *self.token_mut(thread) = true,
-                Op::Park => *self.token_mut(q) = false,
+                Op::Unpark { thread } => self.set_token(k, thread, true),
+                Op::Park => self.set_token(k, q, false),
                 _ => {}
             }
             let blocking = dependence::blocking(&op);
             let lock = lock_effect(&op, reply);
             let needs = lock_need(&op);
             self.steps.push(StepInfo { thread: q, position, blocking, leaves_free, lock, needs });
-            let first_read = self.yield_reads.step(q, &op);
+            if matches!(op, Op::Yield) && self.first_yield.is_none() {
+                self.first_yield = Some(k);
+            }
+            // Before the first yield no read is a first read after one.
+            let first_read = self.first_yield.is_some() && self.yield_reads.step(q, &op);
             let pivot = dependence::is_pivot(&op, aux);
-            let waits = self.turns.waits(q);
-            let turns = self.turns.step(q, &op, aux);
+            let (wait, take) = self.turns.step_flags(q, &op, aux);
             self.names.push(Source::Step { thread: q, position });
             self.pivots.push(pivot);
 
             // Program order and causal edges: what the step waited for.
-            let mut before = self.threads[q.index()].0.clone();
+            let mut before = self.thread_clock(q);
             match op {
-                Op::Join { thread } => before.join(&self.threads[thread.index()].0),
+                Op::Join { thread } => {
+                    if let Some(c) = self.threads[thread.index()].clock {
+                        before.join(&self.clocks[c]);
+                    }
+                }
                 // A wake-up that needs no notification is ordered after its
                 // notify by dependence, so that the two race.
                 Op::Relock { .. } if aux > 0 && !op.wakes_unnotified() => {
@@ -797,10 +1109,11 @@ impl Analysis {
             // Races and happens-before see which store a read read (a read
             // of an older store does not race with the newer ones); sleep
             // sets and wakeup trees keep the unlabelled accesses, which
-            // commute less: deviation 9.
-            let mut unlabelled = dependence::accesses(q, &op, Some(reply));
-            unlabelled.extend_from_slice(&turns);
-            let mut accesses = unlabelled.clone();
+            // commute less: deviation 9 (`step_accesses` makes those again
+            // from the step, as `v` and the node need them).
+            let mut accesses: SmallVec<[Access; 4]> = SmallVec::new();
+            dependence::accesses_into(q, &op, Some(reply), &mut accesses);
+            dependence::turn_accesses_into(wait, take, &mut accesses);
             // A first read after a yield stays ordered against every store
             // of its atomic: the yield rule lets it read its old floor only
             // if that is the last store, so which stores ran before it
@@ -808,18 +1121,12 @@ impl Analysis {
             let from =
                 if first_read { None } else { dependence::read_source(&self.names, &op, aux) };
             dependence::label(&mut accesses, self.names[k], from);
-            nodes[k].chosen_accesses = unlabelled.clone();
-            // Elsewhere, the step may be another thread's first after its
-            // yield: it may take a turn.
-            let mut may = dependence::accesses(q, &op, None);
-            may.extend(dependence::turn_accesses(waits, true));
-            nodes[k].chosen_may = may.clone();
-            self.mays.push(may);
-            nodes[k].chosen_pivot = pivot;
-            self.accesses.push(unlabelled);
             self.ops.push(Some((q, op)));
+            self.replies.push(reply);
+            self.auxes.push(aux);
+            self.turn_flags.push((wait, take));
             let mut clock = before.clone();
-            for access in &accesses {
+            for access in accesses.iter().filter(|a| self.may_depend(a)) {
                 self.join_dependencies(access, &mut clock);
             }
             if pivot {
@@ -828,12 +1135,15 @@ impl Analysis {
                 clock.join(&self.clocks[p]);
             }
             clock.set(q, position);
-            self.clocks.push(clock.clone());
             self.all.join(&clock);
+            self.clocks.push(clock);
 
             if k >= first_new {
                 found.clear();
                 for access in &accesses {
+                    if !self.may_depend(access) {
+                        continue;
+                    }
                     partners.clear();
                     self.races(k, access, &before, nodes, bound, &mut partners);
                     found.extend_from_slice(&partners);
@@ -844,24 +1154,68 @@ impl Analysis {
                 self.last_pivot = Some(k);
             }
 
-            self.threads[q.index()].0 = clock;
+            self.threads[q.index()].clock = Some(k);
             if let (Op::Spawn, Reply::Spawned(child)) = (op, reply) {
                 if self.threads.len() <= child.index() {
-                    self.threads.resize(child.index() + 1, (VClock::default(), 0));
+                    self.threads.resize(child.index() + 1, ThreadState::default());
                 }
-                self.threads[child.index()].0 = self.clocks[k].clone();
+                self.threads[child.index()] =
+                    ThreadState { clock: Some(k), count: 0, spawn: Some(k) };
             }
             for access in &accesses {
-                let slot = Self::slot(access.target);
-                if self.history.len() <= slot {
-                    self.history.resize_with(slot + 1, Vec::new);
+                let slot = Self::entry_slot(access);
+                if self.last_entry.len() <= slot {
+                    self.last_entry.resize(slot + 1, None);
+                    self.last_write.resize(slot + 1, None);
                 }
+                let e = self.entries.len() as u32;
                 if access.target == Target::ScOrder && access.kind.is_barrier() {
-                    self.last_sc_fence = Some(self.history[slot].len());
+                    self.last_sc_fence = Some(e);
                 }
-                self.history[slot].push((k, access.kind));
+                let (previous, previous_write) = (self.last_entry[slot], self.last_write[slot]);
+                self.entries.push(Entry {
+                    step: k as u32,
+                    kind: access.kind,
+                    slot: slot as u32,
+                    previous,
+                    previous_write,
+                });
+                self.last_entry[slot] = Some(e);
+                if !is_load(access.kind) {
+                    self.last_write[slot] = Some(e);
+                }
             }
         }
+        self.valid = analysed;
+    }
+
+    /// What analysed step `k` did (its accesses, unlabelled, with its turns)
+    /// and what it may do elsewhere: where a drop may be the last, and
+    /// where the step may be another thread's first after its yield, and so
+    /// take a turn.
+    fn step_accesses(&self, k: usize) -> (Accesses, Accesses) {
+        let (q, op) = self.ops[k].expect("an analysed step");
+        let (wait, take) = self.turn_flags[k];
+        let mut did = Accesses::new();
+        dependence::accesses_into(q, &op, Some(self.replies[k]), &mut did);
+        let mut may = if matches!(op, Op::ArcDrop { .. }) {
+            let mut may = Accesses::new();
+            dependence::accesses_into(q, &op, None, &mut may);
+            may
+        } else {
+            did.clone()
+        };
+        dependence::turn_accesses_into(wait, take, &mut did);
+        dependence::turn_accesses_into(wait, true, &mut may);
+        (did, may)
+    }
+
+    /// Sets `thread`'s park token at step `k`, logging the change for
+    /// [`Analysis::rewind`].
+    fn set_token(&mut self, k: usize, thread: ThreadId, value: bool) {
+        let before = self.token(thread);
+        self.token_log.push((k, thread, before));
+        *self.token_mut(thread) = value;
     }
 
     fn token(&self, thread: ThreadId) -> bool {
@@ -875,36 +1229,68 @@ impl Analysis {
         &mut self.tokens[thread.index()]
     }
 
-    /// What step `k` may do if run elsewhere: its accesses as for an
-    /// operation not yet run.
-    fn may_do(&self, k: usize) -> Accesses {
-        self.mays[k].clone()
-    }
-
     /// Is step `i` happens-before `clock`?
     fn before(&self, i: usize, clock: &VClock) -> bool {
         let s = self.steps[i];
         clock.includes(s.thread, s.position)
     }
 
-    /// Where in its target's history the steps `access` may depend on
-    /// start: an SC access depends only on the SC fences of the SC order,
-    /// all before the last one ordered by it, so the scan starts there
-    /// instead of walking every SC access of the execution.
-    fn scan_from(&self, access: &Access) -> usize {
+    /// The accesses of the target in `slot`, last first, down to the one
+    /// at `from` in `entries`.
+    fn target_entries(&self, slot: usize, from: u32) -> impl Iterator<Item = u32> + '_ {
+        let last = self.last_entry.get(slot).copied().flatten();
+        std::iter::successors(last, |&e| self.entries[e as usize].previous)
+            .take_while(move |&e| e >= from)
+    }
+
+    /// The earlier accesses in `slot` that `access` may depend on, last
+    /// first, down to the one at `from`: for a load, only those that are
+    /// not loads.
+    fn candidates(&self, slot: usize, from: u32, access: &Access) -> (Option<u32>, bool) {
+        let load = is_load(access.kind);
+        let table = if load { &self.last_write } else { &self.last_entry };
+        (table.get(slot).copied().flatten().filter(|&e| e >= from), load)
+    }
+
+    /// The candidate after `e` (see [`Analysis::candidates`]).
+    fn next_candidate(&self, e: u32, from: u32, load: bool) -> Option<u32> {
+        let entry = &self.entries[e as usize];
+        let next = if load { entry.previous_write } else { entry.previous };
+        next.filter(|&e| e >= from)
+    }
+
+    /// May `access` depend on an earlier access at all? An SC access's read
+    /// of the SC order depends only on SC fences: without one so far (most
+    /// executions), nothing to scan.
+    #[inline]
+    fn may_depend(&self, access: &Access) -> bool {
+        access.target != Target::ScOrder
+            || access.kind != AccessKind::Read
+            || self.last_sc_fence.is_some()
+    }
+
+    /// Where in `entries` the accesses `access` may depend on start: an SC
+    /// access depends only on the SC fences of the SC order, all before the
+    /// last one ordered by it, so the scan starts there instead of walking
+    /// every SC access of the execution.
+    fn scan_from(&self, access: &Access) -> u32 {
         if access.target != Target::ScOrder || access.kind != AccessKind::Read {
             return 0;
         }
-        self.last_sc_fence.unwrap_or_else(|| self.history.first().map_or(0, Vec::len))
+        self.last_sc_fence.unwrap_or(self.entries.len() as u32)
     }
 
     /// Joins into `clock` the clocks of the earlier steps `access` depends on
     /// (the maximal ones suffice: the others happen before them).
     fn join_dependencies(&self, access: &Access, clock: &mut VClock) {
-        let Some(history) = self.history.get(Self::slot(access.target)) else { return };
-        let history = &history[self.scan_from(access)..];
+        let slot = Self::scan_slot(access);
+        let from = self.scan_from(access);
         let mut maximal: SmallVec<[usize; 8]> = SmallVec::new();
-        for &(i, kind) in history.iter().rev() {
+        let (mut next, load) = self.candidates(slot, from, access);
+        while let Some(e) = next {
+            next = self.next_candidate(e, from, load);
+            let Entry { step, kind, .. } = self.entries[e as usize];
+            let i = step as usize;
             let earlier = Access { target: access.target, kind };
             if !dependence::dependent(&earlier, access) {
                 continue;
@@ -931,11 +1317,14 @@ impl Analysis {
         bound: Option<usize>,
         partners: &mut SmallVec<[usize; 8]>,
     ) {
-        let slot = Self::slot(access.target);
-        let Some(len) = self.history.get(slot).map(Vec::len) else { return };
+        let slot = Self::scan_slot(access);
         let blocking = self.steps[k].blocking;
-        for h in (self.scan_from(access)..len).rev() {
-            let (i, kind) = self.history[slot][h];
+        let from = self.scan_from(access);
+        let (mut next, load) = self.candidates(slot, from, access);
+        while let Some(e) = next {
+            next = self.next_candidate(e, from, load);
+            let Entry { step, kind, .. } = self.entries[e as usize];
+            let i = step as usize;
             let earlier = Access { target: access.target, kind };
             if !dependence::dependent(&earlier, access) {
                 continue;
@@ -1025,8 +1414,8 @@ impl Analysis {
             // Every step of `v` but the last keeps its predecessors, so does
             // what it did; the last moves before a step it conflicts with,
             // and may do otherwise (a CAS that failed may succeed).
-            let may = self.may_do(l);
-            let accesses = if l == k { may.clone() } else { self.accesses[l].clone() };
+            let (did, may) = self.step_accesses(l);
+            let accesses = if l == k { may.clone() } else { did };
             v.push(Ev { thread: s.thread, accesses, may, pivot: self.pivots[l] });
             if self.first_in_v[s.thread.index()] != 0 {
                 continue;
@@ -1055,7 +1444,8 @@ impl Analysis {
                 }
             };
             let slot = Self::slot(Target::Object(lock));
-            for &(l, _) in self.history.get(slot).into_iter().flatten() {
+            for e in self.target_entries(slot, 0) {
+                let l = self.entries[e as usize].step as usize;
                 if l < i {
                     add(l);
                 }
