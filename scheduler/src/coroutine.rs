@@ -21,8 +21,9 @@
 //! as without checker.
 //!
 //! This is one of the places where the project uses `unsafe` (see
-//! ARCHITECTURE.md, Invariants); [`static_value`] is the only `unsafe` that
-//! does not concern coroutines.
+//! ARCHITECTURE.md, Invariants); besides switching coroutines, its `unsafe`
+//! lends lazy statics ([`static_value`]) and reads and scrubs the running
+//! thread's own stack and registers for spin stalls ([`with_stack_state`]).
 
 use std::any::Any;
 use std::cell::Cell;

@@ -469,9 +469,10 @@ pub fn trace_fingerprint(execution: &crate::execution::Execution) -> u64 {
 
 /// Is a step a pivot of the fair scheduler (see `strategy/dpor.rs`,
 /// deviation 4): a yield that made its thread wait for its turn (not one
-/// after which it stalled in a spin loop: that thread waits for a store,
-/// and its next step is ordered against those), or a wake-up that may time
-/// out? `aux` is the step's trace record's.
+/// after which it stalled in a spin loop, [`crate::execution::YIELD_STALLED`]:
+/// that thread waits for a store, and its next step is ordered against
+/// those), or a wake-up that may time out? `aux` is the step's trace
+/// record's.
 pub fn is_pivot(op: &Op, aux: u64) -> bool {
     (matches!(op, Op::Yield) && aux == 0) || may_time_out(op)
 }
@@ -536,7 +537,7 @@ impl YieldTurns {
     /// whether it waits for its turn and whether it may end another
     /// thread's wait (the arguments of [`turn_accesses`]). Only a yield that
     /// is a pivot ([`is_pivot`]) starts a wait: after one that stalled its
-    /// spin loop, or let it go on at once, the thread waits for no turn.
+    /// spin loop, the thread waits for a store, not for its turn.
     pub fn step_flags(&mut self, thread: ThreadId, op: &Op, aux: u64) -> (bool, bool) {
         if self.waiters == 0 && !matches!(op, Op::Yield) {
             return (false, changes_enabledness(op));

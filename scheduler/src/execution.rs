@@ -27,8 +27,6 @@ use crate::storage::Storage;
 use crate::trace::{Event, EventKind};
 use crate::vclock::ThreadSet;
 
-/// The name of thread 0, shared by every execution.
-
 /// What a model thread's body produced: its value, or its panic payload.
 pub type ThreadResult = Result<Box<dyn Any>, Box<dyn Any + Send>>;
 
@@ -80,9 +78,6 @@ pub(crate) struct ThreadRecord {
     pub(crate) iteration: Iteration,
     /// It has yielded in this execution: it may spin.
     pub(crate) yielded_once: bool,
-    /// Its next yield that does not stall may go without a fairness wait
-    /// (see `Execution::stutter`).
-    pub(crate) grace: bool,
     /// Its stack at its last yield (empty: none yet, or spin detection off).
     pub(crate) yield_state: Vec<u8>,
     /// Its stack now, copied by the engine when it published a yield.
@@ -129,7 +124,6 @@ impl ThreadRecord {
             draws: 0,
             iteration: Iteration::new(),
             yielded_once: false,
-            grace: true,
             yield_state: Vec::new(),
             yield_state_now: Vec::new(),
             stalled_on: SmallVec::new(),
@@ -1053,12 +1047,6 @@ impl Execution {
             && !record.iteration.reads.is_empty()
             && !record.yield_state.is_empty();
         let same = candidate && record.yield_state == record.yield_state_now;
-        if std::env::var("SPIN_DEBUG").is_ok() {
-            let (a, b) = (&record.yield_state, &record.yield_state_now);
-            let diffs: Vec<(usize, u64, u64)> = if a.len() != b.len() || a.is_empty() { vec![(a.len(), b.len() as u64, 0)] } else {
-                (0..a.len()/8).filter(|i| a[i*8..i*8+8] != b[i*8..i*8+8]).map(|i| (a.len() - i*8, u64::from_ne_bytes(a[i*8..i*8+8].try_into().unwrap()), u64::from_ne_bytes(b[i*8..i*8+8].try_into().unwrap()))).collect() };
-            eprintln!("stutter t{} pure {} reads {} same {} diffs {:x?}", thread.0, record.iteration.pure, record.iteration.reads.len(), same, diffs);
-        }
         std::mem::swap(&mut record.yield_state, &mut record.yield_state_now);
         let stalls = candidate && {
             let point = ValuePoint {
@@ -1077,16 +1065,7 @@ impl Execution {
             // It waits for a store, not for its turn: no fairness wait.
             std::mem::swap(&mut record.stalled_on, &mut record.iteration.reads);
             record.waits_for = ThreadSet::new();
-            record.grace = true;
             YIELD_STALLED
-        } else if record.grace {
-            // One try more without waiting for a turn: the next one may
-            // show that it spins in place, and fairness is what keeps a
-            // loop that does not from running forever, not semantics (a
-            // real scheduler may run a yielding thread again at once).
-            record.waits_for = ThreadSet::new();
-            record.grace = false;
-            YIELD_FREE
         } else {
             0
         };
@@ -1475,10 +1454,6 @@ pub(crate) const STALE: u64 = 1 << 63;
 /// The `aux` of a yield's trace event whose thread stalled in its spin
 /// loop (`Execution::stutter`): it waits for a store, not for its turn.
 pub(crate) const YIELD_STALLED: u64 = 1;
-
-/// The `aux` of a yield's trace event that let its thread go on without
-/// waiting for its turn (`Execution::stutter`): a step like any other.
-pub(crate) const YIELD_FREE: u64 = 2;
 
 fn acquires(o: MemoryOrdering) -> bool {
     matches!(o, MemoryOrdering::Acquire | MemoryOrdering::AcqRel | MemoryOrdering::SeqCst)

@@ -150,6 +150,12 @@ pub(crate) struct Memory {
     fences: Vec<Fence>,
     /// Memory events so far: the next one's `Stamp::order`.
     events: u32,
+    /// The threads that have yielded in this execution: a location made
+    /// after a thread's yield is under its yield rule from the start, as if
+    /// it had existed (with its initial value) at the yield. Otherwise the
+    /// rule would depend on whether another thread touched the location
+    /// before the yield, which DPOR takes for independent of it.
+    yielders: Vec<ThreadId>,
     /// Every event, for the whole-graph check the tests hold the
     /// incremental one to.
     #[cfg(test)]
@@ -175,6 +181,7 @@ impl Memory {
         self.stores.clear();
         self.fences.clear();
         self.events = 0;
+        self.yielders.clear();
         #[cfg(test)]
         self.graph.clear();
     }
@@ -214,7 +221,14 @@ impl Memory {
         }
         if self.locations[i].mo.is_empty() {
             let id = self.new_store(Self::initial(initial()));
-            self.locations[i].mo.push(id);
+            let loc = &mut self.locations[i];
+            loc.mo.push(id);
+            for &t in &self.yielders {
+                if loc.yield_floor.len() <= t.index() {
+                    loc.yield_floor.resize(t.index() + 1, None);
+                }
+                loc.yield_floor[t.index()] = Some(id);
+            }
         }
         &mut self.locations[i]
     }
@@ -494,6 +508,9 @@ impl Memory {
     /// (`dependence::YieldReads`): whether the rule bites depends on which
     /// stores ran before them.
     pub(crate) fn yielded(&mut self, thread: ThreadId, clock: &VClock) {
+        if !self.yielders.contains(&thread) {
+            self.yielders.push(thread);
+        }
         for i in 0..self.locations.len() {
             if self.locations[i].mo.is_empty() {
                 continue;
