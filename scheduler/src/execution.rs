@@ -27,8 +27,6 @@ use crate::storage::Storage;
 use crate::trace::{Event, EventKind};
 use crate::vclock::ThreadSet;
 
-/// The name of thread 0, shared by every execution.
-
 /// What a model thread's body produced: its value, or its panic payload.
 pub type ThreadResult = Result<Box<dyn Any>, Box<dyn Any + Send>>;
 

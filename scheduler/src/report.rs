@@ -240,7 +240,7 @@ fn trace_line_with(ex: &Execution, k: usize, labels: &[String]) -> TraceLine {
     let (what, at) = match event.kind {
         // The model body's end has no location in the user's code.
         EventKind::Step { op: Op::Exit, reply, aux } => {
-            (describe(ex, &Op::Exit, reply, aux, &labels), String::new())
+            (describe(ex, &Op::Exit, reply, aux, labels), String::new())
         }
         EventKind::Step { op, reply, aux } => {
             let mut what = String::with_capacity(64);
