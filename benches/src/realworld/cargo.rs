@@ -163,6 +163,41 @@ pub fn working_copy(
     Ok(copy)
 }
 
+/// The `--config` argument that patches crates-io's `loom` with the facade.
+fn patch_config(dirs: &Dirs) -> String {
+    let facade = dirs.workspace.join("loom-facade");
+    format!("patch.crates-io.loom.path={:?}", facade.display())
+}
+
+/// The loom 0.7 versions a crate's shipped `Cargo.lock` pins.
+fn locked_loom_versions(lock: &str) -> Vec<&str> {
+    let lines: Vec<&str> = lock.lines().map(str::trim).collect();
+    lines
+        .windows(2)
+        .filter(|pair| pair[0] == "name = \"loom\"")
+        .filter_map(|pair| pair[1].strip_prefix("version = \"")?.strip_suffix('"'))
+        .filter(|version| version.starts_with("0.7."))
+        .collect()
+}
+
+/// Moves the `Cargo.lock` of checker's working copy from the loom it pins
+/// to the facade. cargo keeps a locked version over a patch of another
+/// version (it warns that the patch "was not used in the crate graph"), so
+/// a crate that ships its lock file would otherwise build with loom.
+pub fn lock_to_facade(dirs: &Dirs, copy: &Path) -> Result<(), String> {
+    let Ok(lock) = fs::read_to_string(copy.join("Cargo.lock")) else { return Ok(()) };
+    for version in locked_loom_versions(&lock) {
+        output(
+            Command::new("cargo")
+                .current_dir(copy)
+                .args(["update", "--config", &patch_config(dirs), "-p"])
+                .arg(format!("loom@{version}")),
+            &format!("moving {}'s Cargo.lock from loom {version} to the facade", copy.display()),
+        )?;
+    }
+    Ok(())
+}
+
 /// One test executable a build produced.
 pub struct TestBinary {
     /// The cargo target's name (`loom`, or the crate's name for `--lib`).
@@ -197,8 +232,7 @@ fn cargo_test(dirs: &Dirs, suite: &Suite, side: Side, copy: &Path) -> Command {
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("CARGO_BUILD_RUSTFLAGS");
     if side == Side::Checker {
-        let facade = dirs.workspace.join("loom-facade");
-        command.arg("--config").arg(format!("patch.crates-io.loom.path={:?}", facade.display()));
+        command.arg("--config").arg(patch_config(dirs));
     }
     command
 }
@@ -221,6 +255,14 @@ pub fn build(
     fs::write(&log, stderr.as_bytes()).map_err(|e| format!("{}: {e}", log.display()))?;
     if !out.status.success() {
         return Ok(Err(BuildFailure { summary: first_errors(&stderr), log }));
+    }
+    if stderr.contains("was not used in the crate graph") {
+        return Err(format!(
+            "building {} on {}: cargo did not use the loom patch (see {})",
+            suite.name,
+            side.name(),
+            log.display()
+        ));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     let binaries: Vec<TestBinary> = stdout
@@ -271,4 +313,25 @@ pub fn list_tests(binary: &TestBinary, copy: &Path) -> Result<Vec<String>, Strin
     };
     let ignored = list(true)?;
     Ok(list(false)?.into_iter().filter(|t| !ignored.contains(t)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_locked_loom_0_7_versions_are_found() {
+        let lock = "[[package]]\nname = \"loom\"\nversion = \"0.5.6\"\n\n[[package]]\n\
+                    name = \"loom\"\nversion = \"0.7.2\"\nsource = \"registry\"\n\n\
+                    [[package]]\nname = \"loomish\"\nversion = \"0.7.1\"\n";
+        assert_eq!(locked_loom_versions(lock), ["0.7.2"]);
+    }
+
+    #[test]
+    fn json_strings_are_read_from_cargo_messages() {
+        let line = r#"{"reason":"compiler-artifact","target":{"kind":["test"],"name":"loom"},"profile":{"test":true},"executable":"/t/deps/loom-1"}"#;
+        assert_eq!(json_string(line, "executable"), Some("/t/deps/loom-1"));
+        assert_eq!(json_string(&line[line.find("\"target\":{").unwrap()..], "name"), Some("loom"));
+        assert_eq!(json_string(r#"{"executable":null}"#, "executable"), None);
+    }
 }

@@ -196,6 +196,9 @@ fn run_suite(
     for side in Side::BOTH {
         eprintln!("realworld: {krate}: building on {}", side.name());
         let copy = cargo::working_copy(dirs, suite, side, &sources)?;
+        if side == Side::Checker {
+            cargo::lock_to_facade(dirs, &copy)?;
+        }
         let binaries = cargo::build(dirs, suite, side, &copy)?;
         if let Err(f) = &binaries {
             eprintln!("realworld: {krate}: the build on {} failed:\n{}", side.name(), f.summary);
