@@ -23,8 +23,11 @@ use crate::suites::Suite;
 /// `loom::rt`, which would print a line at every context switch.
 const LOOM_LOG_FILTER: &str = "loom::model=info";
 
-/// How often a running test is polled for its end.
-const POLL: Duration = Duration::from_millis(10);
+/// How often a running test is polled for its end: first every
+/// `POLL_FIRST`, doubling up to `POLL_MOST`, so a short test's time is
+/// measured to a fraction of a millisecond and a long one costs few wakes.
+const POLL_FIRST: Duration = Duration::from_micros(100);
+const POLL_MOST: Duration = Duration::from_millis(10);
 
 /// How one run of one test ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,6 +90,7 @@ pub fn run_test(
     };
     let start = Instant::now();
     let mut child = command.spawn().map_err(|e| format!("{}: {e}", binary.path.display()))?;
+    let mut poll = POLL_FIRST;
     let status = loop {
         if let Some(status) = child.try_wait().map_err(|e| format!("waiting for {test}: {e}"))? {
             break Some(status);
@@ -98,7 +102,8 @@ pub fn run_test(
             child.wait().map_err(|e| format!("reaping {test}: {e}"))?;
             break None;
         }
-        thread::sleep(POLL);
+        thread::sleep(poll);
+        poll = (poll * 2).min(POLL_MOST);
     };
     let wall = start.elapsed();
     let output = fs::read(log).map_err(|e| format!("{}: {e}", log.display()))?;
@@ -124,8 +129,10 @@ fn executions(side: Side, output: &str) -> Option<u64> {
                 let rest = &line[line.find("Completed in ")? + "Completed in ".len()..];
                 rest.split(' ').next()?.parse().ok()
             }
+            // The harness's `test NAME ... ` may start the line: the
+            // summary goes to stderr, the harness writes to stdout.
             Side::Checker => {
-                let rest = line.strip_prefix("checker: ")?;
+                let rest = &line[line.find("checker: ")? + "checker: ".len()..];
                 let before = &rest[..rest.find(" execution(s)")?];
                 before.rsplit(' ').next()?.parse().ok()
             }
@@ -173,6 +180,8 @@ mod tests {
                        with at most 2 preemption(s) explored; 1234 execution(s) (5 of them \
                        redundant: sleep-set blocked), longest 80 steps, 0.012 s\n";
         assert_eq!(executions(Side::Checker, checker), Some(1234));
+        let interleaved = format!("test spsc ... {checker}");
+        assert_eq!(executions(Side::Checker, &interleaved), Some(1234));
         assert_eq!(executions(Side::Checker, "test x ... ok\n"), None);
     }
 
