@@ -289,7 +289,7 @@ fn settings(suites: &[&Suite], options: &Options) -> String {
          side, {} run(s) per passing test (median time). Time: wall time of the test process. \
          exec: loom's `Completed in N iterations` (LOOM_LOG=loom::model=info; `?` when the test \
          builds its own loom::model::Builder, which logs nowhere), checker's summary line \
-         (CHECKER_LOG=1), summed over the test's models.\n",
+         (CHECKER_LOG=1), summed over the test's models (after a timeout, `>N`: the models that finished).\n",
         options.timeout.as_secs(),
         options.runs
     ));

@@ -142,7 +142,13 @@ fn table(rows: &[Row], timeout: Duration) -> String {
         let mut cells = vec![row.krate.clone(), row.test.clone()];
         for side in Side::BOTH {
             let outcome = row.side(side);
-            cells.push(outcome.executions().map_or("?".to_string(), count));
+            // A killed test's count covers only the models that finished.
+            cells.push(match (outcome, outcome.executions()) {
+                (Outcome::Ran { verdict: Verdict::Timeout, .. }, Some(e)) => {
+                    format!(">{}", count(e))
+                }
+                (_, e) => e.map_or("?".to_string(), count),
+            });
             cells.push(match outcome {
                 Outcome::Ran { verdict: Verdict::Timeout, .. } => format!(">{}", timeout.as_secs()),
                 _ => outcome.time().map_or("-".to_string(), secs),
