@@ -48,15 +48,6 @@ pub const SUITES: &[Suite] = &[
         ci: "ci.yml, job `loom` (no preemption bound)",
     },
     Suite {
-        name: "async-lock",
-        version: "3.5.0",
-        cargo_args: &["--release", "--test", "loom", "--features", "loom"],
-        rustflags: "--cfg loom",
-        env: &[("LOOM_MAX_PREEMPTIONS", "4")],
-        filters: &[],
-        ci: "ci.yml, job `loom`",
-    },
-    Suite {
         name: "parking",
         version: "2.2.1",
         cargo_args: &["--test", "loom", "--features", "loom"],
@@ -137,5 +128,18 @@ pub const SUITES: &[Suite] = &[
         ],
         ci: "loom.yml, jobs loom-blocking, loom-sync, loom-time-driver, loom-current-thread, \
              loom-multi-thread",
+    },
+    Suite {
+        name: "tokio-util",
+        version: "0.7.20",
+        cargo_args: &["--lib", "--release", "--features", "full"],
+        rustflags: "-Dwarnings --cfg loom --cfg tokio_unstable -C debug_assertions",
+        env: &[
+            ("LOOM_MAX_PREEMPTIONS", "2"),
+            ("LOOM_MAX_BRANCHES", "10000"),
+            ("RUST_BACKTRACE", "1"),
+        ],
+        filters: &[],
+        ci: "tokio's loom.yml, job loom-util",
     },
 ];
