@@ -106,7 +106,11 @@ pub const SUITES: &[Suite] = &[
     Suite {
         name: "tokio",
         version: "1.54.1",
-        cargo_args: &["--lib", "--release", "--features", "full"],
+        // `test-util` too: in tokio's workspace, tokio-test's path dependency
+        // on tokio turns it on (feature unification), and the loom tests
+        // use it (`start_paused`); the published crate's dev-dependencies
+        // come from crates.io and unify nothing.
+        cargo_args: &["--lib", "--release", "--features", "full,test-util"],
         rustflags: "-Dwarnings --cfg loom --cfg tokio_unstable -C debug_assertions",
         env: &[
             ("LOOM_MAX_PREEMPTIONS", "2"),
