@@ -83,7 +83,15 @@ pub fn run_test(
             command.env_remove(name);
         }
     }
-    command.envs(suite.env.iter().copied());
+    // What `cargo test` gives a test process (checker's replay command
+    // names the package and target from them), and the `RUSTFLAGS` the
+    // CI's shell has.
+    command
+        .env("CARGO_PKG_NAME", suite.name)
+        .env("CARGO_PKG_VERSION", suite.version)
+        .env("CARGO_MANIFEST_DIR", copy)
+        .env("RUSTFLAGS", suite.rustflags)
+        .envs(suite.env.iter().copied());
     match side {
         Side::Loom => command.env("LOOM_LOG", LOOM_LOG_FILTER),
         Side::Checker => command.env("CHECKER_LOG", "1"),
