@@ -296,7 +296,7 @@ fn settings(suites: &[&Suite], options: &Options) -> String {
     out
 }
 
-/// Writes `text` to papers/results/realworld-<date>.txt (or `<date>b`,
+/// Writes `text` to `papers/results/realworld-<date>.txt` (or `<date>b`,
 /// `<date>c`... if taken) and returns the path.
 fn save(dirs: &Dirs, text: &str) -> Result<PathBuf, String> {
     let results = dirs.workspace.join("papers").join("results");
