@@ -23,8 +23,8 @@
 //! needs nothing but cargo, and owns the timeout and the parsing of both
 //! tools' logs in code that is tested (`run.rs`).
 //!
-//! Not part of `.ci/run`: a full run builds ten crates twice and takes most
-//! of an hour.
+//! Not part of `.ci/run`: a full run builds ten crates twice and takes
+//! over an hour (tokio's suite alone about fifty minutes on two cores).
 
 mod cargo;
 mod report;
