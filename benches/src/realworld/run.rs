@@ -23,10 +23,11 @@ use crate::suites::Suite;
 /// `loom::rt`, which would print a line at every context switch.
 const LOOM_LOG_FILTER: &str = "loom::model=info";
 
-/// How often a running test is polled for its end: first every
-/// `POLL_FIRST`, doubling up to `POLL_MOST`, so a short test's time is
-/// measured to a fraction of a millisecond and a long one costs few wakes.
-const POLL_FIRST: Duration = Duration::from_micros(100);
+/// How long the runner sleeps between two polls of a running test: a
+/// hundredth of the time it has run, within these bounds, so that the
+/// measured time is within 1% (or 50 µs) of the test's and a long test
+/// costs few wakes.
+const POLL_LEAST: Duration = Duration::from_micros(50);
 const POLL_MOST: Duration = Duration::from_millis(10);
 
 /// How one run of one test ended.
@@ -98,7 +99,6 @@ pub fn run_test(
     };
     let start = Instant::now();
     let mut child = command.spawn().map_err(|e| format!("{}: {e}", binary.path.display()))?;
-    let mut poll = POLL_FIRST;
     let status = loop {
         if let Some(status) = child.try_wait().map_err(|e| format!("waiting for {test}: {e}"))? {
             break Some(status);
@@ -110,8 +110,7 @@ pub fn run_test(
             child.wait().map_err(|e| format!("reaping {test}: {e}"))?;
             break None;
         }
-        thread::sleep(poll);
-        poll = (poll * 2).min(POLL_MOST);
+        thread::sleep((start.elapsed() / 100).clamp(POLL_LEAST, POLL_MOST));
     };
     let wall = start.elapsed();
     let output = fs::read(log).map_err(|e| format!("{}: {e}", log.display()))?;
