@@ -198,6 +198,33 @@ fn a_spin_loop_nothing_ends_is_reported_as_spinning_forever() {
     assert!(report.message().contains("AtomicBool"), "{report}");
 }
 
+/// A spin loop that ends on something outside the model, as a loop that
+/// reads the wall clock does (here a std atomic the model resets first):
+/// its tries look alike, so it stalls; once no thread can run the stall is
+/// released, the loop goes on and ends, and the model passes. With too few
+/// steps left for it to end, the report names the spin loop.
+#[test]
+fn a_spin_loop_ended_from_outside_the_model_is_released() {
+    static TRIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let model = || {
+        TRIES.store(0, std::sync::atomic::Ordering::Relaxed);
+        let flag = AtomicBool::new(false);
+        while !flag.load(Ordering::Acquire) {
+            if TRIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 20 {
+                break;
+            }
+            thread::yield_now();
+        }
+    };
+    let (outcome, _) = outcomes(&Builder::new(), move |_: &Recorder<()>| model());
+    assert!(matches!(outcome.verdict, Verdict::Verified(_)), "{}", outcome.summary());
+    let mut short = Builder::new();
+    short.max_branches = 30;
+    let report = expect_bug(&short, FailureKind::Deadlock, model);
+    assert!(report.message().contains("spins forever"), "{report}");
+    assert!(report.message().contains("step bound"), "{report}");
+}
+
 /// FIXME: a loop that keeps its count of tries only on the heap is taken
 /// for one that does not count: once two tries in a row leave its stack as
 /// they found it, it stalls, and giving up after five tries is not
