@@ -180,8 +180,10 @@ fn a_spin_loop_that_counts_its_tries_still_gives_up() {
 }
 
 /// A thread spinning on a flag that no thread will raise: without stalls
-/// the fair scheduler lets it spin until the step bound; with them it
-/// stalls, and the report says it spins forever, naming the atomic.
+/// the fair scheduler lets it spin until the step bound, reported as such;
+/// with them it stalls, the stall is released once nothing can run, it
+/// spins to the step bound, and the report says it spins forever, naming
+/// the atomic.
 #[test]
 fn a_spin_loop_nothing_ends_is_reported_as_spinning_forever() {
     let report = expect_bug(&Builder::new(), FailureKind::Deadlock, || {
