@@ -585,8 +585,9 @@ fn explore(
             Err(e) if e.kind == StrategyErrorKind::Nondeterministic => {
                 let msg = format!(
                     "the model is not deterministic: {}. Does it read the clock, iterate a \
-                     HashMap, use randomness, or share state outside checker's types (std \
-                     atomics or locks, statics)?",
+                     HashMap, use randomness, share state outside checker's types (std \
+                     atomics or locks, statics), or compare addresses of memory freed and \
+                     allocated again (a compare-exchange on a reused pointer)?",
                     e.message
                 );
                 rt::with(|ex| ex.fail(FailureKind::Nondeterminism, msg));
