@@ -16,6 +16,10 @@
 //!   enter through the turn without synchronising with the first), an SC
 //!   fence, then wait while the other's flag is up and the turn is theirs.
 //! - `ttas`: test-and-test-and-set: spin on a load, then try a `swap`.
+//! - `seqlock`: a sequence lock (C11 orderings after Boehm, *Can seqlocks
+//!   get along with programming language memory models?*, MSPC 2012): one
+//!   writer updates a pair, readers retry until they read it between two
+//!   equal even sequence numbers, and assert it is not torn.
 //!
 //! Usage: `cargo run --release -p checker-benches --bin spin -- [FILTER]
 //! [--runs N]`.
@@ -204,6 +208,53 @@ macro_rules! mcs {
     }};
 }
 
+/// The text of the seqlock models' failing assertion.
+const TORN: &str = "seqlock: a reader saw a torn pair";
+
+macro_rules! seqlock {
+    ($lib:ident, $readers:expr, $writes:expr) => {{
+        use $lib::sync::Arc;
+        use $lib::sync::atomic::{AtomicUsize, Ordering, fence};
+        let state = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0)));
+        let s = Arc::clone(&state);
+        let writer = $lib::thread::spawn(move || {
+            let (seq, a, b) = &*s;
+            for v in 1..=$writes {
+                let start = seq.load(Ordering::Relaxed);
+                seq.store(start + 1, Ordering::Relaxed);
+                fence(Ordering::Release);
+                a.store(v, Ordering::Relaxed);
+                b.store(v, Ordering::Relaxed);
+                seq.store(start + 2, Ordering::Release);
+            }
+        });
+        let readers: Vec<_> = (0..$readers)
+            .map(|_| {
+                let s = Arc::clone(&state);
+                $lib::thread::spawn(move || {
+                    let (seq, a, b) = &*s;
+                    loop {
+                        let before = seq.load(Ordering::Acquire);
+                        if before % 2 == 0 {
+                            let pair = (a.load(Ordering::Relaxed), b.load(Ordering::Relaxed));
+                            fence(Ordering::Acquire);
+                            if seq.load(Ordering::Relaxed) == before {
+                                assert_eq!(pair.0, pair.1, "{}", TORN);
+                                return;
+                            }
+                        }
+                        $lib::hint::spin_loop();
+                    }
+                })
+            })
+            .collect();
+        writer.join().unwrap();
+        for r in readers {
+            r.join().unwrap();
+        }
+    }};
+}
+
 /// One row: a model's name, and how to run it once with each tool.
 struct Model {
     name: String,
@@ -236,6 +287,8 @@ fn models() -> Vec<Model> {
     // from before the increment.
     let bug = Expect::Bug(LOST);
     models.push(row!("ticket_relaxed_bug N=2", bug, ticket(2, false, Ordering::Relaxed)));
+    models.push(row!("seqlock 1 reader, 2 writes", ok, seqlock(1, 2)));
+    models.push(row!("seqlock 2 readers, 1 write", ok, seqlock(2, 1)));
     models.push(row!("peterson_fences N=2", ok, peterson(false)));
     models.push(row!("peterson_fences_yield N=2", ok, peterson(true)));
     models

@@ -254,6 +254,11 @@ pub struct Execution {
     /// A spin loop whose iteration changed nothing stalls until an atomic
     /// it read changes (`Config::spin_assume`). Kept across executions.
     pub(crate) spin_assume: bool,
+    /// What the stalled threads waited for when no thread could run and
+    /// their stalls were released ([`Execution::release_stalls`]): from
+    /// then on no thread stalls in this execution, and if it reaches the
+    /// step bound this is reported as their livelock.
+    pub(crate) released_stalls: Option<String>,
     /// The atomic and store the step being executed read, when it was a
     /// pure read (a load, a failed compare-exchange).
     last_read: Option<(ObjectId, memory::StoreId)>,
@@ -307,6 +312,7 @@ impl Execution {
             finalizing: false,
             spurious_wakeups: false,
             spin_assume: false,
+            released_stalls: None,
             last_read: None,
             exploring: true,
             skipping: false,
@@ -381,6 +387,7 @@ impl Execution {
         self.skipping = false;
         self.discoveries.clear();
         self.next_decision = 0;
+        self.released_stalls = None;
     }
 
     /// Are this execution's decisions explored here, or only taken once
@@ -1041,9 +1048,11 @@ impl Execution {
             ValuePoint,
         ) -> Result<u64, crate::strategy::StrategyError>,
     ) -> Result<u64, crate::strategy::StrategyError> {
+        let released = self.released_stalls.is_some();
         let record = &mut self.threads[thread.index()];
         record.yielded_once = true;
-        let candidate = record.iteration.pure
+        let candidate = !released
+            && record.iteration.pure
             && !record.iteration.reads.is_empty()
             && !record.yield_state.is_empty();
         let same = candidate && record.yield_state == record.yield_state_now;
@@ -1391,6 +1400,31 @@ impl Execution {
             Some(name) => format!("'{name}'"),
             None => format!("thread {}", thread.0),
         }
+    }
+
+    /// No thread can run, and some are stalled in spin loops: lets them
+    /// spin again, and stops stalls for the rest of the execution. Returns
+    /// whether any was stalled. A stall assumes the thread does the same
+    /// until an atomic it read changes; a loop that also reads something
+    /// outside the model (the wall clock, a std atomic) may still end, and
+    /// a livelock then shows as reaching the step bound.
+    pub(crate) fn release_stalls(&mut self) -> bool {
+        let stalled: Vec<ThreadId> = (0..self.threads.len())
+            .map(|i| ThreadId(i as u32))
+            .filter(|t| !self.threads[t.index()].stalled_on.is_empty())
+            .collect();
+        if stalled.is_empty() || self.released_stalls.is_some() {
+            return false;
+        }
+        let lines: Vec<String> = stalled
+            .iter()
+            .map(|&t| format!("\n    {} {}", self.thread_label(t), self.blocked_on(t)))
+            .collect();
+        self.released_stalls = Some(lines.concat());
+        for record in &mut self.threads {
+            record.stalled_on.clear();
+        }
+        true
     }
 
     /// What a blocked thread waits for, for deadlock reports.

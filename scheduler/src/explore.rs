@@ -585,8 +585,9 @@ fn explore(
             Err(e) if e.kind == StrategyErrorKind::Nondeterministic => {
                 let msg = format!(
                     "the model is not deterministic: {}. Does it read the clock, iterate a \
-                     HashMap, use randomness, or share state outside checker's types (std \
-                     atomics or locks, statics)?",
+                     HashMap, use randomness, share state outside checker's types (std \
+                     atomics or locks, statics), or compare addresses of memory freed and \
+                     allocated again (a compare-exchange on a reused pointer)?",
                     e.message
                 );
                 rt::with(|ex| ex.fail(FailureKind::Nondeterminism, msg));
@@ -921,6 +922,9 @@ impl<'p> Engine<'p> {
         }
         let last = self.last;
         ex.eligible(last, &mut self.eligible);
+        if self.eligible.is_empty() && ex.release_stalls() {
+            ex.eligible(last, &mut self.eligible);
+        }
         if self.eligible.is_empty() {
             return Ok(Turn::Finished);
         }
@@ -1415,6 +1419,15 @@ impl<'p> Engine<'p> {
     fn fail_step_bound(&mut self) {
         let max = self.max_branches;
         rt::with(|ex| {
+            if let Some(spinners) = ex.released_stalls.take() {
+                let msg = format!(
+                    "deadlock: no thread can make progress:{spinners}\n(once no other \
+                     thread could run, the spinning threads tried again until the step bound, \
+                     {max} steps, and none left its loop)"
+                );
+                ex.fail(FailureKind::Deadlock, msg);
+                return;
+            }
             // Name the busiest place among the last steps: usually the spin loop.
             let tail = ex.trace.len().saturating_sub(1000);
             let mut counts: Vec<(ThreadId, &'static str, crate::op::SourceLocation, usize)> =

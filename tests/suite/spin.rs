@@ -180,8 +180,10 @@ fn a_spin_loop_that_counts_its_tries_still_gives_up() {
 }
 
 /// A thread spinning on a flag that no thread will raise: without stalls
-/// the fair scheduler lets it spin until the step bound; with them it
-/// stalls, and the report says it spins forever, naming the atomic.
+/// the fair scheduler lets it spin until the step bound, reported as such;
+/// with them it stalls, the stall is released once nothing can run, it
+/// spins to the step bound, and the report says it spins forever, naming
+/// the atomic.
 #[test]
 fn a_spin_loop_nothing_ends_is_reported_as_spinning_forever() {
     let report = expect_bug(&Builder::new(), FailureKind::Deadlock, || {
@@ -196,6 +198,33 @@ fn a_spin_loop_nothing_ends_is_reported_as_spinning_forever() {
     });
     assert!(report.message().contains("spins forever"), "{report}");
     assert!(report.message().contains("AtomicBool"), "{report}");
+}
+
+/// A spin loop that ends on something outside the model, as a loop that
+/// reads the wall clock does (here a std atomic the model resets first):
+/// its tries look alike, so it stalls; once no thread can run the stall is
+/// released, the loop goes on and ends, and the model passes. With too few
+/// steps left for it to end, the report names the spin loop.
+#[test]
+fn a_spin_loop_ended_from_outside_the_model_is_released() {
+    static TRIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let model = || {
+        TRIES.store(0, std::sync::atomic::Ordering::Relaxed);
+        let flag = AtomicBool::new(false);
+        while !flag.load(Ordering::Acquire) {
+            if TRIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 20 {
+                break;
+            }
+            thread::yield_now();
+        }
+    };
+    let (outcome, _) = outcomes(&Builder::new(), move |_: &Recorder<()>| model());
+    assert!(matches!(outcome.verdict, Verdict::Verified(_)), "{}", outcome.summary());
+    let mut short = Builder::new();
+    short.max_branches = 30;
+    let report = expect_bug(&short, FailureKind::Deadlock, model);
+    assert!(report.message().contains("spins forever"), "{report}");
+    assert!(report.message().contains("step bound"), "{report}");
 }
 
 /// FIXME: a loop that keeps its count of tries only on the heap is taken
