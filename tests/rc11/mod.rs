@@ -91,6 +91,7 @@ pub use enumerate::{Enumeration, enumerate, enumerate_in_execution_order, enumer
 pub use graph::{Axiom, Graph, Mode};
 pub use ir::{Instr, IrError, Program, Shape, generate};
 pub use run::{
-    Explored, explore, explore_counting_traces, try_explore, try_explore_counting_traces,
+    Explored, explore, explore_counting_traces, try_explore, try_explore_bounded,
+    try_explore_counting_traces,
 };
 pub use sc::sc_outcomes;

@@ -106,12 +106,33 @@ pub fn try_explore_counting_traces(
     run(program, strategy, cap, true)
 }
 
+/// [`try_explore`] within a preemption bound (counting traces).
+pub fn try_explore_bounded(
+    program: &Program,
+    strategy: StrategyKind,
+    cap: usize,
+    bound: usize,
+) -> Option<Explored> {
+    run_bounded(program, strategy, cap, true, Some(bound))
+}
+
 fn run(program: &Program, strategy: StrategyKind, cap: usize, traces: bool) -> Option<Explored> {
+    run_bounded(program, strategy, cap, traces, None)
+}
+
+fn run_bounded(
+    program: &Program,
+    strategy: StrategyKind,
+    cap: usize,
+    traces: bool,
+    bound: Option<usize>,
+) -> Option<Explored> {
     if let Err(e) = program.validate() {
         panic!("not a valid program: {e}\n{program:?}");
     }
     let mut builder = Builder::new();
     builder.strategy = strategy;
+    builder.preemption_bound = bound;
     builder.max_permutations = Some(cap);
     builder.count_traces = traces;
     let p = program.clone();

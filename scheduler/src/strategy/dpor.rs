@@ -91,12 +91,16 @@
 //!    with every other.
 //! 6. Races are found once per execution, for the steps new in it: the
 //!    prefix it shares with the previous execution had its races found then.
-//! 7. Under a preemption bound the search is source-DPOR with sleep sets off
-//!    and every allowed initial of `v` added, not one, plus Coons et al.'s
-//!    point at the start of the racing step's block. A sleep set or a single
-//!    initial relies on an equivalent execution that may need more
-//!    preemptions than the bound allows, and so was never run: the
-//!    differential test found both (`tests/suite/dpor.rs`).
+//! 7. Under a preemption bound the search is source-DPOR with every allowed
+//!    initial of `v` added, not one, plus Coons et al.'s point at the start
+//!    of the racing step's block, and sleep sets that only put to sleep the
+//!    thread that was running where it was explored. A single initial, or a
+//!    sleeping thread that was not running there, relies on an equivalent
+//!    execution that may need more preemptions than the bound allows, and
+//!    so was never run: the differential test found both
+//!    (`tests/suite/dpor.rs`). The running thread's equivalent execution
+//!    never needs more preemptions than the one it stands for (see
+//!    `sleep_after`).
 //! 8. `stop_exploring` and `skip_branch`. A state reached while the model
 //!    had stopped exploring is marked pruned: a race reversal that would
 //!    start there is dropped, and a data decision taken there keeps its
@@ -349,14 +353,19 @@ impl Dpor {
 
     /// The sleep set of the state after step `parent`: the threads asleep or
     /// explored there whose next step commutes with the step that was run.
+    ///
+    /// Under a bound, a thread explored at `parent` goes to sleep only if it
+    /// was the running thread there (`continuing`): an execution that runs
+    /// other steps `w` first and it later, `w·p·rest`, switches away from it
+    /// at `parent` (a preemption), and the equivalent `p·w·rest` it stands
+    /// for, explored from `parent`, has no more preemptions, so it was
+    /// explored within the bound. A thread that was not running there may
+    /// need a preemption to go first that the sleeping execution does not
+    /// (the differential test found such a loss at bound 0).
     fn sleep_after(&self, parent: usize, point: &SchedulePoint<'_>) -> Vec<Ev> {
-        if self.bound.is_some() {
-            // Under a bound, the equivalent execution a sleep set relies on
-            // may need more preemptions than this one, and so was never run.
-            return Vec::new();
-        }
         let node = &self.nodes[parent];
-        if node.sleep.is_empty() && node.explored.is_empty() {
+        let asleep = |e: &&Ev| self.bound.is_none() || node.continuing == Some(e.thread);
+        if node.sleep.is_empty() && !node.explored.iter().any(|e| asleep(&e)) {
             return Vec::new();
         }
         let event = point.execution().step(parent);
@@ -369,7 +378,12 @@ impl Dpor {
         let (wait, take) = self.previous_turns;
         dependence::turn_accesses_into(wait, take, &mut ran);
         let commutes = |e: &&Ev| commute(&e.accesses, e.pivot, &ran, false);
-        node.sleep.iter().chain(&node.explored).filter(commutes).cloned().collect()
+        node.sleep
+            .iter()
+            .chain(node.explored.iter().filter(asleep))
+            .filter(commutes)
+            .cloned()
+            .collect()
     }
 
     /// What the chosen thread of state `s` did there: from the analysis of
