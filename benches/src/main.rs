@@ -21,6 +21,8 @@
 //! tool misses, aborts the benchmark with the reason.
 
 mod models;
+// Shared with the other benchmark binaries.
+mod stats;
 mod table;
 mod tools;
 

@@ -1,6 +1,7 @@
 //! The result table: plain text, columns aligned with spaces.
 
 use crate::Measured;
+use crate::stats::count;
 
 /// What loom did with one model.
 #[derive(Clone, Debug)]
@@ -65,19 +66,6 @@ fn ratio(numerator: f64, denominator: f64) -> String {
     }
     let r = numerator / denominator;
     if r >= 100.0 { format!("{}x", count(r.round() as u64)) } else { format!("{r:.1}x") }
-}
-
-/// A count with thousands separators, as `1,234,567`.
-fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// The column headers, in order; `traces` only when the trace pass ran.

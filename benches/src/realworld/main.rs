@@ -30,6 +30,9 @@ mod cargo;
 mod report;
 mod run;
 mod suites;
+// Shared with the other benchmark binaries.
+#[path = "../stats.rs"]
+mod stats;
 
 use std::fs;
 use std::path::PathBuf;
@@ -119,10 +122,9 @@ struct Built {
 }
 
 /// The median of `times`.
-fn median(times: &mut [Duration]) -> Duration {
-    times.sort();
-    let n = times.len();
-    if n % 2 == 1 { times[n / 2] } else { (times[n / 2 - 1] + times[n / 2]) / 2 }
+fn median(times: &[Duration]) -> Duration {
+    let mut secs: Vec<f64> = times.iter().map(Duration::as_secs_f64).collect();
+    Duration::from_secs_f64(stats::median(&mut secs))
 }
 
 /// Runs one test on one side `runs` times (once if it does not pass).
@@ -160,7 +162,7 @@ fn measure(
     Ok(Outcome::Ran {
         verdict: first.verdict,
         executions: first.executions,
-        median: median(&mut times),
+        median: median(&times),
     })
 }
 
@@ -339,24 +341,7 @@ fn bench(options: &Options) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let options = match parse_args() {
-        Ok(Some(options)) => options,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("realworld: {e}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match bench(&options) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("realworld: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    stats::main("realworld", USAGE, parse_args, bench)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::cargo::Side;
 use crate::run::Verdict;
+use crate::stats::count;
 
 /// What one side did with one test.
 #[derive(Clone, Debug)]
@@ -75,19 +76,6 @@ pub struct BuildFailed {
     pub side: Side,
     pub summary: String,
     pub log: String,
-}
-
-/// A count with thousands separators, as `1,234,567`.
-fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// Seconds with three decimals.
