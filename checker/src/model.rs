@@ -80,6 +80,15 @@ pub struct Builder {
     /// turns it off. A loop that keeps its count of tries only on the heap
     /// (behind a `Box`) is taken for one that does not count.
     pub spin_assume: bool,
+    /// May a `compare_exchange` read a store older than the last one?
+    /// RC11 lets a failing one (it is then a load) read any store
+    /// coherence allows, and checker explores those reads; loom's always
+    /// reads the last store. `None`, the default (`CHECKER_STALE_CAS`,
+    /// `auto`): explored when the exploration is unbounded, not under a
+    /// preemption bound, where the search is loom's. `Some(true)` explores
+    /// them under a bound too (retry loops then cost many more executions);
+    /// `Some(false)` never.
+    pub stale_cas: Option<bool>,
     /// Start every execution with exploration off, as if
     /// [`crate::stop_exploring`] had been called first: only the decisions
     /// after [`crate::explore`] are branched on (loom's field).
@@ -182,6 +191,7 @@ impl Builder {
             count_traces: c.count_traces,
             spurious_wakeups: c.spurious_wakeups,
             spin_assume: c.spin_assume,
+            stale_cas: c.stale_cas,
             expect_explicit_explore: c.expect_explicit_explore,
             checkpoint_file: c.checkpoint_file,
             checkpoint_interval: c.checkpoint_interval,
@@ -279,6 +289,7 @@ impl Builder {
             count_traces: self.count_traces,
             spurious_wakeups: self.spurious_wakeups,
             spin_assume: self.spin_assume,
+            stale_cas: self.stale_cas,
             expect_explicit_explore: self.expect_explicit_explore,
             checkpoint_file: self.checkpoint_file.clone(),
             checkpoint_interval: self.checkpoint_interval,

@@ -110,6 +110,12 @@ pub struct Config {
     /// instead of spinning again (on by default; `CHECKER_SPIN_ASSUME=0`
     /// turns it off).
     pub spin_assume: bool,
+    /// May a compare-exchange read a store older than the last one? RC11
+    /// lets a failing one (a load) read any store coherence allows; loom's
+    /// always reads the last. `None` (the default): yes when the
+    /// exploration is unbounded, no under a preemption bound, where the
+    /// search is loom's ([`Config::reads_stale_cas`]). `CHECKER_STALE_CAS`.
+    pub stale_cas: Option<bool>,
     /// Every execution starts with exploration off, as if `stop_exploring`
     /// had been called: only what follows an `explore()` is branched on.
     pub expect_explicit_explore: bool,
@@ -211,6 +217,7 @@ impl Default for Config {
             count_traces: false,
             spurious_wakeups: false,
             spin_assume: true,
+            stale_cas: None,
             expect_explicit_explore: false,
             checkpoint_file: None,
             checkpoint_interval: DEFAULT_CHECKPOINT_INTERVAL,
@@ -270,6 +277,7 @@ pub const ENV_VARS: &[(&str, Option<&str>, &str)] = &[
     ("CHECKER_ENERGY", None, "a whole number of at least 1 (executions)"),
     ("CHECKER_SPURIOUS_WAKEUPS", None, "one of 0, 1, true, false, on, off"),
     ("CHECKER_SPIN_ASSUME", None, "one of 0, 1, true, false, on, off"),
+    ("CHECKER_STALE_CAS", None, "one of 0, 1, true, false, on, off, auto"),
     ("CHECKER_CHECKPOINT_FILE", Some("LOOM_CHECKPOINT_FILE"), "a file path"),
     ("CHECKER_REQUIRE_SOMETIMES", None, "one of 0, 1, true, false, on, off"),
     ("CHECKER_SPLIT", None, "one of 0, 1, true, false, on, off"),
@@ -298,6 +306,16 @@ fn expected_form(variable: &'static str) -> &'static str {
 }
 
 impl Config {
+    /// Does a compare-exchange of this run choose among older stores too
+    /// ([`Config::stale_cas`] resolved)? Under a preemption bound, by
+    /// default, it reads the last store, as loom's does: the stale reads of
+    /// failing compare-exchanges, which loom never explores, multiplied the
+    /// executions of retry loops by up to 88 on tokio's loom tests
+    /// (papers/bounded-por.md), where loom's search is the yardstick.
+    pub fn reads_stale_cas(&self) -> bool {
+        self.stale_cas.unwrap_or(self.preemption_bound.is_none())
+    }
+
     /// Does this run split timelines at discoveries? Never when replaying.
     pub fn splits(&self) -> bool {
         self.replay.is_none()
@@ -437,6 +455,14 @@ impl Config {
                 "1" | "true" | "on" | "yes" => true,
                 "0" | "false" | "off" | "no" => false,
                 _ => return Err(bad(var, &v, "CHECKER_SPIN_ASSUME")),
+            };
+        }
+        if let Some((var, v)) = get("CHECKER_STALE_CAS") {
+            self.stale_cas = match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "on" | "yes" => Some(true),
+                "0" | "false" | "off" | "no" => Some(false),
+                "auto" => None,
+                _ => return Err(bad(var, &v, "CHECKER_STALE_CAS")),
             };
         }
         if let Some((var, v)) = get("CHECKER_REQUIRE_SOMETIMES") {
@@ -595,6 +621,24 @@ mod tests {
         );
         let err = c.apply_run_control_from(env(&[("CHECKER_LOG", "loud")])).unwrap_err();
         assert!(err.to_string().contains("CHECKER_LOG"), "{err}");
+    }
+
+    #[test]
+    fn stale_cas_follows_the_bound_unless_set() {
+        let mut c = Config::default();
+        assert!(c.reads_stale_cas(), "unbounded: RC11's reads");
+        c.apply_env_from(env(&[("LOOM_MAX_PREEMPTIONS", "2")])).unwrap();
+        assert!(!c.reads_stale_cas(), "under a bound: loom's");
+        c.apply_env_from(env(&[("CHECKER_STALE_CAS", "on")])).unwrap();
+        assert!(c.reads_stale_cas());
+        c.apply_env_from(env(&[("CHECKER_STALE_CAS", "auto")])).unwrap();
+        assert_eq!(c.stale_cas, None);
+        c.apply_env_from(env(&[("CHECKER_MAX_PREEMPTIONS", "none"), ("CHECKER_STALE_CAS", "0")]))
+            .unwrap();
+        assert!(!c.reads_stale_cas());
+        let err = c.apply_env_from(env(&[("CHECKER_STALE_CAS", "maybe")])).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("CHECKER_STALE_CAS") && text.contains("auto"), "{text}");
     }
 
     #[test]

@@ -254,6 +254,9 @@ pub struct Execution {
     /// A spin loop whose iteration changed nothing stalls until an atomic
     /// it read changes (`Config::spin_assume`). Kept across executions.
     pub(crate) spin_assume: bool,
+    /// A compare-exchange may read a store older than the last
+    /// (`Config::reads_stale_cas`). Kept across executions.
+    pub(crate) stale_cas: bool,
     /// What the stalled threads waited for when no thread could run and
     /// their stalls were released ([`Execution::release_stalls`]): from
     /// then on no thread stalls in this execution, and if it reaches the
@@ -312,6 +315,7 @@ impl Execution {
             finalizing: false,
             spurious_wakeups: false,
             spin_assume: false,
+            stale_cas: true,
             released_stalls: None,
             last_read: None,
             exploring: true,
@@ -1230,6 +1234,11 @@ impl Execution {
                 let mut options: SmallVec<[Choice; 4]> =
                     succeed.into_iter().filter(|c| value(c) == expected).collect();
                 options.extend(fail.into_iter().filter(|c| value(c) != expected));
+                if !self.stale_cas {
+                    // loom's model: the last store (always consistent).
+                    let last = memory.last(object);
+                    options.retain(|c| *c == Choice::Read(last));
+                }
                 // The last store first (the sequentially consistent option),
                 // then newest to oldest.
                 options.sort_by_key(|c| match *c {

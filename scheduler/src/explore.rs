@@ -443,6 +443,7 @@ fn explore(
     };
     execution.spurious_wakeups = config.spurious_wakeups;
     execution.spin_assume = config.spin_assume;
+    execution.stale_cas = config.reads_stale_cas();
     execution.explore_on_start = !config.expect_explicit_explore;
     execution.seed = config.seed;
     // The multiverse: the budget moves into memory every process shares,
@@ -1254,11 +1255,8 @@ impl<'p> Engine<'p> {
         m.quiet = true;
         let bug = m.shared.bug().expect("a claimed bug slot");
         let replay = format!("{}+{}", bug.path, bug.recipe);
-        let command = report::replay_command(
-            &format!("'{replay}'"),
-            self.caller.as_deref(),
-            config.name.as_deref(),
-        );
+        let command =
+            report::replay_command(&format!("'{replay}'"), self.caller.as_deref(), config);
         let found = format!("(found by the forked timeline {})", bug.recipe);
         if matches!(bug.kind, BugKind::Reported | BugKind::Panicked)
             && let Ok(mut strategy) = crate::timelines::replay_strategy(&replay)
@@ -1465,7 +1463,7 @@ impl<'p> Engine<'p> {
 
     fn report(&mut self, execution: u64, caller: &Option<String>, config: &Config) -> Report {
         let path = path::encode(&self.decisions);
-        let command = report::replay_command(&path, caller.as_deref(), config.name.as_deref());
+        let command = report::replay_command(&path, caller.as_deref(), config);
         rt::with(|ex| {
             let (kind, message) = ex.failure.clone().expect("a failed execution has a failure");
             Report { kind, message, trace: report::render_trace(ex), path, command, execution }

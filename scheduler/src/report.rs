@@ -3,6 +3,7 @@
 
 use std::fmt::{self, Write as _};
 
+use crate::config::Config;
 use crate::execution::Execution;
 use crate::ids::ThreadId;
 use crate::objects::ObjectState;
@@ -660,8 +661,12 @@ fn describe(ex: &Execution, op: &Op, reply: Reply, aux: u64, labels: &[String]) 
 /// The command that replays `path` in the program running now.
 ///
 /// `caller` is the name of the OS thread that called `model`: the test
-/// harness names it after the test.
-pub(crate) fn replay_command(path: &str, caller: Option<&str>, model_name: Option<&str>) -> String {
+/// harness names it after the test. The command also sets the settings
+/// that change which alternatives a decision has, where a replay started
+/// by hand could resolve them otherwise: whether compare-exchanges read
+/// older stores follows the preemption bound, which a replay need not set.
+pub(crate) fn replay_command(path: &str, caller: Option<&str>, config: &Config) -> String {
+    let model_name = config.name.as_deref();
     let release = if cfg!(debug_assertions) { "" } else { " --release" };
     // How this process was started does not change while it runs: looked
     // up once (a failing run of a small model spent a tenth of its time here).
@@ -669,7 +674,8 @@ pub(crate) fn replay_command(path: &str, caller: Option<&str>, model_name: Optio
     let Launch { rustflags, exe, stem, parent, package, args } = launch;
     let (stem, parent) = (stem.as_str(), parent.as_str());
     let package = package.clone();
-    let env = format!("CHECKER_REPLAY={path} {rustflags}");
+    let settings = if config.reads_stale_cas() { "" } else { "CHECKER_STALE_CAS=0 " };
+    let env = format!("CHECKER_REPLAY={path} {settings}{rustflags}");
     match caller {
         Some(test) if test != "main" => {
             // A test binary: `<name>-<hash>` under deps/.

@@ -26,6 +26,7 @@ mod rff;
 mod rwlock;
 mod semantics;
 mod spin;
+mod stale_cas;
 mod statics;
 mod timelines;
 mod verify;

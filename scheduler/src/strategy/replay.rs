@@ -76,7 +76,8 @@ impl Replay {
             kind: StrategyErrorKind::PathMismatch,
             message: format!(
                 "the decision path does not fit this program: {message}. Was it printed by another \
-                 version of the code or another test?"
+                 version of the code or another test, or run with other settings (replay it with \
+                 the whole printed command)?"
             ),
         }
     }
