@@ -61,8 +61,10 @@ pub struct Builder {
     /// How executions are explored (`CHECKER_STRATEGY`): partial-order
     /// reduction by default.
     pub strategy: StrategyKind,
-    /// Count the distinct equivalence classes (Mazurkiewicz traces) the run
-    /// covered, in `Outcome::traces`: how close the reduction is to optimal.
+    /// Count the distinct equivalence classes (Mazurkiewicz traces) and
+    /// execution graphs the run covered, in `Outcome::traces` and
+    /// `Outcome::graphs` (`CHECKER_COUNT_TRACES`): how close the reduction
+    /// is to optimal.
     /// A diagnostic; it costs time quadratic in each execution's length.
     pub count_traces: bool,
     /// Let `Condvar::wait` and `thread::park` return without a notification

@@ -97,9 +97,10 @@ pub struct Config {
     pub name: Option<String>,
     /// How executions are explored.
     pub strategy: StrategyKind,
-    /// Count the distinct equivalence classes (Mazurkiewicz traces) of the
-    /// executions run: a diagnostic of how close a reduction is to optimal.
-    /// Costs time quadratic in each execution's length.
+    /// Count the distinct equivalence classes (Mazurkiewicz traces) and
+    /// execution graphs of the executions run (`CHECKER_COUNT_TRACES`): a
+    /// diagnostic of how close a reduction is to optimal. Costs time
+    /// quadratic in each execution's length.
     pub count_traces: bool,
     /// Let `Condvar::wait` and `thread::park` return without a notification
     /// or token, as std allows, and explore it. Off by default: it
@@ -277,6 +278,7 @@ pub const ENV_VARS: &[(&str, Option<&str>, &str)] = &[
     ("CHECKER_ENERGY", None, "a whole number of at least 1 (executions)"),
     ("CHECKER_SPURIOUS_WAKEUPS", None, "one of 0, 1, true, false, on, off"),
     ("CHECKER_SPIN_ASSUME", None, "one of 0, 1, true, false, on, off"),
+    ("CHECKER_COUNT_TRACES", None, "one of 0, 1, true, false, on, off"),
     ("CHECKER_STALE_CAS", None, "one of 0, 1, true, false, on, off, auto"),
     ("CHECKER_CHECKPOINT_FILE", Some("LOOM_CHECKPOINT_FILE"), "a file path"),
     ("CHECKER_REQUIRE_SOMETIMES", None, "one of 0, 1, true, false, on, off"),
@@ -455,6 +457,13 @@ impl Config {
                 "1" | "true" | "on" | "yes" => true,
                 "0" | "false" | "off" | "no" => false,
                 _ => return Err(bad(var, &v, "CHECKER_SPIN_ASSUME")),
+            };
+        }
+        if let Some((var, v)) = get("CHECKER_COUNT_TRACES") {
+            self.count_traces = match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "on" | "yes" => true,
+                "0" | "false" | "off" | "no" => false,
+                _ => return Err(bad(var, &v, "CHECKER_COUNT_TRACES")),
             };
         }
         if let Some((var, v)) = get("CHECKER_STALE_CAS") {
@@ -636,6 +645,8 @@ mod tests {
         c.apply_env_from(env(&[("CHECKER_MAX_PREEMPTIONS", "none"), ("CHECKER_STALE_CAS", "0")]))
             .unwrap();
         assert!(!c.reads_stale_cas());
+        c.apply_env_from(env(&[("CHECKER_COUNT_TRACES", "1")])).unwrap();
+        assert!(c.count_traces);
         let err = c.apply_env_from(env(&[("CHECKER_STALE_CAS", "maybe")])).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("CHECKER_STALE_CAS") && text.contains("auto"), "{text}");

@@ -395,12 +395,30 @@ pub fn dependent(a: &Access, b: &Access) -> bool {
 /// (up to hash collisions, negligible at 64 bits). Quadratic in the steps: a
 /// diagnostic, for counting the classes an exploration covered.
 pub fn trace_fingerprint(execution: &crate::execution::Execution) -> u64 {
+    fingerprint(execution, false)
+}
+
+/// A fingerprint of the execution's graph: its steps (what each did, and
+/// which store each read), the modification order of every atomic (each
+/// store's final place in it), and the order of the dependent steps on
+/// every other object (locks, condvars, park tokens, `Arc` counts). Unlike
+/// [`trace_fingerprint`], the order of a load and a store it did not read,
+/// and of stores apart from where they went in modification order, is not
+/// part of it: executions that differ only there are one RC11 graph. A
+/// diagnostic, for counting how many executions an exploration spent per
+/// graph (one is optimal, as in TruSt).
+pub fn graph_fingerprint(execution: &crate::execution::Execution) -> u64 {
+    fingerprint(execution, true)
+}
+
+fn fingerprint(execution: &crate::execution::Execution, graph: bool) -> u64 {
     use crate::trace::EventKind;
     fn mix(mut z: u64) -> u64 {
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     }
+    let mo = if graph { execution.mo_positions() } else { Default::default() };
     let mut positions: Vec<u32> = Vec::new();
     let mut steps: Vec<(ThreadId, u32, SmallVec<[Access; 2]>)> = Vec::new();
     let mut names: Vec<Source> = Vec::new();
@@ -422,9 +440,11 @@ pub fn trace_fingerprint(execution: &crate::execution::Execution) -> u64 {
                 let (thread, position, _) = &steps[aux as usize - 1];
                 (u64::from(thread.0) << 32) | u64::from(*position)
             }
-            // Where a store went in modification order (counted from the
-            // end, over the stores of its atomic, which every equivalent
-            // execution makes in the same order).
+            // Where a store went in modification order: in the graph, its
+            // final place; in the trace, counted from the end over the
+            // stores of its atomic, which every equivalent execution makes
+            // in the same order.
+            Op::Store { .. } if graph => mo.get(&(k as u32)).copied().map_or(0, u64::from),
             Op::Notify { .. } | Op::Relock { .. } | Op::Store { .. } => aux,
             _ => 0,
         };
@@ -456,8 +476,20 @@ pub fn trace_fingerprint(execution: &crate::execution::Execution) -> u64 {
         sum = sum.wrapping_add(mix(id ^ mix(what)));
         let mut accesses = accesses(t, &op, Some(reply));
         label(&mut accesses, me, from);
+        // In the graph, atomics are ordered by reads-from and modification
+        // order above; the SC order and the fair scheduler's turns are the
+        // engine's, not the graph's.
+        let ordered = |a: &Access| {
+            !graph
+                || !(matches!(a.kind, AccessKind::Load { .. } | AccessKind::Store { .. })
+                    || matches!(a.target, Target::ScOrder | Target::Turns))
+        };
         for (other, position, earlier) in &steps {
-            if *other != t && earlier.iter().any(|a| accesses.iter().any(|b| dependent(a, b))) {
+            if *other != t
+                && earlier
+                    .iter()
+                    .any(|a| ordered(a) && accesses.iter().any(|b| ordered(b) && dependent(a, b)))
+            {
                 let before = (u64::from(other.0) << 32) | u64::from(*position);
                 sum = sum.wrapping_add(mix(mix(before).wrapping_add(id)));
             }

@@ -415,6 +415,12 @@ impl Execution {
         self.steps.len()
     }
 
+    /// Each store's place in its atomic's modification order, by the step
+    /// that made it (the initial value is place 0).
+    pub(crate) fn mo_positions(&self) -> fxhash::FxHashMap<u32, u32> {
+        self.memory.positions_by_step().collect()
+    }
+
     /// Records the first failure of the execution and stops it.
     pub(crate) fn fail(&mut self, kind: FailureKind, message: String) {
         if self.failure.is_none() {

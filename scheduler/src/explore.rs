@@ -89,6 +89,11 @@ pub struct Outcome {
     /// With `Config::count_traces`: how many distinct equivalence classes
     /// (Mazurkiewicz traces) the passing executions covered.
     pub traces: Option<u64>,
+    /// With `Config::count_traces`: how many distinct execution graphs
+    /// (reads-from, modification order, and the order of the steps on each
+    /// other object) the passing executions had. `executions / graphs` is
+    /// how far the exploration is from one execution per graph.
+    pub graphs: Option<u64>,
     /// Steps of the longest execution.
     pub max_steps: usize,
     /// Wall time of the run.
@@ -246,6 +251,11 @@ impl Outcome {
             Some(p) => format!(" ({p})"),
             None => String::new(),
         };
+        let counted = match (self.traces, self.graphs) {
+            (Some(t), Some(g)) => format!(", {t} trace(s), {g} graph(s)"),
+            (Some(t), None) => format!(", {t} trace(s)"),
+            _ => String::new(),
+        };
         let lost = match self.assertions.lost_to_full_table {
             0 => String::new(),
             n => format!(
@@ -256,7 +266,7 @@ impl Outcome {
         };
         format!(
             "checker: {what}{sampled}; {} execution(s){phases}{redundant}{timelines}{resumed}\
-             {seed}{edges}, longest {} steps, {:.3} s{lost}",
+             {seed}{edges}{counted}, longest {} steps, {:.3} s{lost}",
             self.executions,
             self.max_steps,
             self.elapsed.as_secs_f64()
@@ -404,6 +414,7 @@ fn explore(
         executions: 0,
         longest: 0,
         traces: config.count_traces.then(std::collections::BTreeSet::new),
+        graphs: config.count_traces.then(std::collections::BTreeSet::new),
     };
     let model = checkpoint::model_identity(&config, caller.as_deref());
     let mut resumed = None;
@@ -555,12 +566,10 @@ fn explore(
         let stop = match ended {
             Ok(Ended::Passed) => {
                 if let Some(seen) = &mut progress.traces {
-                    let fp = rt::with(|ex| crate::dependence::trace_fingerprint(ex));
-                    if std::env::var_os("FP_DEBUG").is_some() {
-                        let trace = rt::with(|ex| report::render_trace(ex));
-                        eprintln!("FP {fp:x}\n{trace}");
-                    }
-                    seen.insert(fp);
+                    seen.insert(rt::with(|ex| crate::dependence::trace_fingerprint(ex)));
+                }
+                if let Some(seen) = &mut progress.graphs {
+                    seen.insert(rt::with(|ex| crate::dependence::graph_fingerprint(ex)));
                 }
                 match checkpoint {
                     Some(file) if executions.is_multiple_of(config.checkpoint_interval as u64) => {
@@ -702,6 +711,7 @@ fn finish(
         executions: progress.executions,
         redundant: strategy.redundant_executions(),
         traces: progress.traces.map(|seen| seen.len() as u64),
+        graphs: progress.graphs.map(|seen| seen.len() as u64),
         max_steps: progress.longest,
         elapsed: start.elapsed(),
         verdict,

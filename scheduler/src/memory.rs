@@ -285,6 +285,11 @@ impl Memory {
         self.stores[store.index()].pos
     }
 
+    /// The stores made by steps, as (step, position in modification order).
+    pub(crate) fn positions_by_step(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.stores.iter().filter_map(|s| s.step.map(|step| (step, s.pos)))
+    }
+
     /// The position at the end of `object`'s modification order.
     pub(crate) fn end(&self, object: ObjectId) -> u32 {
         self.loc(object).mo.len() as u32

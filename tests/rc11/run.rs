@@ -71,6 +71,9 @@ pub struct Explored {
     /// With [`explore_counting_traces`]: the distinct Mazurkiewicz traces
     /// (under checker's dependence) of the executions.
     pub traces: Option<u64>,
+    /// With [`explore_counting_traces`]: the distinct execution graphs
+    /// (reads-from and modification order) of the executions.
+    pub graphs: Option<u64>,
     /// Executions a reduction found redundant once they had run.
     pub redundant: u64,
 }
@@ -142,6 +145,7 @@ fn run_bounded(
             outcomes: seen,
             complete: outcome.executions - outcome.redundant,
             traces: outcome.traces,
+            graphs: outcome.graphs,
             redundant: outcome.redundant,
         }),
         Verdict::Incomplete(_) => None,

@@ -147,6 +147,7 @@ fn in_parts(
     assert_eq!(last.executions, one.executions, "{what}: the same executions in all");
     assert_eq!(last.redundant, one.redundant, "{what}");
     assert_eq!(last.traces, one.traces, "{what}");
+    assert_eq!(last.graphs, one.graphs, "{what}: graphs counted across the parts");
     assert_eq!(last.max_steps, one.max_steps, "{what}");
     assert_eq!(seen, all, "{what}: the parts found other outcomes");
     assert!(file.text().contains("\nstatus verified\n"), "{}", file.text());

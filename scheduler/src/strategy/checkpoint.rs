@@ -21,6 +21,7 @@
 //! longest 31
 //! status running                          (or verified, failed)
 //! traces [ 3f09... ]                      (with count_traces)
+//! graphs [ 7a11... ]                      (with count_traces)
 //! failure-kind leak                       (failed: the report,
 //! failure-execution 17                     text escaped with \n, \\)
 //! failure-message ...
@@ -557,6 +558,8 @@ pub(crate) struct Progress {
     pub(crate) longest: usize,
     /// With `count_traces`: the traces seen.
     pub(crate) traces: Option<BTreeSet<u64>>,
+    /// With `count_traces`: the graphs seen.
+    pub(crate) graphs: Option<BTreeSet<u64>>,
 }
 
 fn strategy_name(kind: StrategyKind) -> &'static str {
@@ -624,6 +627,9 @@ pub(crate) fn encode(
     w.record("status", &Word(status_word));
     if let Some(traces) = &progress.traces {
         w.record("traces", &traces.iter().copied().collect::<Vec<u64>>());
+    }
+    if let Some(graphs) = &progress.graphs {
+        w.record("graphs", &graphs.iter().copied().collect::<Vec<u64>>());
     }
     if let Status::Failed(report) = status {
         w.text("failure-kind", report.kind.name());
@@ -740,6 +746,13 @@ pub(crate) fn decode(
     if config.count_traces && traces.is_none() {
         return Err(r.error("count_traces is on but the traces seen were not saved"));
     }
+    // A file written before graphs were counted: the run counts none
+    // rather than only those after the resumption.
+    let graphs = if r.next_is("graphs") {
+        Some(r.record::<Vec<u64>>("graphs")?.into_iter().collect())
+    } else {
+        None
+    };
     let status = match status {
         "running" => Status::Running,
         "verified" => Status::Verified,
@@ -763,7 +776,7 @@ pub(crate) fn decode(
     if let Some((i, line)) = r.lines.next() {
         return Err(FormatError { line: i + 1, message: format!("`{line}` after the end") });
     }
-    Ok((Progress { executions, longest, traces }, status))
+    Ok((Progress { executions, longest, traces, graphs }, status))
 }
 
 /// Writes `text` to `file` through a temporary file in the same directory,
