@@ -169,10 +169,10 @@ fn scrub_below() {
     // its top, above its limit): memory no live frame uses, which only
     // this thread writes. Stack memory below the stack pointer is
     // scratch; zeroing it changes nothing a frame holds. The fill (a
-    // `memset`, a leaf that keeps its state in registers; its return
-    // address goes just below this frame) runs with the stack pointer
-    // above `top`: this frame is a few words, far less than the 256 bytes
-    // kept clear.
+    // `memset`, a leaf that keeps its state in registers; at most its
+    // return address goes just below this frame) runs with the stack
+    // pointer above `top`: this frame is a few words, far less than the
+    // 256 bytes kept clear.
     unsafe { ptr::write_bytes(low as *mut u8, 0, top - low) };
     // The zeroes are for later copies of the stack, which the compiler
     // does not see: the pointer escapes, so the writes stay.
