@@ -353,13 +353,22 @@ impl Config {
         &mut self,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<(), ConfigError> {
-        let controls = |name: &str| {
-            RUN_CONTROL.contains(&name)
-                || ENV_VARS
-                    .iter()
-                    .any(|(n, alias, _)| *alias == Some(name) && RUN_CONTROL.contains(n))
-        };
-        self.apply_env_from(|name| if controls(name) { lookup(name) } else { None })
+        // Each run-control variable and its loom alias is looked up once;
+        // when none is set (the usual run, which calls this at every
+        // `Builder::run`), nothing changes, and the parser does not go
+        // through the other variables for nothing.
+        let mut set: Vec<(&'static str, String)> = Vec::new();
+        for (name, alias, _) in ENV_VARS.iter().filter(|(n, ..)| RUN_CONTROL.contains(n)) {
+            for variable in std::iter::once(*name).chain(*alias) {
+                if let Some(value) = lookup(variable) {
+                    set.push((variable, value));
+                }
+            }
+        }
+        if set.is_empty() {
+            return Ok(());
+        }
+        self.apply_env_from(|name| set.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()))
     }
 
     /// Overrides fields with the variables `lookup` returns. This is the one

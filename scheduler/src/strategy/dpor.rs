@@ -439,8 +439,9 @@ impl Strategy for Dpor {
             }
             let bound = self.bound;
             if self.nodes[s].queue.is_empty() {
-                // Nothing else to explore from here (most states).
-                self.nodes.pop();
+                // Nothing else to explore from here (most states). The
+                // states given up are dropped together where the search
+                // goes on (`truncate`), not moved out one by one.
                 continue;
             }
             let ChosenStep { accesses, may, pivot } = self.chosen_step(s).unwrap_or_default();
@@ -472,8 +473,8 @@ impl Strategy for Dpor {
                     return true;
                 }
             }
-            self.nodes.pop();
         }
+        self.nodes.clear();
         false
     }
 
