@@ -122,10 +122,14 @@ fn dpor_matches_exhaustive_search_with_choices() {
                 "{name}: {}",
                 outcome.summary()
             );
-            found.push((seen, outcome.traces, outcome.executions));
+            found.push((seen, outcome.graphs, outcome.executions));
         }
         let (dfs, dpor) = (&found[0], &found[1]);
-        assert_eq!((&dfs.0, dfs.1), (&dpor.0, dpor.1), "{name}: DFS and DPOR disagree");
+        assert_eq!(
+            (&dfs.0, dfs.1),
+            (&dpor.0, dpor.1),
+            "{name}: DFS and DPOR disagree (outcomes, graphs)"
+        );
         assert!(dpor.2 <= dfs.2, "{name}: DPOR ran more executions than DFS");
     }
 }
