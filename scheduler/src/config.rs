@@ -454,49 +454,6 @@ impl Config {
         if let Some(n) = positive("CHECKER_ENERGY")? {
             self.energy = Some(n as u64);
         }
-        if let Some((var, v)) = get("CHECKER_SPURIOUS_WAKEUPS") {
-            self.spurious_wakeups = match v.trim().to_ascii_lowercase().as_str() {
-                "1" | "true" | "on" | "yes" => true,
-                "0" | "false" | "off" | "no" => false,
-                _ => return Err(bad(var, &v, "CHECKER_SPURIOUS_WAKEUPS")),
-            };
-        }
-        if let Some((var, v)) = get("CHECKER_SPIN_ASSUME") {
-            self.spin_assume = match v.trim().to_ascii_lowercase().as_str() {
-                "1" | "true" | "on" | "yes" => true,
-                "0" | "false" | "off" | "no" => false,
-                _ => return Err(bad(var, &v, "CHECKER_SPIN_ASSUME")),
-            };
-        }
-        if let Some((var, v)) = get("CHECKER_COUNT_TRACES") {
-            self.count_traces = match v.trim().to_ascii_lowercase().as_str() {
-                "1" | "true" | "on" | "yes" => true,
-                "0" | "false" | "off" | "no" => false,
-                _ => return Err(bad(var, &v, "CHECKER_COUNT_TRACES")),
-            };
-        }
-        if let Some((var, v)) = get("CHECKER_STALE_CAS") {
-            self.stale_cas = match v.trim().to_ascii_lowercase().as_str() {
-                "1" | "true" | "on" | "yes" => Some(true),
-                "0" | "false" | "off" | "no" => Some(false),
-                "auto" => None,
-                _ => return Err(bad(var, &v, "CHECKER_STALE_CAS")),
-            };
-        }
-        if let Some((var, v)) = get("CHECKER_REQUIRE_SOMETIMES") {
-            self.require_satisfied = match v.trim().to_ascii_lowercase().as_str() {
-                "1" | "true" | "on" | "yes" => true,
-                "0" | "false" | "off" | "no" => false,
-                _ => return Err(bad(var, &v, "CHECKER_REQUIRE_SOMETIMES")),
-            };
-        }
-        if let Some((var, v)) = get("CHECKER_SPLIT") {
-            self.split = Some(match v.trim().to_ascii_lowercase().as_str() {
-                "1" | "true" | "on" | "yes" => true,
-                "0" | "false" | "off" | "no" => false,
-                _ => return Err(bad(var, &v, "CHECKER_SPLIT")),
-            });
-        }
         let switch = |canonical: &'static str| -> Result<Option<bool>, ConfigError> {
             match get(canonical) {
                 None => Ok(None),
@@ -507,6 +464,26 @@ impl Config {
                 },
             }
         };
+        if let Some(on) = switch("CHECKER_SPURIOUS_WAKEUPS")? {
+            self.spurious_wakeups = on;
+        }
+        if let Some(on) = switch("CHECKER_SPIN_ASSUME")? {
+            self.spin_assume = on;
+        }
+        if let Some(on) = switch("CHECKER_COUNT_TRACES")? {
+            self.count_traces = on;
+        }
+        match get("CHECKER_STALE_CAS") {
+            Some((_, v)) if v.trim().eq_ignore_ascii_case("auto") => self.stale_cas = None,
+            Some(_) => self.stale_cas = switch("CHECKER_STALE_CAS")?,
+            None => {}
+        }
+        if let Some(on) = switch("CHECKER_REQUIRE_SOMETIMES")? {
+            self.require_satisfied = on;
+        }
+        if let Some(on) = switch("CHECKER_SPLIT")? {
+            self.split = Some(on);
+        }
         if let Some(on) = switch("CHECKER_COVERAGE")? {
             self.coverage = Some(on);
         }

@@ -17,6 +17,15 @@ use checker_tests::{Recorder, dfs_and_dpor_agree, expect_bug, outcomes};
 /// older than the last: in every interleaving where it saw the flag, `x`
 /// is already 1.
 fn flag_then_cas(record: &Recorder<(u64, Result<u64, u64>)>) {
+    let (x, y, writer) = data_then_flag();
+    let flag = y.load(Relaxed);
+    let cas = x.compare_exchange(5, 6, Relaxed, Relaxed);
+    writer.join().unwrap();
+    record.record((flag, cas));
+}
+
+/// Two atomics, both 0, and a thread that sets `x` then `y` to 1 (relaxed).
+fn data_then_flag() -> (Arc<AtomicU64>, Arc<AtomicU64>, thread::JoinHandle<()>) {
     let x = Arc::new(AtomicU64::new(0));
     let y = Arc::new(AtomicU64::new(0));
     let writer = {
@@ -26,10 +35,7 @@ fn flag_then_cas(record: &Recorder<(u64, Result<u64, u64>)>) {
             y.store(1, Relaxed);
         })
     };
-    let flag = y.load(Relaxed);
-    let cas = x.compare_exchange(5, 6, Relaxed, Relaxed);
-    writer.join().unwrap();
-    record.record((flag, cas));
+    (x, y, writer)
 }
 
 /// The outcome only a stale read of the compare-exchange gives.
@@ -125,22 +131,12 @@ fn a_retry_loop_costs_fewer_executions_under_a_bound() {
 /// A bug only a compare-exchange that reads an older store shows: having
 /// seen the flag, the main thread expects `x` to be 1.
 fn stale_cas_bug() {
-    let record = Recorder::default();
-    let x = Arc::new(AtomicU64::new(0));
-    let y = Arc::new(AtomicU64::new(0));
-    let writer = {
-        let (x, y) = (x.clone(), y.clone());
-        thread::spawn(move || {
-            x.store(1, Relaxed);
-            y.store(1, Relaxed);
-        })
-    };
+    let (x, y, writer) = data_then_flag();
     if y.load(Relaxed) == 1 {
         let cas = x.compare_exchange(5, 6, Relaxed, Relaxed);
         assert_eq!(cas, Err(1), "saw the flag, then x = 0");
     }
     writer.join().unwrap();
-    record.record(());
 }
 
 #[test]
