@@ -53,10 +53,15 @@ fn unbounded_a_failing_cas_reads_older_stores() {
     let mut b = Builder::new();
     b.preemption_bound = None;
     b.stale_cas = None;
+    b.count_traces = true;
     let (outcome, seen) = outcomes(&b, flag_then_cas);
     assert!(matches!(outcome.verdict, Verdict::Verified(_)), "{}", outcome.summary());
     let all: Vec<_> = seen.into_iter().collect();
     assert_eq!(all, [(0, Err(0)), (0, Err(1)), (1, Err(0)), (1, Err(1))]);
+    // One graph per pair of reads (each location has one store), and the
+    // summary line says so.
+    assert_eq!(outcome.graphs, Some(4), "{}", outcome.summary());
+    assert!(outcome.summary().contains(", 4 graph(s)"), "{}", outcome.summary());
 }
 
 #[test]
