@@ -310,10 +310,10 @@ fn expected_form(variable: &'static str) -> &'static str {
 impl Config {
     /// Does a compare-exchange of this run choose among older stores too
     /// ([`Config::stale_cas`] resolved)? Under a preemption bound, by
-    /// default, it reads the last store, as loom's does: the stale reads of
-    /// failing compare-exchanges, which loom never explores, multiplied the
-    /// executions of retry loops by up to 88 on tokio's loom tests
-    /// (papers/bounded-por.md), where loom's search is the yardstick.
+    /// default, it reads the last store, as loom's does: a bounded search is
+    /// loom's kind of search, and the stale reads of failing
+    /// compare-exchanges, which loom never explores, multiply the executions
+    /// of retry loops (papers/bounded-por.md).
     pub fn reads_stale_cas(&self) -> bool {
         self.stale_cas.unwrap_or(self.preemption_bound.is_none())
     }

@@ -1215,6 +1215,12 @@ impl Execution {
                 memory::is_sc(ordering),
                 acquires(ordering),
             ),
+            Op::CompareExchange { .. } if !self.stale_cas => {
+                // loom's model: the last store, which is always consistent
+                // (no RMW follows it, and reading it keeps every SC edge
+                // forward), success or failure alike.
+                smallvec::smallvec![Choice::Read(self.memory.last(object))]
+            }
             Op::CompareExchange { success, failure, expected, .. } => {
                 // A store holding `expected` is a success, an RMW: it must be
                 // one an RMW may read. Any other is a failure, a load.
@@ -1240,11 +1246,6 @@ impl Execution {
                 let mut options: SmallVec<[Choice; 4]> =
                     succeed.into_iter().filter(|c| value(c) == expected).collect();
                 options.extend(fail.into_iter().filter(|c| value(c) != expected));
-                if !self.stale_cas {
-                    // loom's model: the last store (always consistent).
-                    let last = memory.last(object);
-                    options.retain(|c| *c == Choice::Read(last));
-                }
                 // The last store first (the sequentially consistent option),
                 // then newest to oldest.
                 options.sort_by_key(|c| match *c {
