@@ -91,6 +91,16 @@ pub struct Builder {
     /// them under a bound too (retry loops then cost many more executions);
     /// `Some(false)` never.
     pub stale_cas: Option<bool>,
+    /// May a timed wait (`Condvar::wait_timeout`, `park_timeout`,
+    /// `recv_timeout`) time out while another thread can still run? std
+    /// lets a timeout pass at any moment; loom's timed waits never time
+    /// out. `None`, the default (`CHECKER_EAGER_TIMEOUTS`, `auto`): at any
+    /// step when the exploration is unbounded; under a preemption bound,
+    /// where the search is loom's, only once no thread can run (where loom
+    /// would report a deadlock). `Some(true)` lets timeouts pass at any step
+    /// under a bound too (thread pools' tests then cost several times the
+    /// executions); `Some(false)` never before every thread is blocked.
+    pub eager_timeouts: Option<bool>,
     /// Start every execution with exploration off, as if
     /// [`crate::stop_exploring`] had been called first: only the decisions
     /// after [`crate::explore`] are branched on (loom's field).
@@ -194,6 +204,7 @@ impl Builder {
             spurious_wakeups: c.spurious_wakeups,
             spin_assume: c.spin_assume,
             stale_cas: c.stale_cas,
+            eager_timeouts: c.eager_timeouts,
             expect_explicit_explore: c.expect_explicit_explore,
             checkpoint_file: c.checkpoint_file,
             checkpoint_interval: c.checkpoint_interval,
@@ -292,6 +303,7 @@ impl Builder {
             spurious_wakeups: self.spurious_wakeups,
             spin_assume: self.spin_assume,
             stale_cas: self.stale_cas,
+            eager_timeouts: self.eager_timeouts,
             expect_explicit_explore: self.expect_explicit_explore,
             checkpoint_file: self.checkpoint_file.clone(),
             checkpoint_interval: self.checkpoint_interval,

@@ -117,6 +117,14 @@ pub struct Config {
     /// exploration is unbounded, no under a preemption bound, where the
     /// search is loom's ([`Config::reads_stale_cas`]). `CHECKER_STALE_CAS`.
     pub stale_cas: Option<bool>,
+    /// May a timed wait (`Condvar::wait_timeout`, `park_timeout`,
+    /// `recv_timeout`) time out while another thread can run? std lets it
+    /// time out at any moment; loom's never times out. `None` (the
+    /// default): yes when the exploration is unbounded; under a preemption
+    /// bound, where the search is loom's, it times out only once no thread
+    /// can run, where loom would report a deadlock
+    /// ([`Config::times_out_eagerly`]). `CHECKER_EAGER_TIMEOUTS`.
+    pub eager_timeouts: Option<bool>,
     /// Every execution starts with exploration off, as if `stop_exploring`
     /// had been called: only what follows an `explore()` is branched on.
     pub expect_explicit_explore: bool,
@@ -219,6 +227,7 @@ impl Default for Config {
             spurious_wakeups: false,
             spin_assume: true,
             stale_cas: None,
+            eager_timeouts: None,
             expect_explicit_explore: false,
             checkpoint_file: None,
             checkpoint_interval: DEFAULT_CHECKPOINT_INTERVAL,
@@ -280,6 +289,7 @@ pub const ENV_VARS: &[(&str, Option<&str>, &str)] = &[
     ("CHECKER_SPIN_ASSUME", None, "one of 0, 1, true, false, on, off"),
     ("CHECKER_COUNT_TRACES", None, "one of 0, 1, true, false, on, off"),
     ("CHECKER_STALE_CAS", None, "one of 0, 1, true, false, on, off, auto"),
+    ("CHECKER_EAGER_TIMEOUTS", None, "one of 0, 1, true, false, on, off, auto"),
     ("CHECKER_CHECKPOINT_FILE", Some("LOOM_CHECKPOINT_FILE"), "a file path"),
     ("CHECKER_REQUIRE_SOMETIMES", None, "one of 0, 1, true, false, on, off"),
     ("CHECKER_SPLIT", None, "one of 0, 1, true, false, on, off"),
@@ -316,6 +326,17 @@ impl Config {
     /// of retry loops (papers/bounded-por.md).
     pub fn reads_stale_cas(&self) -> bool {
         self.stale_cas.unwrap_or(self.preemption_bound.is_none())
+    }
+
+    /// May a timed wait of this run time out while another thread can run
+    /// ([`Config::eager_timeouts`] resolved)? Under a preemption bound, by
+    /// default, a timeout passes only once no thread can run: loom's timed
+    /// waits never time out, and timeouts that may pass at any step make
+    /// every timed wait a step ordered against every other thread's
+    /// (`strategy/dpor.rs`, deviation 4), which multiplied the executions
+    /// of a thread pool's tests (papers/bounded-por.md).
+    pub fn times_out_eagerly(&self) -> bool {
+        self.eager_timeouts.unwrap_or(self.preemption_bound.is_none())
     }
 
     /// Does this run split timelines at discoveries? Never when replaying.
@@ -473,11 +494,17 @@ impl Config {
         if let Some(on) = switch("CHECKER_COUNT_TRACES")? {
             self.count_traces = on;
         }
-        match get("CHECKER_STALE_CAS") {
-            Some((_, v)) if v.trim().eq_ignore_ascii_case("auto") => self.stale_cas = None,
-            Some(_) => self.stale_cas = switch("CHECKER_STALE_CAS")?,
-            None => {}
-        }
+        // `auto` (the bound decides), or on or off.
+        let auto_switch = |canonical: &'static str, field: &mut Option<bool>| {
+            match get(canonical) {
+                Some((_, v)) if v.trim().eq_ignore_ascii_case("auto") => *field = None,
+                Some(_) => *field = switch(canonical)?,
+                None => {}
+            }
+            Ok::<(), ConfigError>(())
+        };
+        auto_switch("CHECKER_STALE_CAS", &mut self.stale_cas)?;
+        auto_switch("CHECKER_EAGER_TIMEOUTS", &mut self.eager_timeouts)?;
         if let Some(on) = switch("CHECKER_REQUIRE_SOMETIMES")? {
             self.require_satisfied = on;
         }
@@ -616,6 +643,21 @@ mod tests {
         );
         let err = c.apply_run_control_from(env(&[("CHECKER_LOG", "loud")])).unwrap_err();
         assert!(err.to_string().contains("CHECKER_LOG"), "{err}");
+    }
+
+    #[test]
+    fn eager_timeouts_follow_the_bound_unless_set() {
+        let mut c = Config::default();
+        assert!(c.times_out_eagerly(), "unbounded: std's timeouts");
+        c.apply_env_from(env(&[("LOOM_MAX_PREEMPTIONS", "2")])).unwrap();
+        assert!(!c.times_out_eagerly(), "under a bound: once no thread can run");
+        c.apply_env_from(env(&[("CHECKER_EAGER_TIMEOUTS", "yes")])).unwrap();
+        assert!(c.times_out_eagerly());
+        c.apply_env_from(env(&[("CHECKER_EAGER_TIMEOUTS", " Auto ")])).unwrap();
+        assert_eq!(c.eager_timeouts, None);
+        let err = c.apply_env_from(env(&[("CHECKER_EAGER_TIMEOUTS", "later")])).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("CHECKER_EAGER_TIMEOUTS") && text.contains("auto"), "{text}");
     }
 
     #[test]

@@ -56,6 +56,9 @@ pub(crate) struct ThreadRecord {
     /// and have taken no step since. While one of them is enabled, the
     /// thread may not time out again (it may still run, or be woken).
     pub(crate) timeout_waits_for: ThreadSet,
+    /// Without eager timeouts: its timed wait or `park_timeout` may time
+    /// out now, since no thread could run ([`Execution::release_timeouts`]).
+    pub(crate) timeout_due: bool,
     pub(crate) park_token: bool,
     /// From its first panic until it finishes (a caught panic is not
     /// noticed: std's panic count is the OS thread's, shared by all).
@@ -113,6 +116,7 @@ impl ThreadRecord {
             yielded: false,
             waits_for: ThreadSet::new(),
             timeout_waits_for: ThreadSet::new(),
+            timeout_due: false,
             park_token: false,
             unwinding: false,
             panics: Vec::new(),
@@ -257,6 +261,10 @@ pub struct Execution {
     /// A compare-exchange may read a store older than the last
     /// (`Config::reads_stale_cas`). Kept across executions.
     pub(crate) stale_cas: bool,
+    /// A timed wait or `park_timeout` may time out at any step
+    /// (`Config::times_out_eagerly`); otherwise only once no thread can
+    /// run. Kept across executions.
+    pub(crate) eager_timeouts: bool,
     /// What the stalled threads waited for when no thread could run and
     /// their stalls were released ([`Execution::release_stalls`]): from
     /// then on no thread stalls in this execution, and if it reaches the
@@ -316,6 +324,7 @@ impl Execution {
             spurious_wakeups: false,
             spin_assume: false,
             stale_cas: true,
+            eager_timeouts: true,
             released_stalls: None,
             last_read: None,
             exploring: true,
@@ -441,8 +450,12 @@ impl Execution {
         }
         match pending.op {
             Op::Lock { object } => self.holder(object).is_none(),
-            Op::Relock { mutex, .. } => {
-                (record.notified || pending.op.wakes_unnotified()) && self.holder(mutex).is_none()
+            Op::Relock { mutex, timed, spurious, .. } => {
+                let unnotified = spurious || timed && (self.eager_timeouts || record.timeout_due);
+                (record.notified || unnotified) && self.holder(mutex).is_none()
+            }
+            Op::TryPark { timed: true } if !self.eager_timeouts => {
+                record.park_token || record.timeout_due
             }
             Op::ReadLock { object } => self.rwlock(object).0.is_none(),
             Op::WriteLock { object } => {
@@ -560,7 +573,14 @@ impl Execution {
             ValuePoint,
         ) -> Result<u64, crate::strategy::StrategyError>,
     ) -> Result<Effect, crate::strategy::StrategyError> {
-        let pending = self.threads[thread.index()].pending.take().expect("a pending operation");
+        let record = &mut self.threads[thread.index()];
+        let mut pending = record.pending.take().expect("a pending operation");
+        let due = std::mem::take(&mut record.timeout_due);
+        if let Op::Relock { timed: timed @ true, .. } = &mut pending.op {
+            // A timed wait woken before its timeout could pass is a plain
+            // wake-up: it could not have timed out here.
+            *timed = self.eager_timeouts || due;
+        }
         self.current = thread;
         // The threads that wait for this one to take a step stop waiting.
         if self.turns_waiting {
@@ -1441,6 +1461,28 @@ impl Execution {
             record.stalled_on.clear();
         }
         true
+    }
+
+    /// No thread can run, and some wait with a timeout that is not eager
+    /// (`Config::times_out_eagerly`): their timeouts may pass now. Returns
+    /// whether any was waiting.
+    pub(crate) fn release_timeouts(&mut self) -> bool {
+        if self.eager_timeouts {
+            return false;
+        }
+        let mut any = false;
+        for record in &mut self.threads {
+            let waiting = match record.pending.as_ref().map(|p| p.op) {
+                Some(Op::Relock { timed: true, .. }) => !record.notified,
+                Some(Op::TryPark { timed: true }) => !record.park_token,
+                _ => false,
+            };
+            if waiting && !record.timeout_due {
+                record.timeout_due = true;
+                any = true;
+            }
+        }
+        any
     }
 
     /// What a blocked thread waits for, for deadlock reports.

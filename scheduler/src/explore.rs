@@ -455,6 +455,7 @@ fn explore(
     execution.spurious_wakeups = config.spurious_wakeups;
     execution.spin_assume = config.spin_assume;
     execution.stale_cas = config.reads_stale_cas();
+    execution.eager_timeouts = config.times_out_eagerly();
     execution.explore_on_start = !config.expect_explicit_explore;
     execution.seed = config.seed;
     // The multiverse: the budget moves into memory every process shares,
@@ -934,6 +935,9 @@ impl<'p> Engine<'p> {
         let last = self.last;
         ex.eligible(last, &mut self.eligible);
         if self.eligible.is_empty() && ex.release_stalls() {
+            ex.eligible(last, &mut self.eligible);
+        }
+        if self.eligible.is_empty() && ex.release_timeouts() {
             ex.eligible(last, &mut self.eligible);
         }
         if self.eligible.is_empty() {

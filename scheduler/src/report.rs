@@ -674,7 +674,11 @@ pub(crate) fn replay_command(path: &str, caller: Option<&str>, config: &Config) 
     let Launch { rustflags, exe, stem, parent, package, args } = launch;
     let (stem, parent) = (stem.as_str(), parent.as_str());
     let package = package.clone();
-    let settings = if config.reads_stale_cas() { "" } else { "CHECKER_STALE_CAS=0 " };
+    let settings = format!(
+        "{}{}",
+        if config.reads_stale_cas() { "" } else { "CHECKER_STALE_CAS=0 " },
+        if config.times_out_eagerly() { "" } else { "CHECKER_EAGER_TIMEOUTS=0 " }
+    );
     let env = format!("CHECKER_REPLAY={path} {settings}{rustflags}");
     match caller {
         Some(test) if test != "main" => {

@@ -317,26 +317,10 @@ fn a_checkpoint_of_another_strategy_or_bound_is_refused() {
     let mut stale = builder(StrategyKind::Dpor, Some(2));
     stale.stale_cas = Some(true);
     refused(&file, &mut stale, &["stale_cas"]);
-}
-
-#[test]
-fn a_checkpoint_written_before_stale_cas_resumes_as_it_was_made() {
-    // Files written before the setting existed name four settings; every
-    // run then read older stores, as an unbounded run still does.
-    let file = TempFile::new("before-stale-cas");
-    halfway(&file, StrategyKind::Dpor, None);
-    let text = file.text();
-    assert!(text.contains(" stale_cas=1\n"), "{text}");
-    std::fs::write(file.path(), text.replacen(" stale_cas=1\n", "\n", 1)).unwrap();
-    let mut b = builder(StrategyKind::Dpor, None);
-    b.checkpoint_file = Some(file.path().to_path_buf());
-    let outcome = run(&b, racy).expect("the old file resumes");
-    assert!(outcome.resumed.is_some(), "{}", outcome.summary());
-    halfway(&file, StrategyKind::Dpor, Some(2));
-    let text = file.text();
-    assert!(text.contains(" stale_cas=0\n"), "{text}");
-    std::fs::write(file.path(), text.replacen(" stale_cas=0\n", "\n", 1)).unwrap();
-    refused(&file, &mut builder(StrategyKind::Dpor, Some(2)), &["stale_cas"]);
+    // So does a timed wait that may time out at any step.
+    let mut eager = builder(StrategyKind::Dpor, Some(2));
+    eager.eager_timeouts = Some(true);
+    refused(&file, &mut eager, &["eager_timeouts"]);
 }
 
 /// Another model whose first steps differ from `racy`'s: no second thread

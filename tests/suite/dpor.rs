@@ -360,25 +360,33 @@ fn same_under_both<T>(name: &str, spurious: bool, model: fn(&checker_tests::Reco
 where
     T: Ord + std::fmt::Debug + Send + 'static,
 {
-    let mut base = Builder::new();
-    base.spurious_wakeups = spurious;
-    checker_tests::dfs_and_dpor_agree(name, &base, model);
-    for bound in [0, 1, 2] {
-        let mut seen = Vec::new();
-        for strategy in [StrategyKind::Dfs, StrategyKind::Dpor] {
-            let mut builder = Builder::new();
-            builder.strategy = strategy;
-            builder.preemption_bound = Some(bound);
-            builder.spurious_wakeups = spurious;
-            let (outcome, found) = outcomes(&builder, model);
-            assert!(
-                matches!(outcome.verdict, Verdict::Verified(_)),
-                "{name}: {}",
-                outcome.summary()
+    // Timeouts that may pass at any step (the default unbounded) and only
+    // once no thread can run (the default under a bound), each both ways.
+    for eager_timeouts in [None, Some(true), Some(false)] {
+        let mut base = Builder::new();
+        base.spurious_wakeups = spurious;
+        base.eager_timeouts = eager_timeouts;
+        let name = format!("{name}, eager_timeouts {eager_timeouts:?}");
+        checker_tests::dfs_and_dpor_agree(&name, &base, model);
+        for bound in [0, 1, 2] {
+            let mut seen = Vec::new();
+            for strategy in [StrategyKind::Dfs, StrategyKind::Dpor] {
+                let mut builder = base.clone();
+                builder.strategy = strategy;
+                builder.preemption_bound = Some(bound);
+                let (outcome, found) = outcomes(&builder, model);
+                assert!(
+                    matches!(outcome.verdict, Verdict::Verified(_)),
+                    "{name}: {}",
+                    outcome.summary()
+                );
+                seen.push(found);
+            }
+            assert_eq!(
+                seen[0], seen[1],
+                "{name}, bound {bound}: DFS and DPOR found other outcomes"
             );
-            seen.push(found);
         }
-        assert_eq!(seen[0], seen[1], "{name}, bound {bound}: DFS and DPOR found other outcomes");
     }
 }
 

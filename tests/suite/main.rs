@@ -29,6 +29,7 @@ mod spin;
 mod stale_cas;
 mod statics;
 mod timelines;
+mod timeouts;
 mod verify;
 mod weak;
 mod yields;

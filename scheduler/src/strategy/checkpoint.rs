@@ -15,7 +15,7 @@
 //! checker-checkpoint 1
 //! strategy dpor
 //! bound none
-//! config spurious_wakeups=0 spin_assume=1 explicit_explore=0 count_traces=0 stale_cas=1
+//! config spurious_wakeups=0 spin_assume=1 explicit_explore=0 count_traces=0 stale_cas=1 eager_timeouts=1
 //! model tests::it_works checker_tests::models::lost_update
 //! executions 1200
 //! longest 31
@@ -581,19 +581,16 @@ fn bound_text(bound: Option<usize>) -> String {
 
 /// The settings, besides strategy and bound, that shape what a run
 /// explores or counts: a checkpoint resumes only under the same ones.
-fn settings(config: &Config) -> [(&'static str, bool); 5] {
+fn settings(config: &Config) -> [(&'static str, bool); 6] {
     [
         ("spurious_wakeups", config.spurious_wakeups),
         ("spin_assume", config.spin_assume),
         ("explicit_explore", config.expect_explicit_explore),
         ("count_traces", config.count_traces),
         ("stale_cas", config.reads_stale_cas()),
+        ("eager_timeouts", config.times_out_eagerly()),
     ]
 }
-
-/// A setting a checkpoint written before it existed does not name, and the
-/// value every run had then.
-const LATER_SETTINGS: &[(&str, &str)] = &[("stale_cas", "1")];
 
 /// What tells this model from others: its name (or the test, the thread,
 /// that runs it) and the type of its body.
@@ -711,16 +708,9 @@ pub(crate) fn decode(
     }
     r.start("config")?;
     for (name, on) in settings(config) {
-        let written_before = LATER_SETTINGS.iter().find(|&&(n, _)| n == name);
-        let saved = match (r.peek(), written_before) {
-            (None, Some(&(_, value))) => value,
-            _ => {
-                let t = r.token()?;
-                let Some(saved) = t.strip_prefix(name).and_then(|v| v.strip_prefix('=')) else {
-                    return Err(r.error(format!("expected `{name}=0` or `{name}=1`, found `{t}`")));
-                };
-                saved
-            }
+        let t = r.token()?;
+        let Some(saved) = t.strip_prefix(name).and_then(|v| v.strip_prefix('=')) else {
+            return Err(r.error(format!("expected `{name}=0` or `{name}=1`, found `{t}`")));
         };
         let now = u8::from(on).to_string();
         if saved != now {
