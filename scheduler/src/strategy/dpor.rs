@@ -1594,19 +1594,26 @@ impl Analysis {
         self.first_in_v.resize(self.threads.len(), 0);
         let mut initials: SmallVec<[ThreadId; 8]> = SmallVec::new();
         let mut v: Vec<Ev> = Vec::new();
+        // Under a bound only the initials' first steps are used (source
+        // sets), unless `v` must be searched for an unpark.
+        let whole = bound.is_none() || needs_unpark;
         for l in (i + 1..k).chain(std::iter::once(k)) {
             let clock = &self.clocks[l];
             if l != k && clock.includes(e.thread, e.position) {
                 continue;
             }
             let s = self.steps[l];
-            // Every step of `v` but the last keeps its predecessors, so does
-            // what it did; the last moves before a step it conflicts with,
-            // and may do otherwise (a CAS that failed may succeed).
-            let (did, may) = self.step_accesses(l);
-            let accesses = if l == k { may.clone() } else { did };
-            v.push(Ev { thread: s.thread, accesses, may, pivot: self.pivots[l] });
-            if self.first_in_v[s.thread.index()] != 0 {
+            let first = self.first_in_v[s.thread.index()] == 0;
+            if whole || first {
+                // Every step of `v` but the last keeps its predecessors, so
+                // does what it did; the last moves before a step it
+                // conflicts with, and may do otherwise (a CAS that failed
+                // may succeed).
+                let (did, may) = self.step_accesses(l);
+                let accesses = if l == k { may.clone() } else { did };
+                v.push(Ev { thread: s.thread, accesses, may, pivot: self.pivots[l] });
+            }
+            if !first {
                 continue;
             }
             let after_another = self
