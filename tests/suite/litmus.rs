@@ -605,32 +605,6 @@ suite!(
     ],
 );
 
-/// The tests on which DPOR runs one execution per graph (issue 15 point 2;
-/// papers/dpor.md, deviations 10 and 11): a regression pin.
-const ONE_PER_GRAPH: &[&str] = &[
-    "SB",
-    "SB+rel-acq",
-    "SB+acqrel-fences",
-    "MP",
-    "IRIW+acq",
-    "WRC",
-    "ISA2",
-    "SB+SC",
-    "MP+rel-acq",
-    "MP+fences",
-    "LB",
-    "IRIW+SC",
-    "WRC+rel-acq",
-    "ISA2+rel-acq",
-    "RWC+SC",
-    "2+2W+SC",
-    "R+SC",
-    "CoRR",
-    "CoWW",
-    "RMW-atomicity",
-    "CAS-atomicity",
-];
-
 /// Every test under checker now: every SC outcome found, none RC11
 /// forbids, DPOR and DFS agree, at least one complete execution per
 /// outcome. Prints the table of issue 5 point 3.
@@ -670,9 +644,6 @@ fn table() {
             assert_eq!(built, graphs as u64, "{}: the graphs DPOR built", t.name);
         } else {
             assert!(built < graphs as u64, "{}: {built} graphs of {graphs}", t.name);
-        }
-        if ONE_PER_GRAPH.contains(&t.name) {
-            assert_eq!(dpor.complete, built, "{}: DPOR's executions per graph", t.name);
         }
         println!(
             "{:<18} {:>6} {:>7} {:>4} {:>8} {:>6} {:>6} {:>12.2} {:>6}",

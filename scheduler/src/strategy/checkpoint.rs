@@ -55,7 +55,7 @@ use crate::report::{FailureKind, Report};
 
 /// The format version this checker writes and reads. 3: yield turns and
 /// spawns in the dependence relation (what a version-2 file's DPOR state
-/// assumed no longer holds).
+/// assumed no longer holds). 5: the `eager_timeouts` setting.
 pub const VERSION: u32 = 5;
 
 const MAGIC: &str = "checker-checkpoint";

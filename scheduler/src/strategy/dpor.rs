@@ -148,21 +148,6 @@
 //!     graphs than one without it (papers/dpor.md), so it is off there.
 //!     The differential tests compare graphs, not traces: on weak programs
 //!     DPOR covers fewer traces than DFS, and every graph.
-//! 11. A sleeping load stays asleep for the older stores
-//!     ([`StaleSleep`]). Sleep sets take a thread's next step unlabelled, so
-//!     a store to the atomic a sleeping non-SC load reads wakes it. But the
-//!     load reading a store made before that store (one that ran before the
-//!     state where the load was explored: no store to the atomic can run
-//!     while it sleeps) commutes with every step since then (deviation 9),
-//!     so the execution is that state's execution with the load first,
-//!     which was explored with each of those reads. Moving a non-SC load
-//!     earlier changes neither the graph nor the order of SC events, and the
-//!     load's happens-before predecessors all ran before that state, so the
-//!     same stores are readable there. Such a load's reads of those stores
-//!     are skipped ([`ValueNode::skip`]); if every read is, the execution is
-//!     redundant (deviation 3). Any step that does not commute with the load
-//!     other than a store to its atomic (a pivot, a turn) wakes it fully.
-//!     Unbounded only, for now.
 
 use smallvec::SmallVec;
 
@@ -278,44 +263,9 @@ struct Node {
     explored: Vec<Ev>,
     /// Threads asleep here, with their next step: running them is redundant.
     sleep: Vec<Ev>,
-    /// Threads whose next step, a load, is asleep for the stores made
-    /// before a step (deviation 11): reading one of those is redundant.
-    stale_asleep: Vec<StaleSleep>,
     /// The model had stopped exploring here (`stop_exploring`,
     /// `skip_branch`): no race reversal is added to this state.
     pruned: bool,
-}
-
-/// A thread whose next step, a non-SC load, was explored at an earlier state
-/// and has been asleep since, except that stores to its atomic ran: reading
-/// a store made before step `floor` gives a graph that state explored
-/// (deviation 11).
-#[derive(Clone, Debug)]
-struct StaleSleep {
-    event: Ev,
-    /// The step that first woke the load: the atomic's stores before it
-    /// ran before the state where the load was explored.
-    floor: usize,
-}
-
-impl StaleSleep {
-    /// Does a load asleep as `event` stay asleep for the older stores
-    /// across a step that did `ran`? It does if every access of the step
-    /// that does not commute with the load's is a store to the load's
-    /// atomic (which the load, reading an older store, commutes with:
-    /// deviation 9), and the load is a non-SC load and no pivot.
-    fn survives(event: &Ev, ran: &[Access]) -> bool {
-        !event.pivot
-            && event.accesses.iter().any(|a| matches!(a.kind, AccessKind::Load { sc: false, .. }))
-            && event.accesses.iter().all(|a| {
-                ran.iter().all(|y| {
-                    !dependence::dependent(a, y)
-                        || (matches!(a.kind, AccessKind::Load { sc: false, .. })
-                            && matches!(y.kind, AccessKind::Store { .. })
-                            && a.target == y.target)
-                })
-            })
-    }
 }
 
 /// What a state's chosen thread did there (its accesses, unlabelled), what
@@ -335,18 +285,6 @@ impl Node {
     }
 }
 
-/// The reads-from options (bit `i` for option `i` < 64) that read a store
-/// made before step `floor`, or the initial value; `sources` as
-/// [`Execution::read_sources`] gives them.
-fn stale_options(sources: &[u64], floor: usize) -> u64 {
-    sources
-        .iter()
-        .take(64)
-        .enumerate()
-        .filter(|&(_, &s)| s == 0 || s - 1 < floor as u64)
-        .fold(0, |skip, (i, _)| skip | 1 << i)
-}
-
 /// A data decision taken during a step.
 #[derive(Clone, Debug)]
 struct ValueNode {
@@ -359,17 +297,6 @@ struct ValueNode {
     /// The engine's answer to a decision it makes itself (a spin stall),
     /// kept for every execution that comes back through this node.
     kept: Option<u64>,
-    /// Options (bit `i` for option `i` < 64) not to take: reads of stores
-    /// a sleeping load covered elsewhere (deviation 11).
-    skip: u64,
-}
-
-impl ValueNode {
-    /// The first option after `after` (from 0 with `None`) not skipped.
-    fn next_option(&self, after: Option<u64>) -> Option<u64> {
-        let from = after.map_or(0, |a| a + 1);
-        (from..self.options).find(|&i| i >= 64 || self.skip & (1 << i) == 0)
-    }
 }
 
 /// Optimal DPOR (source-set DPOR under a preemption bound).
@@ -450,105 +377,28 @@ impl Dpor {
     /// explored within the bound. A thread that was not running there may
     /// need a preemption to go first that the sleeping execution does not
     /// (the differential test found such a loss at bound 0).
-    ///
-    /// Second, the loads asleep for older stores (deviation 11): a sleeping
-    /// non-SC load that the step woke only by storing to its atomic, and
-    /// those already so that the step did not wake otherwise.
-    fn sleep_after(&self, parent: usize, point: &SchedulePoint<'_>) -> (Vec<Ev>, Vec<StaleSleep>) {
+    fn sleep_after(&self, parent: usize, point: &SchedulePoint<'_>) -> Vec<Ev> {
         let node = &self.nodes[parent];
         let asleep = |e: &&Ev| self.bound.is_none() || node.continuing == Some(e.thread);
-        if node.sleep.is_empty()
-            && node.stale_asleep.is_empty()
-            && !node.explored.iter().any(|e| asleep(&e))
-        {
-            return (Vec::new(), Vec::new());
+        if node.sleep.is_empty() && !node.explored.iter().any(|e| asleep(&e)) {
+            return Vec::new();
         }
         let event = point.execution().step(parent);
         if self.previous_pivot {
-            return (Vec::new(), Vec::new());
+            return Vec::new();
         }
         let EventKind::Step { op, reply, .. } = event.kind else { unreachable!("a step") };
         let mut ran: SmallVec<[Access; 4]> = SmallVec::new();
         dependence::accesses_into(event.thread, &op, Some(reply), &mut ran);
         let (wait, take) = self.previous_turns;
         dependence::turn_accesses_into(wait, take, &mut ran);
-        let mut sleep = Vec::new();
-        let mut stale = Vec::new();
-        // Deviation 11: unbounded, and where every value was explored.
-        let stale_ok = self.bound.is_none() && !node.pruned;
-        for e in node.sleep.iter().chain(node.explored.iter().filter(asleep)) {
-            if commute(&e.accesses, e.pivot, &ran, false) {
-                sleep.push(e.clone());
-            } else if stale_ok && StaleSleep::survives(e, &ran) {
-                // No store to its atomic ran while it slept (it would have
-                // woken it): the ones before this step ran before it slept.
-                stale.push(StaleSleep { event: e.clone(), floor: parent });
-            }
-        }
-        if stale_ok {
-            stale.extend(
-                node.stale_asleep
-                    .iter()
-                    .filter(|h| {
-                        h.event.thread != event.thread && StaleSleep::survives(&h.event, &ran)
-                    })
-                    .cloned(),
-            );
-        }
-        (sleep, stale)
-    }
-
-    /// [`Strategy::pick_value`], not taking the options in `skip` (bit `i`
-    /// for option `i`) where it has a choice.
-    fn pick_value_skipping(
-        &mut self,
-        point: &ValuePoint,
-        _decision: usize,
-        skip: u64,
-    ) -> Result<u64, StrategyError> {
-        let index = self.value_at;
-        self.value_at += 1;
-        let step = self.step - 1;
-        // A random value is sampled, not enumerated (deviation 5): a node
-        // with one option, whose value is the engine's sample. A spin stall
-        // is the engine's too, and the first answer is kept.
-        let random = point.kind == ValueKind::Random;
-        let stall = point.kind == ValueKind::Stall;
-        let options = if random || stall { 1 } else { point.options };
-        let taken = |chosen: u64| if random { point.sample } else { chosen };
-        if let Some(value) = self.values.get(index) {
-            if value.step != step || value.options != options {
-                return Err(self.nondeterministic(format!(
-                    "a `{}` choice among {} at step {} was one among {} at step {} before",
-                    point.kind.name(),
-                    options,
-                    step + 1,
-                    value.options,
-                    value.step + 1
-                )));
-            }
-            return Ok(value.kept.unwrap_or_else(|| taken(value.chosen)));
-        }
-        if self.blocked_at.is_some() {
-            return Ok(taken(0));
-        }
-        let pruned = !point.exploring;
-        if pruned && options > 1 {
-            self.pruned += 1;
-        }
-        let kept = stall.then_some(point.sample);
-        let mut value = ValueNode { step, options, chosen: 0, pruned, kept, skip };
-        match value.next_option(None) {
-            Some(first) => value.chosen = first,
-            None => {
-                // Every read is covered elsewhere: the execution is
-                // redundant from here (deviation 3), its load analysed.
-                self.blocked_at = Some(step + 1);
-            }
-        }
-        let chosen = value.chosen;
-        self.values.push(value);
-        Ok(kept.unwrap_or_else(|| taken(chosen)))
+        let commutes = |e: &&Ev| commute(&e.accesses, e.pivot, &ran, false);
+        node.sleep
+            .iter()
+            .chain(node.explored.iter().filter(asleep))
+            .filter(commutes)
+            .cloned()
+            .collect()
     }
 
     /// What the chosen thread of state `s` did there: from the analysis of
@@ -593,9 +443,8 @@ impl Strategy for Dpor {
                 if value.step < s {
                     break;
                 }
-                if let Some(next) = value.next_option(Some(value.chosen)).filter(|_| !value.pruned)
-                {
-                    value.chosen = next;
+                if !value.pruned && value.chosen + 1 < value.options {
+                    value.chosen += 1;
                     self.nodes.truncate(s + 1);
                     self.first_new = s;
                     self.analysis.valid = self.analysis.valid.min(s);
@@ -670,8 +519,8 @@ impl Strategy for Dpor {
         if self.blocked_at.is_some() {
             return Ok(point.eligible[0]);
         }
-        let (mut prescribed, (sleep, stale_asleep)) = match step.checked_sub(1) {
-            None => (Vec::new(), (Vec::new(), Vec::new())),
+        let (mut prescribed, sleep) = match step.checked_sub(1) {
+            None => (Vec::new(), Vec::new()),
             Some(parent) => {
                 (std::mem::take(&mut self.nodes[parent].subtree), self.sleep_after(parent, point))
             }
@@ -686,7 +535,6 @@ impl Strategy for Dpor {
             queue: Vec::new(),
             explored: Vec::new(),
             sleep,
-            stale_asleep,
             pruned: !point.execution().exploring(),
         };
         if node.pruned && point.is_decision() {
@@ -725,25 +573,40 @@ impl Strategy for Dpor {
         }
     }
 
-    fn pick_value(&mut self, point: &ValuePoint, decision: usize) -> Result<u64, StrategyError> {
-        self.pick_value_skipping(point, decision, 0)
-    }
-
-    fn pick_value_in(
-        &mut self,
-        execution: &Execution,
-        point: &ValuePoint,
-        decision: usize,
-    ) -> Result<u64, StrategyError> {
-        let skip = match (point.kind, self.step.checked_sub(1).and_then(|s| self.nodes.get(s))) {
-            (ValueKind::ReadsFrom, Some(node)) if self.values.len() == self.value_at => node
-                .stale_asleep
-                .iter()
-                .find(|h| h.event.thread == node.chosen)
-                .map_or(0, |h| stale_options(execution.read_sources(), h.floor)),
-            _ => 0,
-        };
-        self.pick_value_skipping(point, decision, skip)
+    fn pick_value(&mut self, point: &ValuePoint, _decision: usize) -> Result<u64, StrategyError> {
+        let index = self.value_at;
+        self.value_at += 1;
+        let step = self.step - 1;
+        // A random value is sampled, not enumerated (deviation 5): a node
+        // with one option, whose value is the engine's sample. A spin stall
+        // is the engine's too, and the first answer is kept.
+        let random = point.kind == ValueKind::Random;
+        let stall = point.kind == ValueKind::Stall;
+        let options = if random || stall { 1 } else { point.options };
+        let taken = |chosen: u64| if random { point.sample } else { chosen };
+        if let Some(value) = self.values.get(index) {
+            if value.step != step || value.options != options {
+                return Err(self.nondeterministic(format!(
+                    "a `{}` choice among {} at step {} was one among {} at step {} before",
+                    point.kind.name(),
+                    options,
+                    step + 1,
+                    value.options,
+                    value.step + 1
+                )));
+            }
+            return Ok(value.kept.unwrap_or_else(|| taken(value.chosen)));
+        }
+        if self.blocked_at.is_some() {
+            return Ok(taken(0));
+        }
+        let pruned = !point.exploring;
+        if pruned && options > 1 {
+            self.pruned += 1;
+        }
+        let kept = stall.then_some(point.sample);
+        self.values.push(ValueNode { step, options, chosen: 0, pruned, kept });
+        Ok(kept.unwrap_or_else(|| taken(0)))
     }
 
     fn end_execution(&mut self, execution: &Execution) -> Result<(), StrategyError> {
@@ -833,11 +696,9 @@ checkpoint::fields!(NodeRecord {
     queue,
     explored,
     sleep,
-    stale_asleep,
     pruned,
 });
-checkpoint::fields!(ValueNode { step, options, chosen, pruned, kept, skip });
-checkpoint::fields!(StaleSleep { event, floor });
+checkpoint::fields!(ValueNode { step, options, chosen, pruned, kept });
 
 /// A [`Node`] as checkpoints save it: with what its chosen thread did.
 struct NodeRecord {
@@ -852,7 +713,6 @@ struct NodeRecord {
     queue: Vec<WakeupTree>,
     explored: Vec<Ev>,
     sleep: Vec<Ev>,
-    stale_asleep: Vec<StaleSleep>,
     pruned: bool,
 }
 
@@ -870,7 +730,6 @@ impl NodeRecord {
             queue: node.queue.clone(),
             explored: node.explored.clone(),
             sleep: node.sleep.clone(),
-            stale_asleep: node.stale_asleep.clone(),
             pruned: node.pruned,
         }
     }
@@ -891,7 +750,6 @@ impl NodeRecord {
             queue: self.queue,
             explored: self.explored,
             sleep: self.sleep,
-            stale_asleep: self.stale_asleep,
             pruned: self.pruned,
         }
     }
