@@ -45,8 +45,8 @@ where
     assert_eq!(dpor.2, dfs.2, "{name}: DFS and DPOR built other graphs");
     assert!(dpor.1 <= dfs.1, "{name}: DPOR covered {:?} traces, DFS {:?}", dpor.1, dfs.1);
     if base.preemption_bound.is_some() {
-        // Under a bound DPOR keeps every reversal (deviation 10 is off):
-        // every trace with a schedule within the bound.
+        // Under a bound DPOR covers every trace with a schedule within the
+        // bound.
         assert_eq!(dpor.1, dfs.1, "{name}: DFS and DPOR covered other traces");
     }
     assert!(dpor.3 <= dfs.3, "{name}: DPOR ran {} executions, DFS {}", dpor.3, dfs.3);

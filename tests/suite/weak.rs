@@ -151,8 +151,9 @@ fn weak_programs_show_every_rc11_outcome_the_engine_can_build() {
 /// kept as regressions: stores to one atomic treated as commuting (DPOR
 /// lost final values), RC11's pre-C++20 release sequences in the oracle
 /// (a relaxed store after a release store of the same thread), and a
-/// sleeping load kept asleep for the stores older than the one that woke it
-/// (papers/dpor.md, withdrawn: DPOR lost an outcome).
+/// sleeping load kept asleep for the stores older than the one that woke it,
+/// and a load's race with the store it read left unreversed (papers/dpor.md,
+/// both withdrawn: DPOR lost outcomes).
 #[test]
 fn programs_that_once_failed() {
     use checker_tests::rc11::Instr::*;
@@ -184,6 +185,14 @@ fn programs_that_once_failed() {
                     Store(0, 2, SeqCst),
                 ],
                 vec![Cas(0, 0, 2, Acquire, SeqCst)],
+            ],
+        ),
+        Program::new(
+            2,
+            vec![
+                vec![Swap(0, 2, SeqCst), Store(1, 2, Relaxed), Load(0, Relaxed)],
+                vec![IfEq(1, 0, Acquire, vec![Swap(0, 1, SeqCst)]), Fence(Acquire)],
+                vec![IfEq(0, 1, SeqCst, vec![Store(0, 2, Relaxed)]), Store(0, 2, Relaxed)],
             ],
         ),
     ];

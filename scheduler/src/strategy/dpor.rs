@@ -133,21 +133,10 @@
 //!    the graph and not the order of SC events, so not which graphs are
 //!    consistent. Pivots cost SB+fences 10.3 executions per graph, this
 //!    costs 2.0; the generated programs 9% fewer executions.
-//! 10. A load's race with the store it read is not reversed (unbounded,
-//!     non-SC load, no SC fence before it: [`Analysis::covered_by_stale_read`]).
-//!     The reversal runs the load before the store so that it reads an
-//!     older store; but each store it could read there ran before the store
-//!     it read here, and here it may read any of them too (a stale read, one
-//!     of this step's data decisions), with the same graph: the load and the
-//!     newer store it did not read commute (deviation 9). So the reversal
-//!     only repeats graphs, under another trace. An SC load is ordered with
-//!     SC stores both ways, and SC fences before it may forbid here a read
-//!     they allow before the store, so those keep the reversal. Under a
-//!     bound the read here and the reordered execution need not have the
-//!     same preemptions, and a bounded search with the cut reaches other
-//!     graphs than one without it (papers/dpor.md), so it is off there.
-//!     The differential tests compare graphs, not traces: on weak programs
-//!     DPOR covers fewer traces than DFS, and every graph.
+//! 10. (Withdrawn.) Not reversing a load's race with the store it read,
+//!     on the ground that the load may read the older stores there anyway,
+//!     lost outcomes: `weak::programs_that_once_failed` pins a program
+//!     where DPOR then missed what DFS finds (papers/dpor.md).
 
 use smallvec::SmallVec;
 
@@ -1370,12 +1359,7 @@ impl Analysis {
             let free = self.steps[i].leaves_free;
             let lock = self.steps[k].needs.is_some();
             let possible = !blocking || free || park || lock;
-            if !ordered && bound.is_none() && self.covered_by_stale_read(&earlier, access) {
-                // Reversing would run the load before the store it read,
-                // to read an older store: a read it could already make here
-                // (deviation 10).
-                partners.push(i);
-            } else if !ordered {
+            if !ordered {
                 if possible && self.reverse(i, k, nodes, bound, park && !free) {
                     partners.push(i);
                 } else if blocking {
@@ -1387,18 +1371,6 @@ impl Analysis {
                 break;
             }
         }
-    }
-
-    /// Is the race of a load with the store it read, `earlier`, one whose
-    /// reversal only repeats graphs? Run before the store, the load could
-    /// read only stores that ran before it, each of which it may read here
-    /// too, where the store is newer: the same graphs. Not so for an SC load
-    /// (SC stores are ordered with it), or once an SC fence ran (the fences
-    /// before the load may rule out there what they allow before the store).
-    fn covered_by_stale_read(&self, earlier: &Access, access: &Access) -> bool {
-        let AccessKind::Load { from: Some(from), sc: false } = access.kind else { return false };
-        let AccessKind::Store { me: Some(me), sc: false, .. } = earlier.kind else { return false };
-        from == me && self.last_sc_fence.is_none()
     }
 
     /// Finds the races of step `k` that come from yields: a pivot races with
