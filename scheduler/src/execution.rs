@@ -1471,14 +1471,14 @@ impl Execution {
             return false;
         }
         let mut any = false;
-        for record in &mut self.threads {
-            let waiting = match record.pending.as_ref().map(|p| p.op) {
-                Some(Op::Relock { timed: true, .. }) => !record.notified,
-                Some(Op::TryPark { timed: true }) => !record.park_token,
-                _ => false,
-            };
-            if waiting && !record.timeout_due {
-                record.timeout_due = true;
+        for t in (0..self.threads.len() as u32).map(ThreadId) {
+            let timed = matches!(
+                self.threads[t.index()].pending.as_ref().map(|p| p.op),
+                Some(Op::Relock { timed: true, .. } | Op::TryPark { timed: true })
+            );
+            let record = &self.threads[t.index()];
+            if timed && !record.timeout_due && self.would_time_out(t) {
+                self.threads[t.index()].timeout_due = true;
                 any = true;
             }
         }

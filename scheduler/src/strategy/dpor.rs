@@ -133,10 +133,6 @@
 //!    the graph and not the order of SC events, so not which graphs are
 //!    consistent. Pivots cost SB+fences 10.3 executions per graph, this
 //!    costs 2.0; the generated programs 9% fewer executions.
-//! 10. (Withdrawn.) Not reversing a load's race with the store it read,
-//!     on the ground that the load may read the older stores there anyway,
-//!     lost outcomes: `weak::programs_that_once_failed` pins a program
-//!     where DPOR then missed what DFS finds (papers/dpor.md).
 
 use smallvec::SmallVec;
 
