@@ -16,6 +16,13 @@ use std::panic::Location;
 use scheduler::AllocationId;
 use scheduler::rt;
 
+/// The global allocator under which model code's blocks get addresses that
+/// depend only on the execution's decisions (the ABA pattern stays
+/// deterministic). checker declares it with its default feature
+/// `model-heap`; with that feature off, a program may declare it itself.
+pub use scheduler::heap::ModelHeap;
+/// Is `ptr` a block of the model heap (allocated by model code)?
+pub use scheduler::heap::in_model_heap;
 pub use std::alloc::Layout;
 
 /// Allocates memory for `layout`, followed by the leak check.

@@ -17,6 +17,17 @@ mod thread_local;
 
 pub use model::model;
 
+/// The model heap (`checker::alloc::ModelHeap`) is the global allocator of
+/// every program that links checker with its `model-heap` feature (on by
+/// default): model code's blocks get addresses that depend only on the
+/// execution's decisions, so a model that compares addresses of freed and
+/// reallocated memory (ABA) stays deterministic. A program that declares its
+/// own global allocator turns the feature off (`default-features = false`)
+/// or builds with `--cfg checker_system_alloc`.
+#[cfg(all(feature = "model-heap", not(checker_system_alloc)))]
+#[global_allocator]
+static MODEL_HEAP: scheduler::heap::ModelHeap = scheduler::heap::ModelHeap;
+
 /// What the macros of this crate expand to. Not part of the API.
 #[doc(hidden)]
 pub mod __private {

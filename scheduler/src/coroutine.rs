@@ -145,6 +145,7 @@ const CLEAN_TOP: usize = 8 * 1024;
 /// other than x86_64 and aarch64), outside a model thread, or when the
 /// stack is deeper than [`CLEAN_TOP`].
 pub(crate) fn with_stack_state<R>(f: impl FnOnce(&[u8]) -> R) -> R {
+    let _engine = crate::heap::Pause::new();
     stack_state();
     STATE.with(|state| f(&state.borrow()))
 }
@@ -389,7 +390,9 @@ impl ModelThread {
         RUNNING.with(|r| r.set(Some(self.coro.trap_handler())));
         RUNNING_BASE.with(|b| b.set(self.base));
         RUNNING_LIMIT.with(|l| l.set(self.limit));
+        crate::heap::set_active(true);
         let result = self.coro.resume(reply);
+        crate::heap::set_active(false);
         RUNNING_BASE.with(|b| b.set(0));
         CURRENT.with(|c| c.set(ptr::null()));
         RUNNING.with(|r| r.set(None));

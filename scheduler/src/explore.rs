@@ -338,9 +338,11 @@ pub fn run_model(config: Config, body: Body) -> Result<Outcome, UsageError> {
         .with(|p| p.take())
         .filter(|p| p.size() == config.stack_size)
         .unwrap_or_else(|| StackPool::new(config.stack_size));
+    crate::heap::start_run();
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         explore(config, body, caller, &mut pool)
     }));
+    crate::heap::end_run();
     POOL.with(|p| p.set(Some(pool)));
     run.unwrap_or_else(|payload| {
         // An engine bug: leave no execution behind for the next run.
@@ -598,7 +600,8 @@ fn explore(
                     "the model is not deterministic: {}. Does it read the clock, iterate a \
                      HashMap, use randomness, share state outside checker's types (std \
                      atomics or locks, statics), or compare addresses of memory freed and \
-                     allocated again (a compare-exchange on a reused pointer)?",
+                     allocated again that the model heap does not place (blocks over 32 KiB, \
+                     or checker's `model-heap` feature off)?",
                     e.message
                 );
                 rt::with(|ex| ex.fail(FailureKind::Nondeterminism, msg));
@@ -844,6 +847,7 @@ impl<'p> Engine<'p> {
         strategy: &mut dyn Strategy,
         body: &Body,
     ) -> Result<Ended, StrategyError> {
+        crate::heap::begin_execution();
         rt::with(|ex| ex.reset(next_generation()));
         self.decisions.clear();
         self.discoveries_taken = 0;

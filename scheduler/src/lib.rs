@@ -37,6 +37,7 @@ pub mod dependence;
 pub mod energy;
 pub mod explore;
 pub mod hb;
+pub mod heap;
 pub mod ids;
 pub mod multiverse;
 pub mod op;

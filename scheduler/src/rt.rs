@@ -41,6 +41,8 @@ pub(crate) fn set_generation(generation: u64) {
 /// was used outside `checker::model`.
 #[track_caller]
 pub(crate) fn with<R>(f: impl FnOnce(&mut Execution) -> R) -> R {
+    // The engine's buffers are not the model's: keep them out of its heap.
+    let _engine = crate::heap::Pause::new();
     EXECUTION.with(|cell| {
         let mut guard = cell.borrow_mut();
         match guard.as_mut() {

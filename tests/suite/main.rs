@@ -10,6 +10,7 @@ mod checkpoint;
 mod coverage;
 mod dpor;
 mod explore;
+mod heap;
 mod leaks;
 mod litmus;
 mod loom_api;

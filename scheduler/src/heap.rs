@@ -1,0 +1,636 @@
+//! The model heap: a global allocator under which the addresses a model
+//! sees depend only on the execution's own decisions.
+//!
+//! A model may compare addresses of memory it freed and allocated again: a
+//! compare-exchange on a pointer whose node was freed while a new node took
+//! its address (the ABA pattern of Treiber stacks, retire lists, hazard
+//! pointers). Under the system allocator whether the new node gets the old
+//! address depends on everything the process allocated before, the engine's
+//! own buffers and earlier executions included, so the same decisions can
+//! give another outcome and the model is reported as nondeterministic.
+//!
+//! With [`ModelHeap`] as the global allocator (the `checker` crate declares
+//! it, feature `model-heap`, on by default), the blocks that model code
+//! allocates (a model thread running, outside the engine's calls: see
+//! [`Pause`]) come from an arena of the run that starts over at every
+//! execution. Blocks have power-of-two size classes from 16 bytes to
+//! [`LARGEST`]; larger or more aligned ones, and every allocation outside a
+//! model, go to the system allocator. A chunk of the arena is carved by
+//! bumping an offset; a freed block goes on its class's free list, last in
+//! first out (as glibc's per-thread cache), and is the next one of its class
+//! handed out.
+//!
+//! Each execution is a generation: at its start the free lists are emptied
+//! and allocation starts again at the run's first chunk. A chunk none of
+//! whose blocks are alive starts again at its beginning, so an execution
+//! that leaves nothing behind gives the next one the same addresses. A block
+//! an earlier execution left alive (a leak, a value kept in a std static)
+//! keeps its place: the chunk is bumped on past it, and when it is freed it
+//! is not handed out again in that generation. Which of an execution's
+//! blocks share an address thus never depends on earlier executions.
+//!
+//! The arena's address space is one reservation for the process (no access
+//! until a chunk is used), cut into [`CHUNK`]-byte chunks, each starting
+//! with its [`Header`]. A run takes chunks as it needs them and gives them
+//! back to a shared pool when it ends; a chunk still holding live blocks
+//! then goes back when its last block is freed, on whatever thread.
+//! Without the reservation (another platform, or the kernel refused it)
+//! everything goes to the system allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+/// The size of a chunk; chunks are aligned to it, so a block's chunk is its
+/// address rounded down.
+pub const CHUNK: usize = 256 * 1024;
+/// The largest block the arena hands out; larger ones go to the system.
+pub const LARGEST: usize = 32 * 1024;
+/// The smallest block (room for the free list's link, and 16-byte aligned).
+const SMALLEST_SHIFT: u32 = 4;
+/// The number of size classes: 16, 32, ..., [`LARGEST`].
+const CLASSES: usize = (LARGEST.trailing_zeros() - SMALLEST_SHIFT + 1) as usize;
+/// Blocks are aligned to their size up to a page; a larger alignment goes to
+/// the system.
+const PAGE: usize = 4096;
+/// The address space reserved for the arena, tried in this order.
+const RESERVATIONS: [usize; 3] = [64 << 30, 8 << 30, 1 << 30];
+
+/// The start of a chunk. Its fields are atomics because a block may be
+/// freed on another OS thread than the one whose run owns the chunk; every
+/// other field is written by the owning run alone.
+#[repr(C)]
+struct Header {
+    /// The run that owns the chunk; 0 once that run has ended.
+    owner: AtomicU64,
+    /// Blocks handed out and not freed.
+    live: AtomicUsize,
+    /// Given back to the pool (once its owner ended and it emptied).
+    released: AtomicBool,
+    /// The last generation that allocated in it.
+    generation: AtomicU64,
+    /// Where that generation's blocks begin (offset from the chunk).
+    start: AtomicUsize,
+    /// The offset of the first byte not handed out since the chunk restarted.
+    bump: AtomicUsize,
+    /// The next chunk of the run's list, or of the pool.
+    next: AtomicUsize,
+}
+
+/// The offset of a chunk's first block.
+const HEADER: usize = std::mem::size_of::<Header>().next_multiple_of(16);
+
+/// The reserved range (`start..end`, both 0 without one).
+static START: AtomicUsize = AtomicUsize::new(0);
+static END: AtomicUsize = AtomicUsize::new(0);
+/// The first chunk of the reservation never used yet.
+static FRESH: AtomicUsize = AtomicUsize::new(0);
+/// The chunks given back by ended runs (a list through `Header::next`).
+static POOL: Mutex<usize> = Mutex::new(0);
+/// The last run id handed out.
+static RUNS: AtomicU64 = AtomicU64::new(0);
+
+/// This OS thread's run: its chunks and the current generation's free lists.
+struct State {
+    /// The run's id; 0 when no run is on this thread.
+    run: Cell<u64>,
+    /// Model code is running: its allocations go to the arena.
+    active: Cell<bool>,
+    generation: Cell<u64>,
+    /// The run's chunks, in the order it took them.
+    first: Cell<usize>,
+    last: Cell<usize>,
+    /// The chunk this generation bumps in (0: none yet).
+    current: Cell<usize>,
+    /// Per class, the generation's freed blocks (a list through each block's
+    /// first word).
+    free: [Cell<usize>; CLASSES],
+}
+
+thread_local! {
+    // Const-initialised and without a destructor: using it allocates
+    // nothing, so the allocator itself may.
+    static STATE: State = const {
+        State {
+            run: Cell::new(0),
+            active: Cell::new(false),
+            generation: Cell::new(0),
+            first: Cell::new(0),
+            last: Cell::new(0),
+            current: Cell::new(0),
+            free: [const { Cell::new(0) }; CLASSES],
+        }
+    };
+}
+
+/// The global allocator that puts model code's blocks in the run's arena
+/// (see the module's doc). Declared by the `checker` crate.
+pub struct ModelHeap;
+
+// SAFETY: every block handed out is either the system allocator's (and goes
+// back to it, by the address test `in_arena`) or a block of the arena: a
+// range of a chunk the running run owns, of the layout's class size and
+// aligned to it (up to a page; a larger alignment is the system's), never
+// handed out twice while alive (a block is on a free list only after its
+// `dealloc`, and leaves it when handed out again).
+unsafe impl GlobalAlloc for ModelHeap {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        match arena_alloc(layout) {
+            Some(block) => block,
+            // SAFETY: the caller's contract, passed on.
+            None => unsafe { System.alloc(layout) },
+        }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if in_arena(ptr as usize) {
+            // SAFETY: the caller's contract: `ptr` is a live block of this
+            // allocator with this layout, and an arena address is an arena block.
+            unsafe { arena_free(ptr as usize, layout) }
+        } else {
+            // SAFETY: the caller's contract; not in the arena, so the system's.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if !in_arena(ptr as usize) {
+            // SAFETY: the caller's contract; not in the arena, so the system's.
+            return unsafe { System.realloc(ptr, layout, new_size) };
+        }
+        // SAFETY: the caller guarantees that `new_size`, rounded up to the
+        // alignment, does not overflow `isize`, and the alignment is valid.
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        if class(layout) == class(new_layout) {
+            return ptr;
+        }
+        // SAFETY: `new_layout` has a non-zero size (the caller's contract).
+        let new = unsafe { self.alloc(new_layout) };
+        if !new.is_null() {
+            // SAFETY: both blocks are live, distinct, and at least this long.
+            unsafe { std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size)) };
+            // SAFETY: `ptr` is the caller's live block of `layout`.
+            unsafe { self.dealloc(ptr, layout) };
+        }
+        new
+    }
+}
+
+/// Is `address` in the arena's reservation?
+#[inline]
+fn in_arena(address: usize) -> bool {
+    address >= START.load(Ordering::Relaxed) && address < END.load(Ordering::Relaxed)
+}
+
+/// The size class of `layout`, if the arena serves it.
+#[inline]
+fn class(layout: Layout) -> Option<usize> {
+    let size = layout.size().max(layout.align());
+    if size > LARGEST || layout.align() > PAGE {
+        return None;
+    }
+    let shift = size.next_power_of_two().trailing_zeros().max(SMALLEST_SHIFT);
+    Some((shift - SMALLEST_SHIFT) as usize)
+}
+
+/// The size of the blocks of `class`.
+fn class_size(class: usize) -> usize {
+    1 << (class as u32 + SMALLEST_SHIFT)
+}
+
+/// The header of the chunk holding `address` (an arena address).
+fn header(address: usize) -> &'static Header {
+    let chunk = address & !(CHUNK - 1);
+    // SAFETY: `address` is in a chunk handed out by `take_chunk`, which made
+    // the chunk readable and writable and wrote its header; chunks are never
+    // unmapped, so the header lives as long as the process. Its fields are
+    // atomics, shared between threads.
+    unsafe { &*(chunk as *const Header) }
+}
+
+fn arena_alloc(layout: Layout) -> Option<*mut u8> {
+    STATE
+        .try_with(|s| {
+            if !s.active.get() || s.run.get() == 0 {
+                return None;
+            }
+            s.alloc(class(layout)?)
+        })
+        .ok()
+        .flatten()
+}
+
+/// # Safety
+///
+/// `address` is a live arena block of `layout`.
+unsafe fn arena_free(address: usize, layout: Layout) {
+    let h = header(address);
+    let chunk = address & !(CHUNK - 1);
+    let class = class(layout).expect("internal error in checker: an arena block of no class");
+    // Handed out again in this generation only if this generation handed it
+    // out: then it comes back in every execution that frees it here.
+    let _ = STATE.try_with(|s| {
+        let run = s.run.get();
+        if run != 0
+            && h.owner.load(Ordering::Relaxed) == run
+            && h.generation.load(Ordering::Relaxed) == s.generation.get()
+            && address - chunk >= h.start.load(Ordering::Relaxed)
+        {
+            // SAFETY: the block is at least 16 bytes, 16-aligned, and no
+            // longer the caller's: its first word is the list's link.
+            unsafe { *(address as *mut usize) = s.free[class].get() };
+            s.free[class].set(address);
+        }
+    });
+    // Sequentially consistent with `end_run`'s store of the owner: of the two
+    // (the last free, the run's end) the later sees the other's write.
+    if h.live.fetch_sub(1, Ordering::SeqCst) == 1 && h.owner.load(Ordering::SeqCst) == 0 {
+        release(chunk);
+    }
+}
+
+impl State {
+    /// No run: no chunks, no generation, nothing active.
+    fn clear(&self) {
+        self.run.set(0);
+        self.active.set(false);
+        self.generation.set(0);
+        self.first.set(0);
+        self.last.set(0);
+        self.current.set(0);
+        self.free.iter().for_each(|f| f.set(0));
+    }
+
+    fn alloc(&self, class: usize) -> Option<*mut u8> {
+        let head = self.free[class].get();
+        if head != 0 {
+            // SAFETY: `head` is a block of this generation on the free list,
+            // freed and not handed out since; its first word is the link.
+            self.free[class].set(unsafe { *(head as *const usize) });
+            header(head).live.fetch_add(1, Ordering::Relaxed);
+            return Some(head as *mut u8);
+        }
+        let size = class_size(class);
+        loop {
+            let chunk = self.current.get();
+            if chunk != 0 {
+                let h = header(chunk);
+                let offset = h.bump.load(Ordering::Relaxed).next_multiple_of(size.min(PAGE));
+                if offset + size <= CHUNK {
+                    h.bump.store(offset + size, Ordering::Relaxed);
+                    h.live.fetch_add(1, Ordering::Relaxed);
+                    return Some((chunk + offset) as *mut u8);
+                }
+            }
+            let next = match chunk {
+                0 => self.first.get(),
+                c => header(c).next.load(Ordering::Relaxed),
+            };
+            let next = match next {
+                0 => self.take_chunk()?,
+                n => n,
+            };
+            self.enter(next);
+        }
+    }
+
+    /// Makes `chunk` the one this generation bumps in.
+    fn enter(&self, chunk: usize) {
+        let h = header(chunk);
+        let generation = self.generation.get();
+        if h.generation.load(Ordering::Relaxed) != generation {
+            if h.live.load(Ordering::Relaxed) == 0 {
+                h.bump.store(HEADER, Ordering::Relaxed);
+            }
+            h.start.store(h.bump.load(Ordering::Relaxed), Ordering::Relaxed);
+            h.generation.store(generation, Ordering::Relaxed);
+        }
+        self.current.set(chunk);
+    }
+
+    /// A chunk from the pool or the reservation, appended to the run's list.
+    fn take_chunk(&self) -> Option<usize> {
+        let pooled = {
+            let mut pool = POOL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let chunk = *pool;
+            if chunk != 0 {
+                *pool = header(chunk).next.load(Ordering::Relaxed);
+            }
+            chunk
+        };
+        let chunk = match pooled {
+            0 => fresh_chunk()?,
+            c => c,
+        };
+        // SAFETY: the chunk is readable and writable (`fresh_chunk`, or it
+        // was before it went to the pool) and no one else holds it: a pooled
+        // chunk has no live block and no owner, a fresh one was never handed
+        // out.
+        unsafe {
+            (chunk as *mut Header).write(Header {
+                owner: AtomicU64::new(self.run.get()),
+                live: AtomicUsize::new(0),
+                released: AtomicBool::new(false),
+                generation: AtomicU64::new(0),
+                start: AtomicUsize::new(HEADER),
+                bump: AtomicUsize::new(HEADER),
+                next: AtomicUsize::new(0),
+            })
+        };
+        match self.last.get() {
+            0 => self.first.set(chunk),
+            last => header(last).next.store(chunk, Ordering::Relaxed),
+        }
+        self.last.set(chunk);
+        Some(chunk)
+    }
+}
+
+/// A chunk of the reservation never used before, made accessible.
+#[cfg(unix)]
+fn fresh_chunk() -> Option<usize> {
+    use nix::sys::mman::{ProtFlags, mprotect};
+    let chunk = FRESH.fetch_add(CHUNK, Ordering::Relaxed);
+    if chunk == 0 || chunk + CHUNK > END.load(Ordering::Relaxed) {
+        return None;
+    }
+    let address = std::ptr::NonNull::new(chunk as *mut std::ffi::c_void)?;
+    // SAFETY: the range is a chunk of our own reservation, which nothing
+    // else maps or uses: changing its protection affects no other memory.
+    unsafe { mprotect(address, CHUNK, ProtFlags::PROT_READ | ProtFlags::PROT_WRITE) }.ok()?;
+    Some(chunk)
+}
+
+#[cfg(not(unix))]
+fn fresh_chunk() -> Option<usize> {
+    None
+}
+
+/// Gives a chunk with no owner and no live block back to the pool, once.
+fn release(chunk: usize) {
+    let h = header(chunk);
+    if h.released.compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+        let mut pool = POOL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        h.next.store(*pool, Ordering::Relaxed);
+        *pool = chunk;
+    }
+}
+
+/// Reserves the arena's address space, once per process.
+fn reserve() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        #[cfg(unix)]
+        for size in RESERVATIONS {
+            use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous};
+            let Some(length) = std::num::NonZeroUsize::new(size + CHUNK) else { continue };
+            // SAFETY: a fresh private anonymous mapping at an address the
+            // kernel chooses: it aliases nothing. It is never unmapped.
+            let mapped = unsafe {
+                mmap_anonymous(
+                    None,
+                    length,
+                    ProtFlags::PROT_NONE,
+                    MapFlags::MAP_PRIVATE | MapFlags::MAP_NORESERVE,
+                )
+            };
+            if let Ok(base) = mapped {
+                let start = (base.as_ptr() as usize).next_multiple_of(CHUNK);
+                FRESH.store(start, Ordering::Relaxed);
+                END.store(start + size, Ordering::Relaxed);
+                START.store(start, Ordering::Relaxed);
+                return;
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = RESERVATIONS;
+    });
+}
+
+/// A run starts on this OS thread: its model code allocates in a new arena.
+pub(crate) fn start_run() {
+    reserve();
+    STATE.with(|s| {
+        s.clear();
+        s.run.set(RUNS.fetch_add(1, Ordering::Relaxed) + 1);
+    });
+}
+
+/// The run ends: its chunks go back to the pool, each once it is empty.
+pub(crate) fn end_run() {
+    STATE.with(|s| {
+        let mut chunk = s.first.get();
+        while chunk != 0 {
+            let h = header(chunk);
+            let next = h.next.load(Ordering::Relaxed);
+            h.owner.store(0, Ordering::SeqCst);
+            if h.live.load(Ordering::SeqCst) == 0 {
+                release(chunk);
+            }
+            chunk = next;
+        }
+        s.clear();
+    });
+}
+
+/// An execution starts: a new generation, allocating from the first chunk.
+///
+/// A first chunk that still holds blocks of earlier executions (often the
+/// first execution's one-time initialisations: std's thread handle, a
+/// buffer of stdout) moves to the end of the run's list, a few at a time,
+/// so that the executions after it start in a clean chunk and see the same
+/// addresses as each other.
+pub(crate) fn begin_execution() {
+    STATE.with(|s| {
+        s.generation.set(s.generation.get() + 1);
+        s.current.set(0);
+        s.free.iter().for_each(|f| f.set(0));
+        for _ in 0..4 {
+            let first = s.first.get();
+            if first == 0 || header(first).live.load(Ordering::Relaxed) == 0 {
+                break;
+            }
+            if first == s.last.get() && s.take_chunk().is_none() {
+                break;
+            }
+            let last = s.last.get();
+            s.first.set(header(first).next.swap(0, Ordering::Relaxed));
+            header(last).next.store(first, Ordering::Relaxed);
+            s.last.set(first);
+        }
+    });
+}
+
+/// Model code runs (`true`: a model thread is resumed) or stops.
+#[inline]
+pub(crate) fn set_active(on: bool) {
+    STATE.with(|s| s.active.set(on));
+}
+
+/// While alive, model code's allocations go to the system allocator: the
+/// engine's work done on a model thread's stack (`rt::with`), whose buffers
+/// outlive the execution and grow depending on earlier ones.
+pub(crate) struct Pause(bool);
+
+impl Pause {
+    #[inline]
+    pub(crate) fn new() -> Self {
+        Pause(STATE.with(|s| s.active.replace(false)))
+    }
+}
+
+impl Drop for Pause {
+    #[inline]
+    fn drop(&mut self) {
+        if self.0 {
+            STATE.with(|s| s.active.set(true));
+        }
+    }
+}
+
+/// Is `ptr` a block of the model heap? (For tests and diagnostics.)
+pub fn in_model_heap<T: ?Sized>(ptr: *const T) -> bool {
+    in_arena(ptr as *const u8 as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alloc(size: usize) -> usize {
+        // SAFETY: a non-zero size.
+        unsafe { ModelHeap.alloc(Layout::from_size_align(size, 8).unwrap()) as usize }
+    }
+
+    fn free(block: usize, size: usize) {
+        // SAFETY: `block` came from `alloc(size)` and is freed once.
+        unsafe { ModelHeap.dealloc(block as *mut u8, Layout::from_size_align(size, 8).unwrap()) }
+    }
+
+    /// Runs `f` as model code of a fresh run, ending the run after.
+    fn in_run<R>(f: impl FnOnce() -> R) -> R {
+        start_run();
+        begin_execution();
+        set_active(true);
+        let r = f();
+        end_run();
+        r
+    }
+
+    #[test]
+    fn an_execution_that_frees_everything_gives_the_next_the_same_addresses() {
+        in_run(|| {
+            let first: Vec<usize> = (0..50).map(|i| alloc(8 + i * 40)).collect();
+            assert!(first.iter().all(|&b| in_arena(b)), "model code allocates in the arena");
+            for (i, &b) in first.iter().enumerate() {
+                free(b, 8 + i * 40);
+            }
+            begin_execution();
+            let second: Vec<usize> = (0..50).map(|i| alloc(8 + i * 40)).collect();
+            assert_eq!(first, second);
+            for (i, &b) in second.iter().enumerate() {
+                free(b, 8 + i * 40);
+            }
+        });
+    }
+
+    #[test]
+    fn a_freed_block_is_the_next_of_its_class_and_blocks_are_aligned() {
+        in_run(|| {
+            let a = alloc(24);
+            let b = alloc(24);
+            assert_ne!(a, b);
+            assert_eq!(a % 32, 0, "a 24-byte block is of the 32-byte class, aligned to it");
+            free(a, 24);
+            assert_eq!(alloc(30), a, "last in, first out within a class");
+            assert_ne!(alloc(24), a);
+            let big = alloc(3000);
+            assert_eq!(big % 4096, 0);
+        });
+    }
+
+    #[test]
+    fn blocks_left_by_the_first_execution_do_not_move_the_later_ones() {
+        in_run(|| {
+            let _leftover = alloc(64);
+            let run = |n: usize| -> Vec<usize> {
+                begin_execution();
+                let blocks: Vec<usize> = (0..n).map(|_| alloc(64)).collect();
+                blocks.iter().for_each(|&b| free(b, 64));
+                blocks
+            };
+            let second = run(10);
+            assert!(second.iter().all(|b| b & !(CHUNK - 1) != _leftover & !(CHUNK - 1)));
+            assert_eq!(run(10), second);
+            assert_eq!(run(10), second);
+        });
+    }
+
+    #[test]
+    fn a_block_left_by_an_earlier_execution_is_not_reused_when_freed() {
+        in_run(|| {
+            let leftover = alloc(64);
+            begin_execution();
+            let fresh = alloc(64);
+            assert_ne!(fresh, leftover);
+            free(leftover, 64);
+            let next = alloc(64);
+            assert_ne!(next, leftover, "a block of another generation stays off the free list");
+            free(fresh, 64);
+            assert_eq!(alloc(64), fresh);
+        });
+    }
+
+    #[test]
+    fn outside_model_code_and_large_blocks_go_to_the_system() {
+        in_run(|| {
+            let large = alloc(LARGEST + 1);
+            assert!(!in_arena(large));
+            free(large, LARGEST + 1);
+            let engine = {
+                let _pause = Pause::new();
+                alloc(64)
+            };
+            assert!(!in_arena(engine), "the engine's allocations are the system's");
+            free(engine, 64);
+            assert!(in_arena(alloc(64)), "model code again after the pause");
+        });
+        assert!(!in_arena(alloc(64)), "no run: the system's");
+    }
+
+    #[test]
+    fn growing_past_a_chunk_and_reallocating_keeps_contents() {
+        in_run(|| {
+            let blocks: Vec<usize> = (0..3 * CHUNK / 1024).map(|_| alloc(1000)).collect();
+            let chunks: std::collections::BTreeSet<usize> =
+                blocks.iter().map(|b| b & !(CHUNK - 1)).collect();
+            assert!(chunks.len() >= 3, "the run took more chunks");
+            let layout = Layout::from_size_align(20, 8).unwrap();
+            // SAFETY: a live block of `layout`, grown, then freed once.
+            unsafe {
+                let p = ModelHeap.alloc(layout);
+                p.write_bytes(7, 20);
+                assert_eq!(ModelHeap.realloc(p, layout, 30), p, "same class: in place");
+                let q = ModelHeap.realloc(p, Layout::from_size_align(30, 8).unwrap(), 100);
+                assert_ne!(q, p);
+                assert!((0..20).all(|i| *q.add(i) == 7));
+                ModelHeap.dealloc(q, Layout::from_size_align(100, 8).unwrap());
+            }
+        });
+    }
+
+    #[test]
+    fn a_chunk_outliving_its_run_returns_to_the_pool_when_emptied() {
+        let leftover = in_run(|| alloc(128));
+        let h = header(leftover);
+        assert_eq!(h.owner.load(Ordering::SeqCst), 0, "the run ended");
+        assert!(!h.released.load(Ordering::SeqCst), "a live block keeps the chunk");
+        free(leftover, 128);
+        // Back in the pool, or already taken from it by a run on another thread.
+        let pooled = h.released.load(Ordering::SeqCst) || h.owner.load(Ordering::SeqCst) != 0;
+        assert!(pooled, "its last block freed: back to the pool");
+    }
+}
