@@ -20,14 +20,20 @@
 //! first out (as glibc's per-thread cache), and is the next one of its class
 //! handed out.
 //!
-//! Each execution is a generation: at its start the free lists are emptied
-//! and allocation starts again at the run's first chunk. A chunk none of
-//! whose blocks are alive starts again at its beginning, so an execution
-//! that leaves nothing behind gives the next one the same addresses. A block
-//! an earlier execution left alive (a leak, a value kept in a std static)
-//! keeps its place: the chunk is bumped on past it, and when it is freed it
-//! is not handed out again in that generation. Which of an execution's
-//! blocks share an address thus never depends on earlier executions.
+//! Each execution is a generation. A block handed out in it is marked so
+//! (a bit per 16 bytes of its chunk); freed in the same generation, it goes
+//! on its class's list of the generation, and the class's next block is the
+//! last such one freed. Only when that list is empty does a block come from
+//! elsewhere: blocks earlier generations freed (the carried-over lists), or
+//! the chunk's unused end. Such a block was not handed out before in this
+//! generation, so which of an execution's blocks share an address depends
+//! only on the execution's own allocations and frees, never on earlier
+//! executions. When an execution starts with no block of the run alive,
+//! every chunk starts again at its beginning and the lists are emptied: such
+//! executions see the same addresses as each other, not just the same
+//! reuse. Blocks left alive (a leak, one-time initialisations such as std's
+//! thread handle) make the run carry the lists over instead, so memory freed
+//! is reused and a run's memory stays bounded by what it holds at once.
 //!
 //! The arena's address space is one reservation for the process (no access
 //! until a chunk is used), cut into [`CHUNK`]-byte chunks, each starting
@@ -68,15 +74,19 @@ struct Header {
     live: AtomicUsize,
     /// Given back to the pool (once its owner ended and it emptied).
     released: AtomicBool,
-    /// The last generation that allocated in it.
-    generation: AtomicU64,
-    /// Where that generation's blocks begin (offset from the chunk).
-    start: AtomicUsize,
+    /// The generation `marks` describe.
+    marked: AtomicU64,
+    /// A bit per 16 bytes of the chunk: a block starting there was handed
+    /// out in generation `marked`.
+    marks: [AtomicU64; MARK_WORDS],
     /// The offset of the first byte not handed out since the chunk restarted.
     bump: AtomicUsize,
     /// The next chunk of the run's list, or of the pool.
     next: AtomicUsize,
 }
+
+/// The words of a chunk's mark bits.
+const MARK_WORDS: usize = CHUNK >> SMALLEST_SHIFT >> 6;
 
 /// The offset of a chunk's first block.
 const HEADER: usize = std::mem::size_of::<Header>().next_multiple_of(16);
@@ -103,9 +113,12 @@ struct State {
     last: Cell<usize>,
     /// The chunk this generation bumps in (0: none yet).
     current: Cell<usize>,
-    /// Per class, the generation's freed blocks (a list through each block's
-    /// first word).
+    /// Per class, the blocks this generation handed out and freed, the last
+    /// freed first (a list through each block's first word), and its last.
     free: [Cell<usize>; CLASSES],
+    free_tail: [Cell<usize>; CLASSES],
+    /// Per class, blocks free for this generation that it did not hand out.
+    carried: [Cell<usize>; CLASSES],
 }
 
 thread_local! {
@@ -120,6 +133,8 @@ thread_local! {
             last: Cell::new(0),
             current: Cell::new(0),
             free: [const { Cell::new(0) }; CLASSES],
+            free_tail: [const { Cell::new(0) }; CLASSES],
+            carried: [const { Cell::new(0) }; CLASSES],
         }
     };
 }
@@ -230,19 +245,12 @@ unsafe fn arena_free(address: usize, layout: Layout) {
     let h = header(address);
     let chunk = address & !(CHUNK - 1);
     let class = class(layout).expect("internal error in checker: an arena block of no class");
-    // Handed out again in this generation only if this generation handed it
-    // out: then it comes back in every execution that frees it here.
     let _ = STATE.try_with(|s| {
         let run = s.run.get();
-        if run != 0
-            && h.owner.load(Ordering::Relaxed) == run
-            && h.generation.load(Ordering::Relaxed) == s.generation.get()
-            && address - chunk >= h.start.load(Ordering::Relaxed)
-        {
+        if run != 0 && h.owner.load(Ordering::Relaxed) == run {
             // SAFETY: the block is at least 16 bytes, 16-aligned, and no
-            // longer the caller's: its first word is the list's link.
-            unsafe { *(address as *mut usize) = s.free[class].get() };
-            s.free[class].set(address);
+            // longer the caller's: its first word can be a list's link.
+            unsafe { s.put_back(address, class, s.handed_out_now(h, address - chunk)) };
         }
     });
     // Sequentially consistent with `end_run`'s store of the owner: of the two
@@ -261,18 +269,45 @@ impl State {
         self.first.set(0);
         self.last.set(0);
         self.current.set(0);
-        self.free.iter().for_each(|f| f.set(0));
+        self.empty_lists();
+    }
+
+    fn empty_lists(&self) {
+        for list in [&self.free, &self.free_tail, &self.carried] {
+            list.iter().for_each(|f| f.set(0));
+        }
     }
 
     fn alloc(&self, class: usize) -> Option<*mut u8> {
-        let head = self.free[class].get();
-        if head != 0 {
-            // SAFETY: `head` is a block of this generation on the free list,
-            // freed and not handed out since; its first word is the link.
-            self.free[class].set(unsafe { *(head as *const usize) });
-            header(head).live.fetch_add(1, Ordering::Relaxed);
-            return Some(head as *mut u8);
+        let block = match self.pop(class) {
+            Some(block) => block,
+            None => self.bump(class)?,
+        };
+        let h = header(block);
+        self.mark(h, block & (CHUNK - 1));
+        h.live.fetch_add(1, Ordering::Relaxed);
+        Some(block as *mut u8)
+    }
+
+    /// The class's last block freed in this generation, else a carried one.
+    fn pop(&self, class: usize) -> Option<usize> {
+        for list in [&self.free[class], &self.carried[class]] {
+            let head = list.get();
+            if head != 0 {
+                // SAFETY: `head` is a free block on this list, not handed out
+                // since it was freed; its first word is the link.
+                list.set(unsafe { *(head as *const usize) });
+                if list.get() == 0 && std::ptr::eq(list, &self.free[class]) {
+                    self.free_tail[class].set(0);
+                }
+                return Some(head);
+            }
         }
+        None
+    }
+
+    /// A block of the class from the unused end of the run's chunks.
+    fn bump(&self, class: usize) -> Option<usize> {
         let size = class_size(class);
         loop {
             let chunk = self.current.get();
@@ -281,8 +316,7 @@ impl State {
                 let offset = h.bump.load(Ordering::Relaxed).next_multiple_of(size.min(PAGE));
                 if offset + size <= CHUNK {
                     h.bump.store(offset + size, Ordering::Relaxed);
-                    h.live.fetch_add(1, Ordering::Relaxed);
-                    return Some((chunk + offset) as *mut u8);
+                    return Some(chunk + offset);
                 }
             }
             let next = match chunk {
@@ -293,22 +327,43 @@ impl State {
                 0 => self.take_chunk()?,
                 n => n,
             };
-            self.enter(next);
+            self.current.set(next);
         }
     }
 
-    /// Makes `chunk` the one this generation bumps in.
-    fn enter(&self, chunk: usize) {
-        let h = header(chunk);
+    /// Marks the block at `offset` of `h`'s chunk as handed out now.
+    fn mark(&self, h: &Header, offset: usize) {
         let generation = self.generation.get();
-        if h.generation.load(Ordering::Relaxed) != generation {
-            if h.live.load(Ordering::Relaxed) == 0 {
-                h.bump.store(HEADER, Ordering::Relaxed);
-            }
-            h.start.store(h.bump.load(Ordering::Relaxed), Ordering::Relaxed);
-            h.generation.store(generation, Ordering::Relaxed);
+        if h.marked.load(Ordering::Relaxed) != generation {
+            h.marks.iter().for_each(|w| w.store(0, Ordering::Relaxed));
+            h.marked.store(generation, Ordering::Relaxed);
         }
-        self.current.set(chunk);
+        let slot = offset >> SMALLEST_SHIFT;
+        h.marks[slot / 64].fetch_or(1 << (slot % 64), Ordering::Relaxed);
+    }
+
+    /// Was the block at `offset` of `h`'s chunk handed out in this generation?
+    fn handed_out_now(&self, h: &Header, offset: usize) -> bool {
+        let slot = offset >> SMALLEST_SHIFT;
+        h.marked.load(Ordering::Relaxed) == self.generation.get()
+            && h.marks[slot / 64].load(Ordering::Relaxed) & (1 << (slot % 64)) != 0
+    }
+
+    /// Puts a freed block of the class on the generation's list (`now`: this
+    /// generation handed it out) or the carried one.
+    ///
+    /// # Safety
+    ///
+    /// `block` is a block of this run's arena, freed and not on any list.
+    unsafe fn put_back(&self, block: usize, class: usize, now: bool) {
+        let list = if now { &self.free[class] } else { &self.carried[class] };
+        // SAFETY: the caller's: the block is free, at least 16 bytes and
+        // 16-aligned; its first word becomes the list's link.
+        unsafe { *(block as *mut usize) = list.get() };
+        if now && list.get() == 0 {
+            self.free_tail[class].set(block);
+        }
+        list.set(block);
     }
 
     /// A chunk from the pool or the reservation, appended to the run's list.
@@ -334,8 +389,8 @@ impl State {
                 owner: AtomicU64::new(self.run.get()),
                 live: AtomicUsize::new(0),
                 released: AtomicBool::new(false),
-                generation: AtomicU64::new(0),
-                start: AtomicUsize::new(HEADER),
+                marked: AtomicU64::new(0),
+                marks: [const { AtomicU64::new(0) }; MARK_WORDS],
                 bump: AtomicUsize::new(HEADER),
                 next: AtomicUsize::new(0),
             })
@@ -436,30 +491,31 @@ pub(crate) fn end_run() {
     });
 }
 
-/// An execution starts: a new generation, allocating from the first chunk.
-///
-/// A first chunk that still holds blocks of earlier executions (often the
-/// first execution's one-time initialisations: std's thread handle, a
-/// buffer of stdout) moves to the end of the run's list, a few at a time,
-/// so that the executions after it start in a clean chunk and see the same
-/// addresses as each other.
+/// An execution starts: a new generation. With no block of the run alive,
+/// the run starts over (every chunk from its beginning, no free blocks);
+/// otherwise the last generation's freed blocks are carried over.
 pub(crate) fn begin_execution() {
     STATE.with(|s| {
         s.generation.set(s.generation.get() + 1);
         s.current.set(0);
-        s.free.iter().for_each(|f| f.set(0));
-        for _ in 0..4 {
-            let first = s.first.get();
-            if first == 0 || header(first).live.load(Ordering::Relaxed) == 0 {
-                break;
+        let chunks = || {
+            std::iter::successors(Some(s.first.get()).filter(|&c| c != 0), |&c| {
+                Some(header(c).next.load(Ordering::Relaxed)).filter(|&n| n != 0)
+            })
+        };
+        if chunks().all(|c| header(c).live.load(Ordering::Relaxed) == 0) {
+            chunks().for_each(|c| header(c).bump.store(HEADER, Ordering::Relaxed));
+            s.empty_lists();
+            return;
+        }
+        for class in 0..CLASSES {
+            let tail = s.free_tail[class].replace(0);
+            if tail != 0 {
+                // SAFETY: `tail` is the last block of the generation's free
+                // list of the class: free, its first word the (null) link.
+                unsafe { *(tail as *mut usize) = s.carried[class].get() };
+                s.carried[class].set(s.free[class].replace(0));
             }
-            if first == s.last.get() && s.take_chunk().is_none() {
-                break;
-            }
-            let last = s.last.get();
-            s.first.set(header(first).next.swap(0, Ordering::Relaxed));
-            header(last).next.store(first, Ordering::Relaxed);
-            s.last.set(first);
         }
     });
 }
@@ -552,35 +608,50 @@ mod tests {
         });
     }
 
+    /// The run's chunks.
+    fn run_chunks() -> usize {
+        STATE.with(|s| {
+            let mut n = 0;
+            let mut c = s.first.get();
+            while c != 0 {
+                n += 1;
+                c = header(c).next.load(Ordering::Relaxed);
+            }
+            n
+        })
+    }
+
     #[test]
-    fn blocks_left_by_the_first_execution_do_not_move_the_later_ones() {
+    fn with_blocks_left_alive_memory_is_reused_and_reuse_stays_last_in_first_out() {
         in_run(|| {
             let _leftover = alloc(64);
-            let run = |n: usize| -> Vec<usize> {
+            for _ in 0..2000 {
                 begin_execution();
-                let blocks: Vec<usize> = (0..n).map(|_| alloc(64)).collect();
-                blocks.iter().for_each(|&b| free(b, 64));
-                blocks
-            };
-            let second = run(10);
-            assert!(second.iter().all(|b| b & !(CHUNK - 1) != _leftover & !(CHUNK - 1)));
-            assert_eq!(run(10), second);
-            assert_eq!(run(10), second);
+                let blocks: Vec<usize> = (0..200).map(|i| alloc(16 + i % 5 * 100)).collect();
+                let (a, b) = (blocks[7], blocks[12]);
+                free(a, 16 + 7 % 5 * 100);
+                free(b, 16 + 12 % 5 * 100);
+                assert_eq!(alloc(216), b, "the last block of its class freed comes first");
+                assert_eq!(alloc(216), a);
+                blocks.iter().enumerate().for_each(|(i, &x)| free(x, 16 + i % 5 * 100));
+            }
+            assert_eq!(run_chunks(), 1, "2,000 executions fit in the memory of one");
         });
     }
 
     #[test]
-    fn a_block_left_by_an_earlier_execution_is_not_reused_when_freed() {
+    fn a_block_freed_in_this_execution_is_reused_before_an_older_one() {
         in_run(|| {
             let leftover = alloc(64);
             begin_execution();
             let fresh = alloc(64);
             assert_ne!(fresh, leftover);
             free(leftover, 64);
-            let next = alloc(64);
-            assert_ne!(next, leftover, "a block of another generation stays off the free list");
             free(fresh, 64);
-            assert_eq!(alloc(64), fresh);
+            assert_eq!(alloc(64), fresh, "handed out and freed in this execution: first");
+            assert_eq!(alloc(64), leftover, "then free memory of earlier executions");
+            let third = alloc(64);
+            assert!(third != fresh && third != leftover);
         });
     }
 
