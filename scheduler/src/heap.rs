@@ -12,13 +12,11 @@
 //! With [`ModelHeap`] as the global allocator (the `checker` crate declares
 //! it, feature `model-heap`, on by default), the blocks that model code
 //! allocates (a model thread running, outside the engine's calls: see
-//! [`Pause`]) come from an arena of the run that starts over at every
-//! execution. Blocks have power-of-two size classes from 16 bytes to
-//! [`LARGEST`]; larger or more aligned ones, and every allocation outside a
-//! model, go to the system allocator. A chunk of the arena is carved by
-//! bumping an offset; a freed block goes on its class's free list, last in
-//! first out (as glibc's per-thread cache), and is the next one of its class
-//! handed out.
+//! [`Pause`]) come from an arena of the run. Blocks have power-of-two size
+//! classes from 16 bytes to [`LARGEST`]; larger or more aligned ones, and
+//! every allocation outside a model, go to the system allocator. A chunk of
+//! the arena is carved by bumping an offset; freed blocks go on per-class
+//! lists, last in first out (as glibc's per-thread cache).
 //!
 //! Each execution is a generation. A block handed out in it is marked so
 //! (a bit per 16 bytes of its chunk); freed in the same generation, it goes
@@ -77,7 +75,8 @@ struct Header {
     /// The generation `marks` describe.
     marked: AtomicU64,
     /// A bit per 16 bytes of the chunk: a block starting there was handed
-    /// out in generation `marked`.
+    /// out in generation `marked` (valid below the bump as it was when that
+    /// generation first marked, and for every block handed out since).
     marks: [AtomicU64; MARK_WORDS],
     /// The offset of the first byte not handed out since the chunk restarted.
     bump: AtomicUsize,
@@ -335,11 +334,17 @@ impl State {
     fn mark(&self, h: &Header, offset: usize) {
         let generation = self.generation.get();
         if h.marked.load(Ordering::Relaxed) != generation {
-            h.marks.iter().for_each(|w| w.store(0, Ordering::Relaxed));
+            // Only blocks below the bump can be freed without having been
+            // handed out in this generation; above it every block handed out
+            // from now on gets its bit.
+            let words = (h.bump.load(Ordering::Relaxed) >> SMALLEST_SHIFT).div_ceil(64);
+            h.marks[..words.min(MARK_WORDS)].iter().for_each(|w| w.store(0, Ordering::Relaxed));
             h.marked.store(generation, Ordering::Relaxed);
         }
         let slot = offset >> SMALLEST_SHIFT;
-        h.marks[slot / 64].fetch_or(1 << (slot % 64), Ordering::Relaxed);
+        // The owning run alone writes the marks: no read-modify-write needed.
+        let word = &h.marks[slot / 64];
+        word.store(word.load(Ordering::Relaxed) | 1 << (slot % 64), Ordering::Relaxed);
     }
 
     /// Was the block at `offset` of `h`'s chunk handed out in this generation?
@@ -534,7 +539,8 @@ pub(crate) struct Pause(bool);
 impl Pause {
     #[inline]
     pub(crate) fn new() -> Self {
-        Pause(STATE.with(|s| s.active.replace(false)))
+        // Read first: on the engine's own stack (most calls) it is off.
+        Pause(STATE.with(|s| s.active.get() && s.active.replace(false)))
     }
 }
 
@@ -625,15 +631,17 @@ mod tests {
     fn with_blocks_left_alive_memory_is_reused_and_reuse_stays_last_in_first_out() {
         in_run(|| {
             let _leftover = alloc(64);
+            let size = |i: usize| 16 + i % 5 * 100;
             for _ in 0..2000 {
                 begin_execution();
-                let blocks: Vec<usize> = (0..200).map(|i| alloc(16 + i % 5 * 100)).collect();
+                let blocks: Vec<usize> = (0..200).map(|i| alloc(size(i))).collect();
                 let (a, b) = (blocks[7], blocks[12]);
-                free(a, 16 + 7 % 5 * 100);
-                free(b, 16 + 12 % 5 * 100);
+                assert_eq!((size(7), size(12)), (216, 216), "one class");
+                free(a, 216);
+                free(b, 216);
                 assert_eq!(alloc(216), b, "the last block of its class freed comes first");
                 assert_eq!(alloc(216), a);
-                blocks.iter().enumerate().for_each(|(i, &x)| free(x, 16 + i % 5 * 100));
+                blocks.iter().enumerate().for_each(|(i, &x)| free(x, size(i)));
             }
             assert_eq!(run_chunks(), 1, "2,000 executions fit in the memory of one");
         });
