@@ -1472,11 +1472,11 @@ impl Execution {
         }
         let mut any = false;
         for t in (0..self.threads.len() as u32).map(ThreadId) {
+            let record = &self.threads[t.index()];
             let timed = matches!(
-                self.threads[t.index()].pending.as_ref().map(|p| p.op),
+                record.pending.as_ref().map(|p| p.op),
                 Some(Op::Relock { timed: true, .. } | Op::TryPark { timed: true })
             );
-            let record = &self.threads[t.index()];
             if timed && !record.timeout_due && self.would_time_out(t) {
                 self.threads[t.index()].timeout_due = true;
                 any = true;
