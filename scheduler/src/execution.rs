@@ -301,6 +301,8 @@ pub struct Execution {
     /// reads: `k + 1` for the store of step `k`, 0 for the initial value
     /// (see [`Execution::read_sources`]).
     read_sources: SmallVec<[u64; 4]>,
+    /// The atomic operation whose decision is being asked.
+    deciding: Option<Op>,
 }
 
 impl Execution {
@@ -330,6 +332,7 @@ impl Execution {
             exploring: true,
             skipping: false,
             read_sources: SmallVec::new(),
+            deciding: None,
             explore_on_start: true,
             seed: crate::rng::DEFAULT_SEED,
             random_draws: 0,
@@ -673,7 +676,10 @@ impl Execution {
                         max: options.len() as u64 - 1,
                         sample: 0,
                     };
-                    decide(self, point)? as usize
+                    self.deciding = Some(op);
+                    let pick = decide(self, point);
+                    self.deciding = None;
+                    pick? as usize
                 };
                 let (reply, source) = self.atomic_step(thread, op, ty, options.get(pick).copied());
                 aux = source;
@@ -1284,6 +1290,12 @@ impl Execution {
     /// Meaningless for other decisions.
     pub fn read_sources(&self) -> &[u64] {
         &self.read_sources
+    }
+
+    /// The atomic operation whose data decision (which store it reads, or
+    /// where it stores) is being asked; `None` for other decisions.
+    pub fn deciding(&self) -> Option<Op> {
+        self.deciding
     }
 
     /// Runs an atomic operation of `thread` with the chosen option (`None`:

@@ -62,7 +62,7 @@ fn all_seqcst_programs_have_exactly_their_interleaving_outcomes() {
 /// outcomes and consistent graphs against checker's outcomes and complete
 /// executions.
 fn within_rc11(salt: u64, default: u64, shape: &Shape) {
-    let mut totals = [0u64; 5];
+    let mut totals = [0u64; 6];
     let mut skipped = 0;
     for (seed, p) in programs(salt, default, shape) {
         let rc11 = enumerate(&p).unwrap();
@@ -91,19 +91,26 @@ fn within_rc11(salt: u64, default: u64, shape: &Shape) {
         } else {
             assert!(traces >= dpor.complete, "seed {seed:#x}: a trace explored twice in\n{p:?}");
         }
+        // Every graph the engine can build is built, and no other: outcomes
+        // alone would not see a graph lost behind another with its values.
+        let buildable = enumerate_in_execution_order(&p).unwrap();
+        assert_eq!(
+            dpor.graphs,
+            Some(buildable.graphs as u64),
+            "seed {seed:#x}: DPOR built other graphs than the engine can build of\n{p:?}"
+        );
         let counts = [rc11.outcomes.len() as u64, rc11.graphs as u64, dpor.outcomes.len() as u64];
-        for (total, n) in
-            totals.iter_mut().zip(counts.into_iter().chain([dpor.complete, dfs.complete]))
-        {
+        let more = [dpor.complete, dfs.complete, buildable.graphs as u64];
+        for (total, n) in totals.iter_mut().zip(counts.into_iter().chain(more)) {
             *total += n;
         }
     }
-    let [outcomes, graphs, found, dpor, dfs] = totals;
+    let [outcomes, graphs, found, dpor, dfs, built] = totals;
     println!(
-        "{shape:?}: RC11 {outcomes} outcomes in {graphs} graphs; checker {found} outcomes, \
-         DPOR {dpor} executions ({:.2} per graph), DFS {dfs}; {skipped} program(s) over \
-         {CAP} executions skipped",
-        dpor as f64 / graphs as f64
+        "{shape:?}: RC11 {outcomes} outcomes in {graphs} graphs ({built} buildable); checker \
+         {found} outcomes, DPOR {dpor} executions ({:.2} per buildable graph), DFS {dfs}; \
+         {skipped} program(s) over {CAP} executions skipped",
+        dpor as f64 / built as f64
     );
     let count = env_u64("CHECKER_DIFF_PROGRAMS", default);
     assert!(skipped * 20 <= count, "{skipped} of {count} programs skipped: too many");
@@ -205,12 +212,12 @@ fn programs_that_once_failed() {
     }
 }
 
-/// Under a preemption bound, DPOR finds every outcome exhaustive DFS
-/// within the same bound finds on weak programs (stale reads, store
-/// placements, fences), in no more executions. Outcomes, not traces: DPOR
-/// takes two interleavings whose stale reads give one execution graph for
-/// one (`strategy/dpor.rs`, deviation 9), where the trace count tells
-/// them apart, even without a bound.
+/// Under a preemption bound, DPOR finds every outcome and builds every
+/// execution graph exhaustive DFS within the same bound finds on weak
+/// programs (stale reads, store placements, fences), in no more
+/// executions. Graphs, not traces: DPOR takes two interleavings whose stale
+/// reads give one execution graph for one (`strategy/dpor.rs`, deviation
+/// 9), where the trace count tells them apart, even without a bound.
 #[test]
 fn weak_programs_under_a_bound_keep_every_outcome_dfs_finds() {
     let mut skipped = 0;
@@ -227,6 +234,10 @@ fn weak_programs_under_a_bound_keep_every_outcome_dfs_finds() {
             assert_eq!(
                 dpor.outcomes, dfs.outcomes,
                 "seed {seed:#x}, bound {bound}: DPOR and DFS disagree on\n{p:?}"
+            );
+            assert_eq!(
+                dpor.graphs, dfs.graphs,
+                "seed {seed:#x}, bound {bound}: DPOR and DFS built other graphs of\n{p:?}"
             );
             assert!(dpor.complete <= dfs.complete, "seed {seed:#x}, bound {bound}:\n{p:?}");
         }

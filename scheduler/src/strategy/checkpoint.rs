@@ -55,8 +55,9 @@ use crate::report::{FailureKind, Report};
 
 /// The format version this checker writes and reads. 3: yield turns and
 /// spawns in the dependence relation (what a version-2 file's DPOR state
-/// assumed no longer holds). 5: the `eager_timeouts` setting.
-pub const VERSION: u32 = 5;
+/// assumed no longer holds). 5: the `eager_timeouts` setting. 6: the
+/// options a DPOR data decision skips.
+pub const VERSION: u32 = 6;
 
 const MAGIC: &str = "checker-checkpoint";
 
