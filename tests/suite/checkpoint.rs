@@ -64,6 +64,32 @@ fn racy(rec: &Recorder<Vec<usize>>) {
     rec.record(vec![seen, results[0], results[1], n.load(Ordering::SeqCst)]);
 }
 
+/// Independent reads of independent writes (IRIW), relaxed: reads-from
+/// decisions, some of whose options DPOR skips (deviation 10), which a
+/// resumed run must skip too.
+fn iriw(rec: &Recorder<Vec<usize>>) {
+    let vars = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+    let writers: Vec<_> = (0..2)
+        .map(|i| {
+            let vars = vars.clone();
+            thread::spawn(move || vars[i].store(1, Ordering::Relaxed))
+        })
+        .collect();
+    let readers: Vec<_> = (0..2)
+        .map(|i| {
+            let vars = vars.clone();
+            thread::spawn(move || {
+                let a = vars[i].load(Ordering::Relaxed);
+                a * 10 + vars[1 - i].load(Ordering::Relaxed)
+            })
+        })
+        .collect();
+    for h in writers {
+        h.join().unwrap();
+    }
+    rec.record(readers.into_iter().map(|h| h.join().unwrap()).collect());
+}
+
 /// Two waiters and a `notify_one`: data decisions (which waiter wakes).
 fn waiters(rec: &Recorder<Vec<usize>>) {
     let pair = Arc::new((Mutex::new((false, 0usize)), Condvar::new()));
@@ -160,6 +186,10 @@ fn an_exploration_resumed_from_checkpoints_matches_one_run() {
             for parts in [2, 5] {
                 in_parts("racy", racy, strategy, bound, parts);
                 in_parts("waiters", waiters, strategy, bound, parts);
+                if strategy == StrategyKind::Dpor {
+                    // DFS runs 78,378 executions of it, and skips nothing.
+                    in_parts("iriw", iriw, strategy, bound, parts);
+                }
             }
         }
     }
