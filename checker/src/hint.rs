@@ -4,7 +4,11 @@
 /// goes on, as [`crate::thread::yield_now`] does. A spin loop that calls it
 /// terminates under exploration; one that does not hits the step bound.
 #[track_caller]
+#[inline(always)]
 pub fn spin_loop() {
+    // In the caller's frame, before any frame of the yield: see
+    // `clear_stack_for_yield`.
+    scheduler::rt::clear_stack_for_yield();
     scheduler::rt::yield_now(std::panic::Location::caller());
 }
 

@@ -71,7 +71,11 @@ pub fn current() -> Thread {
 /// the thread's next step waits until another thread has taken one, if any
 /// can (so a spin loop that yields terminates under exploration).
 #[track_caller]
+#[inline(always)]
 pub fn yield_now() {
+    // In the caller's frame, before any frame of the yield: see
+    // `clear_stack_for_yield`.
+    rt::clear_stack_for_yield();
     rt::yield_now(Location::caller());
 }
 

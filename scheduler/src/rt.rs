@@ -263,6 +263,24 @@ pub fn current() -> (ThreadId, Option<Arc<str>>) {
     with(|ex| (ex.current, ex.threads[ex.current.index()].name.clone()))
 }
 
+/// Zeroes the stack just below the caller's frame, where the frames of a
+/// yield are about to go. Callers inline the call into the model code's
+/// own frame (`checker::thread::yield_now`, `checker::hint::spin_loop`):
+/// what earlier calls left in that memory (the engine's counts and lengths
+/// among it) would otherwise show in the padding of those frames, which
+/// [`yield_now`]'s copy of the thread's state for spin stalls includes, and
+/// make two copies of the same state differ by what ran in between.
+#[inline(never)]
+pub fn clear_stack_for_yield() {
+    let mut dead = [0u8; YIELD_FRAMES];
+    // The zeroes must reach memory: the array escapes.
+    std::hint::black_box(&mut dead);
+}
+
+/// Room for the frames of [`yield_now`] and its copy of the stack below
+/// the model code's frame: well over what they take (about 1 KB).
+const YIELD_FRAMES: usize = 4096;
+
 /// The calling thread lets others run first: a step after which it waits
 /// until another thread has taken one, if any can.
 pub fn yield_now(location: SourceLocation) {
