@@ -15,7 +15,7 @@
 //! | two atomic loads; two reads of a poison flag | no |
 //! | an atomic load (or RMW, or compare-exchange), then a store to the atomic | yes: run first, the store could be what the load reads |
 //! | an atomic store (or RMW), then a load (or RMW, or compare-exchange) | only if the latter read from the former: reading an older store is possible with the two the other way round, and gives the same execution graph |
-//! | two atomic stores | yes |
+//! | two atomic stores | yes (DPOR's race analysis takes a plain store that went before an earlier plain store in modification order as commuting with it, which an access does not carry: `strategy/dpor.rs`, deviation 10) |
 //! | two `SeqCst` accesses to one atomic | yes: SC accesses are ordered as they run |
 //! | an SC fence and an SC access or SC fence (of any atomic) | yes: the SC order (`psc`) is the order they run in; SC accesses of different atomics commute |
 //! | two read-side steps of an `RwLock` (`read`, `try_read`, read unlock) | no: readers do not exclude each other |

@@ -659,12 +659,14 @@ impl Execution {
                         _ => ValueKind::ReadsFrom,
                     };
                     self.read_sources.clear();
-                    if kind == ValueKind::ReadsFrom {
-                        for c in &options {
-                            if let memory::Choice::Read(s) = *c {
+                    let end = self.memory.end(op.object().expect("an atomic"));
+                    for c in &options {
+                        match *c {
+                            memory::Choice::Read(s) => {
                                 let step = self.memory.step_of(s).map_or(0, |k| u64::from(k) + 1);
                                 self.read_sources.push(step);
                             }
+                            memory::Choice::At(at) => self.read_sources.push(u64::from(end - at)),
                         }
                     }
                     let point = ValuePoint {
@@ -1286,8 +1288,10 @@ impl Execution {
 
     /// While a [`ValueKind::ReadsFrom`] decision is asked: the store each
     /// option reads, in option order, as `k + 1` for the store of step `k`
-    /// and 0 for the initial value (the encoding of a read's `aux`).
-    /// Meaningless for other decisions.
+    /// and 0 for the initial value (the encoding of a read's `aux`). While
+    /// a [`ValueKind::StorePosition`] decision is asked: per option, how
+    /// many stores made before would follow it in modification order (the
+    /// encoding of a store's `aux`). Meaningless for other decisions.
     pub fn read_sources(&self) -> &[u64] {
         &self.read_sources
     }
@@ -1296,6 +1300,22 @@ impl Execution {
     /// where it stores) is being asked; `None` for other decisions.
     pub fn deciding(&self) -> Option<Op> {
         self.deciding
+    }
+
+    /// Is the store made by step `a` before that of step `b` in
+    /// modification order? `None` if either made no store.
+    pub(crate) fn mo_before(&self, a: usize, b: usize) -> Option<bool> {
+        self.memory.mo_before(a as u32, b as u32)
+    }
+
+    /// The steps of the last `count` stores of `object` in modification
+    /// order (`None` for its initial value).
+    pub(crate) fn last_store_steps(
+        &self,
+        object: ObjectId,
+        count: usize,
+    ) -> SmallVec<[Option<u32>; 8]> {
+        self.memory.last_steps(object, count)
     }
 
     /// Runs an atomic operation of `thread` with the chosen option (`None`:

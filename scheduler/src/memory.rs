@@ -146,6 +146,8 @@ pub(crate) struct Memory {
     /// and reset in place. `mo` is empty for an object not in use.
     locations: Vec<Location>,
     stores: Vec<Store>,
+    /// The stores made by steps, by step (increasing): a step's store.
+    by_step: Vec<(u32, StoreId)>,
     /// The SC fences, in execution order.
     fences: Vec<Fence>,
     /// Memory events so far: the next one's `Stamp::order`.
@@ -179,6 +181,7 @@ impl Memory {
             loc.yield_floor.clear();
         }
         self.stores.clear();
+        self.by_step.clear();
         self.fences.clear();
         self.events = 0;
         self.yielders.clear();
@@ -273,6 +276,23 @@ impl Memory {
     /// The step that made the store, `None` for an initial value.
     pub(crate) fn step_of(&self, store: StoreId) -> Option<u32> {
         self.stores[store.index()].step
+    }
+
+    /// Is the store of step `a` before that of step `b` in modification
+    /// order? `None` if either step made no store.
+    pub(crate) fn mo_before(&self, a: u32, b: u32) -> Option<bool> {
+        let find = |k: u32| {
+            let i = self.by_step.binary_search_by_key(&k, |&(step, _)| step).ok()?;
+            Some(self.stores[self.by_step[i].1.index()].pos)
+        };
+        Some(find(a)? < find(b)?)
+    }
+
+    /// The steps of the last `count` stores of `object` in modification
+    /// order (`None` for the initial value).
+    pub(crate) fn last_steps(&self, object: ObjectId, count: usize) -> SmallVec<[Option<u32>; 8]> {
+        let mo = &self.loc(object).mo;
+        mo[mo.len().saturating_sub(count)..].iter().map(|s| self.stores[s.index()].step).collect()
     }
 
     /// The last store of `object` in modification order.
@@ -484,6 +504,7 @@ impl Memory {
             readers: SmallVec::new(),
         });
         self.insert(object, id, at);
+        self.by_step.push((step, id));
         let loc = &mut self.locations[object.index()];
         if sc {
             loc.last_sc = Some(id);

@@ -608,6 +608,7 @@ suite!(
 /// The tests DPOR explores with one complete execution per graph.
 const ONE_PER_GRAPH: &[&str] = &[
     "MP",
+    "S",
     "WRC",
     "ISA2",
     "SB+SC",
@@ -620,7 +621,9 @@ const ONE_PER_GRAPH: &[&str] = &[
     "RWC+SC",
     "2+2W+SC",
     "R+SC",
+    "S+rel-acq",
     "CoRR",
+    "CoRW",
     "CoWW",
     "RMW-atomicity",
     "CAS-atomicity",

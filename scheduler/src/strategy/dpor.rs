@@ -114,9 +114,9 @@
 //!    round it could read the same store, and the execution graph is the
 //!    same (see [`crate::dependence`]: the relation is oriented, and
 //!    labelled with which store each read read). Stores stay ordered with
-//!    each other: making plain stores commute (the one that runs second may
-//!    go anywhere in modification order) lost outcomes in the weak
-//!    differential test. Only the race analysis and its happens-before use the labels:
+//!    each other, except as deviation 10 says: making plain stores commute
+//!    outright (the one that runs second may go anywhere in modification
+//!    order) lost outcomes in the weak differential test. Only the race analysis and its happens-before use the labels:
 //!    sleep sets and weak initials keep the unlabelled relation, which
 //!    commutes less. With labels there too, a thread put to sleep because its
 //!    store commuted with an old-value read stayed asleep past the point
@@ -152,7 +152,14 @@
 //!     deviation 3 says). Off under a preemption bound, where the execution
 //!     with the read moved earlier may need a preemption the bound forbids,
 //!     and once the execution has yielded: the turns add dependences this
-//!     does not compute for a read not yet run.
+//!     does not compute for a read not yet run. Stores likewise: in the
+//!     race analysis a plain store that went before earlier plain stores in
+//!     modification order commutes with those (run first, it would go to
+//!     the same place at the end; `Analysis::depends`, and such a store is
+//!     no barrier of its atomic's history), and a plain store skips a place
+//!     before a store that would not happen before it so labelled
+//!     (`Analysis::duplicate_stores`). Placing the store at the end is
+//!     never skipped.
 
 use smallvec::SmallVec;
 
@@ -454,7 +461,14 @@ impl Dpor {
         self.analysis.run(execution, from, done, &mut self.nodes, self.bound);
         self.raced = done;
         let Some(op) = execution.deciding() else { return 0 };
-        let mask = self.analysis.duplicate_reads(point.thread, &op, sources);
+        let mask = match op {
+            Op::Store { object, .. } => {
+                let most = sources.iter().copied().max().unwrap_or(0) as usize;
+                let tail = execution.last_store_steps(object, most);
+                self.analysis.duplicate_stores(point.thread, &op, sources, &tail)
+            }
+            _ => self.analysis.duplicate_reads(point.thread, &op, sources),
+        };
         // Never every option (the prefix itself would then be a duplicate,
         // which is not cut: deviation 3).
         if mask.count_ones() as usize >= sources.len() { 0 } else { mask }
@@ -667,7 +681,7 @@ impl Strategy for Dpor {
         self.skip = 0;
         let new = self.values.len() == self.value_at;
         if new
-            && point.kind == ValueKind::ReadsFrom
+            && matches!(point.kind, ValueKind::ReadsFrom | ValueKind::StorePosition)
             && self.bound.is_none()
             && self.blocked_at.is_none()
             && point.exploring
@@ -946,6 +960,9 @@ struct Analysis {
     last_pivot: Option<usize>,
     /// The last SC fence's access to the SC order, in `entries`.
     last_sc_fence: Option<u32>,
+    /// For the step being analysed, a plain store: the earlier plain stores
+    /// of its atomic it went before in modification order (deviation 10).
+    placed: SmallVec<[u32; 4]>,
     /// How many steps of the last analysed execution the state describes.
     valid: usize,
 }
@@ -1224,9 +1241,35 @@ impl Analysis {
             self.replies.push(reply);
             self.auxes.push(aux);
             self.turn_flags.push((wait, take));
+            // A plain store that went before earlier stores in modification
+            // order: which (deviation 10).
+            let mut placed = std::mem::take(&mut self.placed);
+            placed.clear();
+            if let Op::Store { object, .. } = op
+                && aux > 0
+                && self.first_yield.is_none()
+            {
+                let slot = Self::slot(Target::Object(object));
+                let mut next = self.last_write.get(slot).copied().flatten();
+                let mut after = 0;
+                while let Some(e) = next
+                    && after < aux
+                {
+                    let entry = self.entries[e as usize];
+                    next = entry.previous_write;
+                    let AccessKind::Store { reads, .. } = entry.kind else { continue };
+                    if execution.mo_before(k, entry.step as usize) == Some(true) {
+                        after += 1;
+                        if !reads {
+                            placed.push(entry.step);
+                        }
+                    }
+                }
+            }
+            self.placed = placed;
             let mut clock = before.clone();
             for access in accesses.iter().filter(|a| self.may_depend(a)) {
-                self.join_dependencies(access, &mut clock);
+                self.join_dependencies(access, &mut clock, &self.placed);
             }
             if pivot {
                 clock.join(&self.all);
@@ -1326,7 +1369,7 @@ impl Analysis {
             dependence::label(&mut accesses, me, Some(from));
             let mut clock = base.clone();
             for access in accesses.iter().filter(|a| self.may_depend(a)) {
-                self.join_dependencies(access, &mut clock);
+                self.join_dependencies(access, &mut clock, &[]);
             }
             let mut next = stores;
             while let Some(e) = next {
@@ -1337,10 +1380,62 @@ impl Analysis {
                     mask |= 1 << i;
                     break;
                 }
-                // Every earlier store happens before a plain store.
-                if !reads {
+                // Every earlier store happens before a plain store that
+                // went to the end of modification order.
+                if !reads && self.barrier(&entry) {
                     break;
                 }
+            }
+        }
+        mask
+    }
+
+    /// For a plain store of `thread` about to run `op`, whose options put
+    /// it before `after[i]` of the stores made so far in modification order
+    /// (`tail`: the steps of the last stores in modification order, as many
+    /// as the most any option goes before): the options whose execution
+    /// graph an execution with the store run earlier also builds (deviation
+    /// 10), as a mask. An option is such when one of the stores it goes
+    /// before would not happen before it (labelled so): the store could
+    /// run before that one and go to the same place.
+    fn duplicate_stores(
+        &self,
+        thread: ThreadId,
+        op: &Op,
+        after: &[u64],
+        tail: &[Option<u32>],
+    ) -> u64 {
+        if self.first_yield.is_some() {
+            return 0;
+        }
+        let position = self.threads.get(thread.index()).map_or(0, |t| t.count) + 1;
+        let me = Source::Step { thread, position };
+        let mut base = self.thread_clock(thread);
+        if let Some(p) = self.last_pivot {
+            base.join(&self.clocks[p]);
+        }
+        let mut mask = 0u64;
+        for (i, &count) in after.iter().enumerate() {
+            let count = count as usize;
+            if count == 0 || count > tail.len() {
+                continue;
+            }
+            let before_it = &tail[tail.len() - count..];
+            let mut placed: SmallVec<[u32; 4]> = SmallVec::new();
+            for &step in before_it.iter().flatten() {
+                if let Some(Some((_, Op::Store { .. }))) = self.ops.get(step as usize) {
+                    placed.push(step);
+                }
+            }
+            let mut accesses: SmallVec<[Access; 4]> = SmallVec::new();
+            dependence::accesses_into(thread, op, None, &mut accesses);
+            dependence::label(&mut accesses, me, None);
+            let mut clock = base.clone();
+            for access in accesses.iter().filter(|a| self.may_depend(a)) {
+                self.join_dependencies(access, &mut clock, &placed);
+            }
+            if placed.iter().any(|&step| !self.before(step as usize, &clock)) {
+                mask |= 1 << i;
             }
         }
         mask
@@ -1439,26 +1534,60 @@ impl Analysis {
 
     /// Joins into `clock` the clocks of the earlier steps `access` depends on
     /// (the maximal ones suffice: the others happen before them).
-    fn join_dependencies(&self, access: &Access, clock: &mut VClock) {
+    /// `placed`: for a plain store, the earlier plain stores of its atomic
+    /// that it went before in modification order (deviation 10).
+    fn join_dependencies(&self, access: &Access, clock: &mut VClock, placed: &[u32]) {
         let slot = Self::scan_slot(access);
         let from = self.scan_from(access);
         let mut maximal: SmallVec<[usize; 8]> = SmallVec::new();
         let (mut next, load) = self.candidates(slot, from, access);
         while let Some(e) = next {
             next = self.next_candidate(e, from, load);
-            let Entry { step, kind, .. } = self.entries[e as usize];
-            let i = step as usize;
-            let earlier = Access { target: access.target, kind };
-            if !dependence::dependent(&earlier, access) {
+            let entry = self.entries[e as usize];
+            let i = entry.step as usize;
+            if !self.depends(&entry, access, placed) {
                 continue;
             }
             if !maximal.iter().any(|&m| self.before(i, &self.clocks[m])) {
                 clock.join(&self.clocks[i]);
                 maximal.push(i);
             }
-            if kind.is_barrier() {
+            if self.barrier(&entry) {
                 break;
             }
+        }
+    }
+
+    /// Does `access`, run after the access `entry` records, depend on it?
+    /// [`dependence::dependent`], except that a plain store commutes with
+    /// an earlier plain store it went before in modification order
+    /// (`placed`): run first, it would go there too (deviation 10).
+    fn depends(&self, entry: &Entry, access: &Access, placed: &[u32]) -> bool {
+        let earlier = Access { target: access.target, kind: entry.kind };
+        if let (
+            AccessKind::Store { reads: false, sc: a, .. },
+            AccessKind::Store { reads: false, sc: b, .. },
+        ) = (entry.kind, access.kind)
+            && !(a && b)
+            && placed.contains(&entry.step)
+        {
+            return false;
+        }
+        dependence::dependent(&earlier, access)
+    }
+
+    /// Does every later access of its target depend on `entry`'s, so that
+    /// what it does not see no later one does either? A plain store that
+    /// went before earlier stores in modification order commutes with
+    /// them (deviation 10): not one.
+    fn barrier(&self, entry: &Entry) -> bool {
+        match entry.kind {
+            AccessKind::Store { reads: false, .. }
+                if matches!(self.ops[entry.step as usize], Some((_, Op::Store { .. }))) =>
+            {
+                self.auxes[entry.step as usize] == 0
+            }
+            kind => kind.is_barrier(),
         }
     }
 
@@ -1480,10 +1609,9 @@ impl Analysis {
         let (mut next, load) = self.candidates(slot, from, access);
         while let Some(e) = next {
             next = self.next_candidate(e, from, load);
-            let Entry { step, kind, .. } = self.entries[e as usize];
-            let i = step as usize;
-            let earlier = Access { target: access.target, kind };
-            if !dependence::dependent(&earlier, access) {
+            let entry = self.entries[e as usize];
+            let i = entry.step as usize;
+            if !self.depends(&entry, access, &self.placed) {
                 continue;
             }
             let ordered =
@@ -1505,7 +1633,7 @@ impl Analysis {
                     continue;
                 }
             }
-            if kind.is_barrier() {
+            if self.barrier(&entry) {
                 break;
             }
         }
