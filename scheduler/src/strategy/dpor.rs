@@ -1352,25 +1352,13 @@ impl Analysis {
         if stores.is_none() {
             return 0;
         }
-        let position = self.threads.get(thread.index()).map_or(0, |t| t.count) + 1;
-        let me = Source::Step { thread, position };
-        let mut base = self.thread_clock(thread);
-        if let Some(p) = self.last_pivot {
-            base.join(&self.clocks[p]);
-        }
         let mut mask = 0u64;
         for (i, &source) in sources.iter().enumerate() {
             let from = match source {
                 0 => Source::Initial,
                 k => self.names[k as usize - 1],
             };
-            let mut accesses: SmallVec<[Access; 4]> = SmallVec::new();
-            dependence::accesses_into(thread, op, None, &mut accesses);
-            dependence::label(&mut accesses, me, Some(from));
-            let mut clock = base.clone();
-            for access in accesses.iter().filter(|a| self.may_depend(a)) {
-                self.join_dependencies(access, &mut clock, &[]);
-            }
+            let clock = self.clock_if_run(thread, op, Some(from), &[]);
             let mut next = stores;
             while let Some(e) = next {
                 let entry = self.entries[e as usize];
@@ -1388,6 +1376,31 @@ impl Analysis {
             }
         }
         mask
+    }
+
+    /// The clock `thread`'s next step, an atomic `op` that reads `from`
+    /// (and, a plain store, went before the stores `placed`), would get if
+    /// it ran now: its thread's, the last pivot's, and those of the
+    /// analysed steps it depends on.
+    fn clock_if_run(
+        &self,
+        thread: ThreadId,
+        op: &Op,
+        from: Option<Source>,
+        placed: &[u32],
+    ) -> VClock {
+        let position = self.threads.get(thread.index()).map_or(0, |t| t.count) + 1;
+        let mut clock = self.thread_clock(thread);
+        if let Some(p) = self.last_pivot {
+            clock.join(&self.clocks[p]);
+        }
+        let mut accesses: SmallVec<[Access; 4]> = SmallVec::new();
+        dependence::accesses_into(thread, op, None, &mut accesses);
+        dependence::label(&mut accesses, Source::Step { thread, position }, from);
+        for access in accesses.iter().filter(|a| self.may_depend(a)) {
+            self.join_dependencies(access, &mut clock, placed);
+        }
+        clock
     }
 
     /// For a plain store of `thread` about to run `op`, whose options put
@@ -1408,12 +1421,6 @@ impl Analysis {
         if self.first_yield.is_some() {
             return 0;
         }
-        let position = self.threads.get(thread.index()).map_or(0, |t| t.count) + 1;
-        let me = Source::Step { thread, position };
-        let mut base = self.thread_clock(thread);
-        if let Some(p) = self.last_pivot {
-            base.join(&self.clocks[p]);
-        }
         let mut mask = 0u64;
         for (i, &count) in after.iter().enumerate() {
             let count = count as usize;
@@ -1427,13 +1434,7 @@ impl Analysis {
                     placed.push(step);
                 }
             }
-            let mut accesses: SmallVec<[Access; 4]> = SmallVec::new();
-            dependence::accesses_into(thread, op, None, &mut accesses);
-            dependence::label(&mut accesses, me, None);
-            let mut clock = base.clone();
-            for access in accesses.iter().filter(|a| self.may_depend(a)) {
-                self.join_dependencies(access, &mut clock, &placed);
-            }
+            let clock = self.clock_if_run(thread, op, None, &placed);
             if placed.iter().any(|&step| !self.before(step as usize, &clock)) {
                 mask |= 1 << i;
             }
