@@ -146,8 +146,6 @@ pub(crate) struct Memory {
     /// and reset in place. `mo` is empty for an object not in use.
     locations: Vec<Location>,
     stores: Vec<Store>,
-    /// The stores made by steps, by step (increasing): a step's store.
-    by_step: Vec<(u32, StoreId)>,
     /// The SC fences, in execution order.
     fences: Vec<Fence>,
     /// Memory events so far: the next one's `Stamp::order`.
@@ -181,7 +179,6 @@ impl Memory {
             loc.yield_floor.clear();
         }
         self.stores.clear();
-        self.by_step.clear();
         self.fences.clear();
         self.events = 0;
         self.yielders.clear();
@@ -279,12 +276,11 @@ impl Memory {
     }
 
     /// Is the store of step `a` before that of step `b` in modification
-    /// order? `None` if either step made no store.
+    /// order? `None` if either step made no store. A scan of the stores,
+    /// latest first: asked only about a store that went before earlier
+    /// ones (DPOR's deviation 10), never on the path of every store.
     pub(crate) fn mo_before(&self, a: u32, b: u32) -> Option<bool> {
-        let find = |k: u32| {
-            let i = self.by_step.binary_search_by_key(&k, |&(step, _)| step).ok()?;
-            Some(self.stores[self.by_step[i].1.index()].pos)
-        };
+        let find = |k: u32| self.stores.iter().rev().find(|s| s.step == Some(k)).map(|s| s.pos);
         Some(find(a)? < find(b)?)
     }
 
@@ -504,7 +500,6 @@ impl Memory {
             readers: SmallVec::new(),
         });
         self.insert(object, id, at);
-        self.by_step.push((step, id));
         let loc = &mut self.locations[object.index()];
         if sc {
             loc.last_sc = Some(id);

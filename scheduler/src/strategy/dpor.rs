@@ -133,7 +133,7 @@
 //!    the graph and not the order of SC events, so not which graphs are
 //!    consistent. Pivots cost SB+fences 10.3 executions per graph, this
 //!    costs 2.0; the generated programs 9% fewer executions.
-//! 10. Weak memory: one execution per graph for reads. With the orientation
+//! 10. Weak memory: one execution per graph for reads and stores. With the orientation
 //!     of deviation 9 the same graph still comes in several classes: a load
 //!     run before a store reads an older store, and, reversed so that it may
 //!     read the new one, is offered the older ones again. So a read about to
@@ -144,9 +144,8 @@
 //!     depends on, and read `s` there. That execution builds the same graph,
 //!     and it is the one explored; the skipped one would only repeat it.
 //!     Checked, not proved: the weak differential test asserts the graphs
-//!     against the RC11 oracle's (`tests/suite/weak.rs`, 3,000 to 5,000
-//!     programs with three seeds, among them the one that found withdrawn
-//!     cuts, `papers/dpor.md`). The steps before the read are analysed when it
+//!     against the RC11 oracle's (`tests/suite/weak.rs`; the runs are in
+//!     `papers/dpor.md`). The steps before the read are analysed when it
 //!     decides (their races are found then, not at the end). A decision never
 //!     skips every option (its prefix is then such a repetition, and runs as
 //!     deviation 3 says). Off under a preemption bound, where the execution
@@ -447,11 +446,11 @@ impl Dpor {
         StrategyError::nondeterministic(what)
     }
 
-    /// The options of a reads-from decision that build an execution graph
-    /// another execution builds (deviation 10), as a mask: bit `i` for
+    /// The options of a reads-from or store-position decision that build an
+    /// execution graph another execution builds (deviation 10), as a mask: bit `i` for
     /// option `i`. Analyses the steps run so far first (their clocks are
     /// needed; their races are found now instead of at the end).
-    fn duplicate_reads(&mut self, execution: &Execution, point: &ValuePoint) -> u64 {
+    fn duplicate_options(&mut self, execution: &Execution, point: &ValuePoint) -> u64 {
         let sources = execution.read_sources();
         if sources.len() as u64 != point.options || sources.len() > 64 {
             return 0;
@@ -686,7 +685,7 @@ impl Strategy for Dpor {
             && self.blocked_at.is_none()
             && point.exploring
         {
-            self.skip = self.duplicate_reads(execution, point);
+            self.skip = self.duplicate_options(execution, point);
         }
         self.pick_value(point, decision)
     }
@@ -1583,11 +1582,9 @@ impl Analysis {
     /// them (deviation 10): not one.
     fn barrier(&self, entry: &Entry) -> bool {
         match entry.kind {
-            AccessKind::Store { reads: false, .. }
-                if matches!(self.ops[entry.step as usize], Some((_, Op::Store { .. }))) =>
-            {
-                self.auxes[entry.step as usize] == 0
-            }
+            // Only a plain store's access has `reads: false`; its `aux` is
+            // how many earlier stores it went before.
+            AccessKind::Store { reads: false, .. } => self.auxes[entry.step as usize] == 0,
             kind => kind.is_barrier(),
         }
     }
