@@ -1162,6 +1162,53 @@ fn weak_models() -> Vec<Model> {
     models.into_iter().map(Model::weak).collect()
 }
 
+/// A bug one preemption away, behind a switch that is not a preemption.
+/// Thread 1 stores 1 then 2 to `x`; thread 2 raises `flag` if it reads 1;
+/// thread 3, if it sees `flag`, must not read 1 from `x` (every access is
+/// SeqCst, so no load reads an older store). The failing schedule: the model
+/// body blocks in its first `join` (a free switch), thread 1 stores 1 and is
+/// preempted (the one preemption), thread 2 runs and ends, and thread 3,
+/// switched to when thread 2 ended (free again), reads `flag` and then 1.
+/// Loom 0.7 adds no backtrack point at a state whose preemptions already
+/// equal the bound (`Schedule::backtrack` in its `rt/path.rs`), so at bound
+/// 1 it never lets thread 3 go before thread 1 there.
+#[cfg(test)]
+macro_rules! middle_value_twice {
+    ($lib:ident) => {{
+        use $lib::sync::Arc;
+        use $lib::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+        let x = Arc::new(AtomicUsize::new(0));
+        let flag = Arc::new(AtomicUsize::new(0));
+        let writer = {
+            let x = Arc::clone(&x);
+            $lib::thread::spawn(move || {
+                x.store(1, SeqCst);
+                x.store(2, SeqCst);
+            })
+        };
+        let raiser = {
+            let (x, flag) = (Arc::clone(&x), Arc::clone(&flag));
+            $lib::thread::spawn(move || {
+                if x.load(SeqCst) == 1 {
+                    flag.store(1, SeqCst);
+                }
+            })
+        };
+        let checker = {
+            let (x, flag) = (Arc::clone(&x), Arc::clone(&flag));
+            $lib::thread::spawn(move || {
+                if flag.load(SeqCst) == 1 {
+                    assert_ne!(x.load(SeqCst), 1, "saw the middle value twice");
+                }
+            })
+        };
+        writer.join().unwrap();
+        raiser.join().unwrap();
+        checker.join().unwrap();
+    }};
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1274,5 +1321,44 @@ mod tests {
         assert_eq!(multinomial(3, 2), 90);
         let lastzero = |n: u64| (n + 3) << (n - 2);
         assert_eq!((lastzero(3), lastzero(4), lastzero(10)), (12, 28, 3328));
+    }
+
+    /// The class of schedules loom's bounded search leaves out: at
+    /// `LOOM_MAX_PREEMPTIONS=1` loom verifies [`middle_value_twice`], whose
+    /// bug needs one preemption; checker finds it at bound 1 and its replay
+    /// fails the same way; loom finds it only at bound 2.
+    #[test]
+    fn loom_misses_a_one_preemption_bug_at_bound_one() {
+        const MESSAGE: &str = "saw the middle value twice";
+        // One body for the run and its replay: the path records where each
+        // operation comes from.
+        fn body() {
+            middle_value_twice!(checker)
+        }
+        let mut builder = checker::model::Builder::new();
+        builder.preemption_bound = Some(1);
+        let outcome = builder.run(body).unwrap();
+        let report = outcome.failure.expect("checker finds the bug at bound 1");
+        assert_eq!(report.kind(), checker::model::FailureKind::Panic, "{report}");
+        assert!(report.message().contains(MESSAGE), "{report}");
+        let mut replay = builder.clone();
+        replay.replay = Some(report.path().to_string());
+        let again = replay.run(body).unwrap();
+        assert_eq!(again.executions, 1);
+        let again = again.failure.expect("the replay fails again");
+        assert_eq!((again.kind(), again.message()), (report.kind(), report.message()));
+
+        let loom_at = |bound: usize| {
+            tools::install_panic_hook();
+            let mut builder = loom::model::Builder::new();
+            builder.preemption_bound = Some(bound);
+            tools::SILENT.store(true, std::sync::atomic::Ordering::SeqCst);
+            let result = std::panic::catch_unwind(|| builder.check(|| middle_value_twice!(loom)));
+            tools::SILENT.store(false, std::sync::atomic::Ordering::SeqCst);
+            result.err().map(|payload| tools::payload_text(payload.as_ref()))
+        };
+        assert_eq!(loom_at(1), None, "loom 0.7 leaves this schedule out at bound 1");
+        let found = loom_at(2).expect("loom finds the bug at bound 2");
+        assert!(found.contains(MESSAGE), "{found}");
     }
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use checker::model::{Builder, FailureKind, Verdict};
 
 /// While set, the hook of [`install_panic_hook`] prints nothing.
-static SILENT: AtomicBool = AtomicBool::new(false);
+pub(crate) static SILENT: AtomicBool = AtomicBool::new(false);
 
 /// Installs, once and before any model runs, a panic hook that prints
 /// nothing while a model runs with loom and defers to the previous hook
@@ -207,7 +207,7 @@ fn expected(expect: Expect) -> String {
 }
 
 /// The text of a panic payload, or a placeholder when it is not a string.
-fn payload_text(payload: &(dyn Any + Send)) -> String {
+pub(crate) fn payload_text(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<String>() {
         s.clone()
     } else if let Some(s) = payload.downcast_ref::<&str>() {
