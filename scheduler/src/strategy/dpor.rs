@@ -155,7 +155,9 @@
 //!     race analysis a plain store that went before earlier plain stores in
 //!     modification order commutes with those (run first, it would go to
 //!     the same place at the end; `Analysis::depends`, and such a store is
-//!     no barrier of its atomic's history), and a plain store skips a place
+//!     no barrier of its atomic's history) and with the loads that read
+//!     them (run first, it goes before what they read, and they read the
+//!     same), and a plain store skips a place
 //!     before a store that would not happen before it so labelled
 //!     (`Analysis::duplicate_stores`). Placing the store at the end is
 //!     never skipped.
@@ -1570,6 +1572,14 @@ impl Analysis {
         ) = (entry.kind, access.kind)
             && !(a && b)
             && placed.contains(&entry.step)
+        {
+            return false;
+        }
+        // Nor does a load that read one of those stores: the store, run
+        // first, would go before what the load read, which it still reads.
+        if let (AccessKind::Load { from: Some(read), .. }, AccessKind::Store { reads: false, .. }) =
+            (entry.kind, access.kind)
+            && placed.iter().any(|&p| self.names[p as usize] == read)
         {
             return false;
         }
