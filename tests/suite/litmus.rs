@@ -615,6 +615,7 @@ const ONE_PER_GRAPH: &[&str] = &[
     "SB+SC",
     "MP+rel-acq",
     "MP+fences",
+    "MP+rs",
     "LB",
     "IRIW+SC",
     "WRC+rel-acq",

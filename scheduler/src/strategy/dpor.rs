@@ -160,7 +160,9 @@
 //!     same), and a plain store skips a place
 //!     before a store that would not happen before it so labelled
 //!     (`Analysis::duplicate_stores`). Placing the store at the end is
-//!     never skipped.
+//!     never skipped. A read-modify-write reading an older store goes
+//!     right after it, before the later stores, and is checked as a read
+//!     with those as the stores it went before.
 
 use smallvec::SmallVec;
 
@@ -468,7 +470,11 @@ impl Dpor {
                 let tail = execution.last_store_steps(object, most);
                 self.analysis.duplicate_stores(point.thread, &op, sources, &tail)
             }
-            _ => self.analysis.duplicate_reads(point.thread, &op, sources),
+            Op::Rmw { object, .. } | Op::CompareExchange { object, .. } => {
+                let mo = execution.last_store_steps(object, usize::MAX);
+                self.analysis.duplicate_reads(point.thread, &op, sources, Some(&mo))
+            }
+            _ => self.analysis.duplicate_reads(point.thread, &op, sources, None),
         };
         // Never every option (the prefix itself would then be a duplicate,
         // which is not cut: deviation 3).
@@ -1340,8 +1346,16 @@ impl Analysis {
     /// happen before it (in DPOR's happens-before, with the read labelled
     /// with that option): the read could then run before that store and
     /// read the same, and that execution is the one explored. Every step
-    /// before the read must be analysed.
-    fn duplicate_reads(&self, thread: ThreadId, op: &Op, sources: &[u64]) -> u64 {
+    /// before the read must be analysed. For a read-modify-write, `mo` is
+    /// its atomic's modification order (the stores' steps, `None` for the
+    /// initial value): reading a store, it goes before the ones after it.
+    fn duplicate_reads(
+        &self,
+        thread: ThreadId,
+        op: &Op,
+        sources: &[u64],
+        mo: Option<&[Option<u32>]>,
+    ) -> u64 {
         // Turns and the yield rule's unlabelled reads add dependences this
         // does not compute: no skipping once the execution has yielded.
         if self.first_yield.is_some() {
@@ -1359,7 +1373,16 @@ impl Analysis {
                 0 => Source::Initial,
                 k => self.names[k as usize - 1],
             };
-            let clock = self.clock_if_run(thread, op, Some(from), &[]);
+            // A read-modify-write goes right after what it reads, before
+            // the stores after that (deviation 10, as a plain store).
+            let mut placed: SmallVec<[u32; 4]> = SmallVec::new();
+            if let Some(mo) = mo {
+                let read = source.checked_sub(1).map(|k| k as u32);
+                if let Some(at) = mo.iter().position(|&s| s == read) {
+                    placed.extend(mo[at + 1..].iter().flatten().copied());
+                }
+            }
+            let clock = self.clock_if_run(thread, op, Some(from), &placed);
             let mut next = stores;
             while let Some(e) = next {
                 let entry = self.entries[e as usize];
@@ -1380,7 +1403,7 @@ impl Analysis {
     }
 
     /// The clock `thread`'s next step, an atomic `op` that reads `from`
-    /// (and, a plain store, went before the stores `placed`), would get if
+    /// (and, a store, went before the stores `placed`), would get if
     /// it ran now: its thread's, the last pivot's, and those of the
     /// analysed steps it depends on.
     fn clock_if_run(
@@ -1561,15 +1584,14 @@ impl Analysis {
     }
 
     /// Does `access`, run after the access `entry` records, depend on it?
-    /// [`dependence::dependent`], except that a plain store commutes with
-    /// an earlier plain store it went before in modification order
-    /// (`placed`): run first, it would go there too (deviation 10).
+    /// [`dependence::dependent`], except that a store commutes with an
+    /// earlier plain store it went before in modification order (`placed`)
+    /// and with a load that read one of those, unless both are SC: run
+    /// first, it would go there too (deviation 10).
     fn depends(&self, entry: &Entry, access: &Access, placed: &[u32]) -> bool {
         let earlier = Access { target: access.target, kind: entry.kind };
-        if let (
-            AccessKind::Store { reads: false, sc: a, .. },
-            AccessKind::Store { reads: false, sc: b, .. },
-        ) = (entry.kind, access.kind)
+        if let (AccessKind::Store { reads: false, sc: a, .. }, AccessKind::Store { sc: b, .. }) =
+            (entry.kind, access.kind)
             && !(a && b)
             && placed.contains(&entry.step)
         {
@@ -1577,8 +1599,9 @@ impl Analysis {
         }
         // Nor does a load that read one of those stores: the store, run
         // first, would go before what the load read, which it still reads.
-        if let (AccessKind::Load { from: Some(read), .. }, AccessKind::Store { reads: false, .. }) =
+        if let (AccessKind::Load { from: Some(read), sc: a }, AccessKind::Store { sc: b, .. }) =
             (entry.kind, access.kind)
+            && !(a && b)
             && placed.iter().any(|&p| self.names[p as usize] == read)
         {
             return false;
