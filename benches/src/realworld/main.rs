@@ -298,16 +298,16 @@ fn settings(suites: &[&Suite], options: &Options) -> String {
     out
 }
 
-/// Writes `text` to `papers/results/realworld-<date>.txt` (or `<date>b`,
-/// `<date>c`... if taken) and returns the path.
+/// Writes `text` to `papers/results/realworld-<date>.txt` (or `<date>b`
+/// to `<date>z` if taken) and returns the path.
 fn save(dirs: &Dirs, text: &str) -> Result<PathBuf, String> {
     let results = dirs.workspace.join("papers").join("results");
     let date = today();
-    let path = ["", "b", "c", "d", "e", "f", "g", "h"]
-        .iter()
+    let path = std::iter::once(String::new())
+        .chain(('b'..='z').map(String::from))
         .map(|suffix| results.join(format!("realworld-{date}{suffix}.txt")))
         .find(|p| !p.exists())
-        .ok_or(format!("eight results for {date} exist already in {}", results.display()))?;
+        .ok_or(format!("26 results for {date} exist already in {}", results.display()))?;
     fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path)
 }
