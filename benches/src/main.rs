@@ -175,7 +175,8 @@ const LOOM_GAVE_UP: &str = "Model exceeded maximum number of branches";
 fn measure_model(model: &Model, options: &Options) -> Result<Row, String> {
     let label = model.label();
     eprint!("{label}:");
-    let settings = Settings { count_traces: false, max_branches: model.max_branches };
+    let settings =
+        Settings { count_traces: false, max_branches: model.max_branches, preemption_bound: None };
     let traces = if options.traces {
         eprint!(" traces...");
         let run = (model.checker)(Settings { count_traces: true, ..settings })

@@ -1348,17 +1348,11 @@ mod tests {
         let again = again.failure.expect("the replay fails again");
         assert_eq!((again.kind(), again.message()), (report.kind(), report.message()));
 
-        let loom_at = |bound: usize| {
-            tools::install_panic_hook();
-            let mut builder = loom::model::Builder::new();
-            builder.preemption_bound = Some(bound);
-            tools::SILENT.store(true, std::sync::atomic::Ordering::SeqCst);
-            let result = std::panic::catch_unwind(|| builder.check(|| middle_value_twice!(loom)));
-            tools::SILENT.store(false, std::sync::atomic::Ordering::SeqCst);
-            result.err().map(|payload| tools::payload_text(payload.as_ref()))
-        };
-        assert_eq!(loom_at(1), None, "loom 0.7 leaves this schedule out at bound 1");
-        let found = loom_at(2).expect("loom finds the bug at bound 2");
-        assert!(found.contains(MESSAGE), "{found}");
+        let loom_at =
+            |bound: usize| Settings { preemption_bound: Some(bound), ..Settings::default() };
+        let missed = tools::loom(Expect::Verified, loom_at(1), || middle_value_twice!(loom));
+        missed.expect("loom 0.7 leaves this schedule out at bound 1");
+        let found = tools::loom(Expect::Bug(MESSAGE), loom_at(2), || middle_value_twice!(loom));
+        found.expect("loom finds the bug at bound 2");
     }
 }

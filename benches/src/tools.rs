@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use checker::model::{Builder, FailureKind, Verdict};
 
 /// While set, the hook of [`install_panic_hook`] prints nothing.
-pub(crate) static SILENT: AtomicBool = AtomicBool::new(false);
+static SILENT: AtomicBool = AtomicBool::new(false);
 
 /// Installs, once and before any model runs, a panic hook that prints
 /// nothing while a model runs with loom and defers to the previous hook
@@ -97,6 +97,9 @@ pub struct Settings {
     /// The most steps of one execution, for both tools (checker's and loom's
     /// `max_branches`); `None`: each tool's default.
     pub max_branches: Option<usize>,
+    /// The preemption bound, for both tools; `None`: unbounded (checker),
+    /// loom's default (`LOOM_MAX_PREEMPTIONS` or none).
+    pub preemption_bound: Option<usize>,
 }
 
 /// Runs `body` once with `checker::model::Builder::run`, with the default
@@ -111,6 +114,9 @@ where
     builder.count_traces = settings.count_traces;
     if let Some(max) = settings.max_branches {
         builder.max_branches = max;
+    }
+    if settings.preemption_bound.is_some() {
+        builder.preemption_bound = settings.preemption_bound;
     }
     let start = Instant::now();
     let outcome =
@@ -164,6 +170,9 @@ where
     if let Some(max) = settings.max_branches {
         builder.max_branches = max;
     }
+    if settings.preemption_bound.is_some() {
+        builder.preemption_bound = settings.preemption_bound;
+    }
     SILENT.store(true, Ordering::SeqCst);
     let start = Instant::now();
     let result = panic::catch_unwind(AssertUnwindSafe(|| builder.check(body)));
@@ -207,7 +216,7 @@ fn expected(expect: Expect) -> String {
 }
 
 /// The text of a panic payload, or a placeholder when it is not a string.
-pub(crate) fn payload_text(payload: &(dyn Any + Send)) -> String {
+fn payload_text(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<String>() {
         s.clone()
     } else if let Some(s) = payload.downcast_ref::<&str>() {

@@ -1590,6 +1590,9 @@ impl Analysis {
     /// first, it would go there too (deviation 10).
     fn depends(&self, entry: &Entry, access: &Access, placed: &[u32]) -> bool {
         let earlier = Access { target: access.target, kind: entry.kind };
+        if placed.is_empty() {
+            return dependence::dependent(&earlier, access);
+        }
         if let (AccessKind::Store { reads: false, sc: a, .. }, AccessKind::Store { sc: b, .. }) =
             (entry.kind, access.kind)
             && !(a && b)
