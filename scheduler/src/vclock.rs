@@ -86,6 +86,25 @@ impl VClock {
         self.get(thread) >= position
     }
 
+    /// Is every entry at least `other`'s (does everything `other` has
+    /// happen before this clock's event)?
+    #[inline]
+    pub fn covers(&self, other: &VClock) -> bool {
+        self.inline.iter().zip(&other.inline).all(|(mine, theirs)| mine >= theirs)
+            && match &other.rest {
+                None => true,
+                Some(theirs) => self.covers_rest(theirs),
+            }
+    }
+
+    #[cold]
+    fn covers_rest(&self, theirs: &[u32]) -> bool {
+        theirs
+            .iter()
+            .enumerate()
+            .all(|(i, &t)| t == 0 || self.get(ThreadId((i + INLINE) as u32)) >= t)
+    }
+
     /// Forgets every entry, keeping the allocation.
     pub fn clear(&mut self) {
         self.inline = [0; INLINE];
@@ -246,6 +265,27 @@ mod tests {
         e.set(ThreadId(1), 2);
         assert_eq!(d, e);
         assert_eq!(format!("{d:?}"), "[0, 2]");
+    }
+
+    #[test]
+    fn a_clock_covers_what_it_has_joined() {
+        let mut a = VClock::default();
+        a.set(ThreadId(0), 3);
+        let mut b = VClock::default();
+        b.set(ThreadId(0), 2);
+        assert!(a.covers(&b) && !b.covers(&a));
+        b.set(ThreadId(2), 1);
+        assert!(!a.covers(&b), "an entry a lacks");
+        a.join(&b);
+        assert!(a.covers(&b));
+        // Spilled entries count, and spilled zeros do not.
+        b.set(ThreadId(40), 1);
+        assert!(!a.covers(&b) && !b.covers(&a));
+        a.join(&b);
+        assert!(a.covers(&b));
+        let mut zeros = VClock::default();
+        zeros.set(ThreadId(30), 0);
+        assert!(VClock::default().covers(&zeros) && zeros.covers(&VClock::default()));
     }
 
     #[test]

@@ -1248,6 +1248,11 @@ impl Analysis {
             self.replies.push(reply);
             self.auxes.push(aux);
             self.turn_flags.push((wait, take));
+            // A step that every analysed step happens before (a thread
+            // running alone: the model's set-up before its first spawn, its
+            // end after its joins) races with none of them, and the
+            // dependence edges would join clocks it already covers.
+            let alone = before.covers(&self.all);
             // A plain store that went before earlier stores in modification
             // order: which (deviation 10).
             let mut placed = std::mem::take(&mut self.placed);
@@ -1255,6 +1260,7 @@ impl Analysis {
             if let Op::Store { object, .. } = op
                 && aux > 0
                 && self.first_yield.is_none()
+                && !alone
             {
                 let slot = Self::slot(Target::Object(object));
                 let mut next = self.last_write.get(slot).copied().flatten();
@@ -1275,19 +1281,21 @@ impl Analysis {
             }
             self.placed = placed;
             let mut clock = before.clone();
-            for access in accesses.iter().filter(|a| self.may_depend(a)) {
-                self.join_dependencies(access, &mut clock, &self.placed);
-            }
-            if pivot {
-                clock.join(&self.all);
-            } else if let Some(p) = self.last_pivot {
-                clock.join(&self.clocks[p]);
+            if !alone {
+                for access in accesses.iter().filter(|a| self.may_depend(a)) {
+                    self.join_dependencies(access, &mut clock, &self.placed);
+                }
+                if pivot {
+                    clock.join(&self.all);
+                } else if let Some(p) = self.last_pivot {
+                    clock.join(&self.clocks[p]);
+                }
             }
             clock.set(q, position);
             self.all.join(&clock);
             self.clocks.push(clock);
 
-            if k >= first_new {
+            if k >= first_new && !alone {
                 found.clear();
                 for access in &accesses {
                     if !self.may_depend(access) {
