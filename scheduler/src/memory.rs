@@ -31,7 +31,7 @@
 //!   is the execution order: every `psc` edge between two SC events must go
 //!   forward in it. Without SC fences this means: an SC store goes after every
 //!   SC store of its location, an SC load reads at or after the last one.
-//!   With SC fences the check is incremental ([`Memory::sc_allows`]): the
+//!   With SC fences the check is incremental ([`Memory::sc_bounds`]): the
 //!   edges among the events already in the graph do not change when an
 //!   event is added (happens-before only gains edges into it, and inserting
 //!   a store into modification order keeps the order of the others), so
@@ -102,8 +102,41 @@ struct Store {
     /// before everything.
     made: Option<Stamp>,
     sc: bool,
-    /// The reads (RMWs included) that read it.
-    readers: SmallVec<[Stamp; 1]>,
+    /// The last read (RMWs included) that read it, in
+    /// [`Memory::readers`]; `u32::MAX` for none.
+    last_reader: u32,
+}
+
+/// A read of a store: one link of the store's chain of reads.
+#[derive(Copy, Clone, Debug)]
+struct Reader {
+    stamp: Stamp,
+    /// The read of the same store before it; `u32::MAX` for none.
+    previous: u32,
+}
+
+/// Per position of a location's modification order from `low` on: the
+/// least bounds of the stores from there to the end (see
+/// [`Memory::sc_bounds`]).
+struct ScBounds {
+    low: u32,
+    /// (start, fence): the place in execution order the access (if SC) or
+    /// its latest SC fence before it may not come after, and the place its
+    /// latest SC fence before it may not come after.
+    least: SmallVec<[(u32, u32); 8]>,
+}
+
+impl ScBounds {
+    /// May an access that goes before the stores from position `from` on
+    /// (`from` at or after `low`) keep `psc` forward? `sc`: it is SC;
+    /// `fence`: the latest SC fence that happens before it.
+    fn allow(&self, from: u32, sc: bool, fence: Option<u32>) -> bool {
+        let Some(&(start_bound, fence_bound)) = self.least.get((from - self.low) as usize) else {
+            return true;
+        };
+        let start = if sc { Some(u32::MAX) } else { fence };
+        start.is_none_or(|s| s <= start_bound) && fence.is_none_or(|f| f <= fence_bound)
+    }
 }
 
 /// One atomic location.
@@ -148,6 +181,9 @@ pub(crate) struct Memory {
     stores: Vec<Store>,
     /// The SC fences, in execution order.
     fences: Vec<Fence>,
+    /// The reads of every store, each store's chained from its last one
+    /// (`Store::last_reader`).
+    readers: Vec<Reader>,
     /// Memory events so far: the next one's `Stamp::order`.
     events: u32,
     /// The threads that have yielded in this execution: a location made
@@ -180,6 +216,7 @@ impl Memory {
         }
         self.stores.clear();
         self.fences.clear();
+        self.readers.clear();
         self.events = 0;
         self.yielders.clear();
         #[cfg(test)]
@@ -201,7 +238,7 @@ impl Memory {
             step: None,
             made: None,
             sc: false,
-            readers: SmallVec::new(),
+            last_reader: u32::MAX,
         }
     }
 
@@ -370,10 +407,16 @@ impl Memory {
         };
         let mut options = self.coherent_reads(object, thread, clock, low);
         if !self.fences.is_empty() && options.len() > 1 {
+            let Some(&Choice::Read(oldest)) = options.last() else { unreachable!("a read") };
+            let bounds = self.sc_bounds(object, self.after(oldest));
+            let fence = self.latest_fence_before(clock);
             options.retain(|c| {
                 let Choice::Read(from) = *c else { unreachable!("a read") };
-                let acquired = acquires.then(|| &self.stores[from.index()].sync);
-                from == last || self.sc_allows(object, clock, acquired, sc, self.after(from))
+                let fence = match acquires {
+                    true => fence.max(self.latest_fence_before(&self.stores[from.index()].sync)),
+                    false => fence,
+                };
+                from == last || bounds.allow(self.after(from), sc, fence)
             });
         }
         options
@@ -404,9 +447,11 @@ impl Memory {
             }
         }
         if !self.fences.is_empty() && options.len() > 1 {
+            let bounds = self.sc_bounds(object, low);
+            let fence = self.latest_fence_before(clock);
             options.retain(|c| {
                 let Choice::At(p) = *c else { unreachable!("a position") };
-                p == len || self.sc_allows(object, clock, None, sc, p)
+                p == len || bounds.allow(p, sc, fence)
             });
         }
         options
@@ -460,7 +505,7 @@ impl Memory {
         from: StoreId,
     ) {
         let stamp = self.stamp(thread, epoch);
-        self.stores[from.index()].readers.push(stamp);
+        self.add_reader(from, stamp);
         self.advance_floor(object, thread, epoch, from);
         self.forget_yield(object, thread);
         #[cfg(test)]
@@ -487,7 +532,7 @@ impl Memory {
         let stamp = self.stamp(thread, epoch);
         if rmw {
             let from = self.loc(object).mo[at as usize - 1];
-            self.stores[from.index()].readers.push(stamp);
+            self.add_reader(from, stamp);
         }
         let id = self.new_store(Store {
             value,
@@ -497,7 +542,7 @@ impl Memory {
             step: Some(step),
             made: Some(stamp),
             sc,
-            readers: SmallVec::new(),
+            last_reader: u32::MAX,
         });
         self.insert(object, id, at);
         let loc = &mut self.locations[object.index()];
@@ -568,6 +613,12 @@ impl Memory {
         ));
     }
 
+    fn add_reader(&mut self, store: StoreId, stamp: Stamp) {
+        let store = &mut self.stores[store.index()];
+        let previous = std::mem::replace(&mut store.last_reader, self.readers.len() as u32);
+        self.readers.push(Reader { stamp, previous });
+    }
+
     fn insert(&mut self, object: ObjectId, id: StoreId, at: u32) {
         let loc = &mut self.locations[object.index()];
         loc.mo.insert(at as usize, id);
@@ -589,13 +640,12 @@ impl Memory {
         }
     }
 
-    /// Would a new access of `object` keep every `psc` edge forward in
-    /// execution order? The access is by a thread whose clock is `clock`
-    /// (joined with `acquired`, what it acquires from the store it reads),
-    /// `sc` says whether it is SeqCst, and it precedes in `eco` exactly the
-    /// stores at positions `from` and later of the current modification
-    /// order (a store placed at `from`, or a read or RMW of the store before
-    /// it), and the reads of those stores.
+    /// What keeps every `psc` edge forward in execution order for a new
+    /// access of `object` that precedes in `eco` exactly the stores at
+    /// positions `from` and later of the current modification order (a
+    /// store placed at `from`, or a read or RMW of the store before it), and
+    /// the reads of those stores: [`ScBounds::allow`] answers for every
+    /// `from` at or after `low`, from one pass over those stores.
     ///
     /// RC11: `psc = psc_base ∪ psc_F`,
     /// `psc_base = ([E_sc] ∪ [F_sc];hb?);scb;([E_sc] ∪ hb?;[F_sc])`,
@@ -609,53 +659,57 @@ impl Memory {
     /// that happens before `e`; it ends at `y` if `y` is an SC store, or at
     /// an SC fence `y` happens before. It goes backward iff that start comes
     /// after that end in execution order: the latest fence before `e`
-    /// against the earliest fence after `y` suffices.
-    fn sc_allows(
-        &self,
-        object: ObjectId,
-        clock: &VClock,
-        acquired: Option<&VClock>,
-        sc: bool,
-        from: u32,
-    ) -> bool {
-        let hb_e = |f: &Fence| f.stamp.before(clock) || acquired.is_some_and(|a| f.stamp.before(a));
-        // The latest SC fence that happens before the access.
-        let fence = self.fences.iter().rev().find(|f| hb_e(f)).map(|f| f.stamp.order);
-        // Where backward edges start: the access itself (after everything)
-        // if it is SC, else that fence.
-        let start = if sc { Some(u32::MAX) } else { fence };
-        let Some(start) = start else { return true };
-        for &s in &self.loc(object).mo[from as usize..] {
-            let store = &self.stores[s.index()];
-            let Some(y) = store.made else { continue };
-            if store.sc && y.order < start {
-                return false;
+    /// against the earliest fence after `y` suffices. So each store `y`
+    /// bounds where the start may be (its own place if it is SC, its first
+    /// fence after it that it happens before), each read of it bounds the
+    /// fence, and an access may go before all the stores from `from` on iff
+    /// its start and fence are within the least of their bounds.
+    fn sc_bounds(&self, object: ObjectId, low: u32) -> ScBounds {
+        let mo = &self.loc(object).mo;
+        let len = mo.len();
+        let low = (low as usize).min(len);
+        let mut bounds = ScBounds {
+            low: low as u32,
+            least: smallvec::smallvec![(u32::MAX, u32::MAX); len - low],
+        };
+        let (mut start, mut fence) = (u32::MAX, u32::MAX);
+        for p in (low..len).rev() {
+            let store = &self.stores[mo[p].index()];
+            if let Some(y) = store.made {
+                if store.sc {
+                    start = start.min(y.order);
+                }
+                start = start.min(self.first_fence_after(&y));
+                let mut r = store.last_reader;
+                while let Some(reader) = self.readers.get(r as usize) {
+                    fence = fence.min(self.first_fence_after(&reader.stamp));
+                    r = reader.previous;
+                }
             }
-            if self.fence_after(&y, start) {
-                return false;
-            }
-            if let Some(fence) = fence
-                && store.readers.iter().any(|r| self.fence_after(r, fence))
-            {
-                return false;
-            }
+            bounds.least[p - low] = (start, fence);
         }
-        true
+        bounds
     }
 
-    /// Is there an SC fence that comes before `end` in execution order and
-    /// that the event `event` happens before?
-    fn fence_after(&self, event: &Stamp, end: u32) -> bool {
+    /// The place in execution order of the latest SC fence that happens
+    /// before an event whose clock is `clock`.
+    fn latest_fence_before(&self, clock: &VClock) -> Option<u32> {
+        self.fences.iter().rev().find(|f| f.stamp.before(clock)).map(|f| f.stamp.order)
+    }
+
+    /// The place in execution order of the first SC fence after `event`
+    /// that `event` happens before; `u32::MAX` if none.
+    fn first_fence_after(&self, event: &Stamp) -> u32 {
         let first = self.fences.partition_point(|f| f.stamp.order <= event.order);
         self.fences[first..]
             .iter()
-            .take_while(|f| f.stamp.order < end)
-            .any(|f| event.before(&f.clock))
+            .find(|f| event.before(&f.clock))
+            .map_or(u32::MAX, |f| f.stamp.order)
     }
 }
 
 /// The whole-graph SC check, recomputed from every event: what the
-/// incremental [`Memory::sc_allows`] must agree with.
+/// incremental [`Memory::sc_bounds`] must agree with.
 #[cfg(test)]
 mod full {
     use super::{Memory, Stamp, StoreId};
