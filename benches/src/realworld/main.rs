@@ -2,7 +2,8 @@
 //! and on checker in one run, each the way its project's CI runs it.
 //!
 //! Usage: `cargo run --release -p checker-benches --bin realworld --
-//! [--crates A,B] [--filter TEXT] [--timeout SECS] [--runs N] [--save]`.
+//! [--crates A,B] [--filter TEXT] [--timeout SECS] [--verdict-timeout SECS] [--runs N]
+//! [--save]`.
 //!
 //! For every crate of [`suites::SUITES`] (pinned versions): cargo fetches
 //! it into its registry through a throw-away package; the runner makes two
@@ -15,7 +16,10 @@
 //! and a timeout, and prints one row per test (executions, seconds,
 //! verdict on each side), totals and ratios over the tests both sides
 //! pass, and the conformance findings: tests loom passes and checker does
-//! not, with the first lines of checker's report. Build time is not
+//! not, with the first lines of checker's report. A test loom passes and
+//! checker does not finish in time runs again on checker with the longer
+//! verdict timeout: whether it passes at all is conformance, how long it
+//! takes is speed, and the table and totals keep the first run. Build time is not
 //! measured. With `--save` the report also goes to
 //! `papers/results/realworld-<date>.txt`.
 //!
@@ -52,6 +56,9 @@ struct Options {
     filter: Option<String>,
     /// Per-test timeout on each side.
     timeout: Duration,
+    /// For the verdict of a test loom passes and checker did not finish
+    /// within `timeout`: checker runs it again with this timeout (none: not).
+    verdict_timeout: Option<Duration>,
     /// Runs of each test on each side (a test that does not pass runs once).
     runs: usize,
     /// Also write the report to papers/results/.
@@ -59,10 +66,14 @@ struct Options {
 }
 
 const USAGE: &str =
-    "usage: realworld [--crates A,B] [--filter TEXT] [--timeout SECS] [--runs N] [--save]
+    "usage: realworld [--crates A,B] [--filter TEXT] [--timeout SECS] [--verdict-timeout SECS] [--runs N] [--save]
   --crates A,B     run only these crates' suites (default: all)
   --filter TEXT    run only tests whose name contains TEXT
   --timeout SECS   kill a test after SECS seconds on either side (default 120)
+  --verdict-timeout SECS
+                   run a test loom passes and checker did not finish again on checker, for its
+                   verdict, killed after SECS seconds (default 900; 0: no second run); the table
+                   and totals keep the first run
   --runs N         runs of each passing test on each side; the median time is shown (default 1)
   --save           also write the report to papers/results/realworld-<date>.txt";
 
@@ -72,6 +83,7 @@ fn parse_args() -> Result<Option<Options>, String> {
         crates: Vec::new(),
         filter: None,
         timeout: Duration::from_secs(120),
+        verdict_timeout: Some(Duration::from_secs(900)),
         runs: 1,
         save: false,
     };
@@ -97,6 +109,18 @@ fn parse_args() -> Result<Option<Options>, String> {
                 options.timeout = match text.parse::<u64>() {
                     Ok(s) if s >= 1 => Duration::from_secs(s),
                     _ => return Err(format!("--timeout needs whole seconds, not {text:?}")),
+                };
+            }
+            "--verdict-timeout" => {
+                let text = value()?;
+                options.verdict_timeout = match text.parse::<u64>() {
+                    Ok(0) => None,
+                    Ok(s) => Some(Duration::from_secs(s)),
+                    _ => {
+                        return Err(format!(
+                            "--verdict-timeout needs whole seconds (0: off), not {text:?}"
+                        ));
+                    }
                 };
             }
             "--runs" => {
@@ -141,13 +165,27 @@ fn measure(
     let Some(binary) = binaries.iter().find(|b| b.target == target) else {
         return Ok(Outcome::Missing);
     };
+    measure_for(dirs, suite, side, binary, &built.copy, test, options.timeout, options.runs)
+}
+
+/// [`measure`] with a timeout and a number of runs.
+#[allow(clippy::too_many_arguments)]
+fn measure_for(
+    dirs: &Dirs,
+    suite: &Suite,
+    side: Side,
+    binary: &TestBinary,
+    copy: &std::path::Path,
+    test: &str,
+    timeout: Duration,
+    runs: usize,
+) -> Result<Outcome, String> {
     let log = run::log_path(&dirs.log_dir(side), suite, binary, test);
-    let first = run::run_test(suite, side, binary, &built.copy, test, options.timeout, &log)?;
+    let first = run::run_test(suite, side, binary, copy, test, timeout, &log)?;
     let mut times = vec![first.wall];
     if first.verdict == Verdict::Pass {
-        for _ in 1..options.runs {
-            let again =
-                run::run_test(suite, side, binary, &built.copy, test, options.timeout, &log)?;
+        for _ in 1..runs {
+            let again = run::run_test(suite, side, binary, copy, test, timeout, &log)?;
             if again.verdict != Verdict::Pass {
                 return Err(format!(
                     "{} {test} on {}: passed once, then {:?}: the verdict must not change",
@@ -242,8 +280,26 @@ fn run_suite(
             progress(&sides[0]),
             progress(&sides[1])
         );
+        // A test loom passes that checker did not finish: its verdict, with
+        // more time.
+        let timed_out = matches!(sides[1], Outcome::Ran { verdict: Verdict::Timeout, .. });
+        let mut rerun = None;
+        if let (Some(limit), true, true) = (options.verdict_timeout, sides[0].passed(), timed_out)
+            && limit > options.timeout
+            && let Ok(binaries) = &built[1].binaries
+            && let Some(binary) = binaries.iter().find(|b| &b.target == target)
+        {
+            eprintln!(
+                "realworld: {krate} {name}: checker again, for its verdict, with {} s",
+                limit.as_secs()
+            );
+            let again =
+                measure_for(dirs, suite, Side::Checker, binary, &built[1].copy, test, limit, 1)?;
+            eprintln!("realworld: {krate} {name}: checker {}", progress(&again));
+            rerun = Some((again, limit));
+        }
         let [loom, checker]: [Outcome; 2] = sides.try_into().expect("two sides");
-        rows.push(Row { krate: krate.clone(), test: name, sides: [loom, checker] });
+        rows.push(Row { krate: krate.clone(), test: name, sides: [loom, checker], rerun });
     }
     Ok(())
 }

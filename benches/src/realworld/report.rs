@@ -23,7 +23,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    fn passed(&self) -> bool {
+    pub fn passed(&self) -> bool {
         matches!(self, Outcome::Ran { verdict: Verdict::Pass, .. })
     }
 
@@ -62,6 +62,10 @@ pub struct Row {
     pub test: String,
     /// Loom's outcome, then checker's.
     pub sides: [Outcome; 2],
+    /// For a test loom passes and checker ran out of time on: checker's
+    /// outcome with the longer verdict timeout, and that timeout. Not in
+    /// the table or the totals, which stay those of the one timeout.
+    pub rerun: Option<(Outcome, Duration)>,
 }
 
 impl Row {
@@ -277,6 +281,34 @@ fn findings(rows: &[Row], builds: &[BuildFailed]) -> String {
                 writeln!(w, "    {line}").expect("writing to a String");
             }
         }
+        if let Some((again, limit)) = &row.rerun {
+            let loom = row.side(Side::Loom).time().map_or("-".to_string(), secs);
+            let seconds = match again {
+                Outcome::Ran { verdict: Verdict::Timeout, .. } => format!(">{}", limit.as_secs()),
+                _ => again.time().map_or("-".to_string(), secs),
+            };
+            let executions = again.executions().map_or("?".to_string(), count);
+            writeln!(
+                w,
+                "    given {} s: {} in {seconds} s, {executions} executions (loom: {loom} s)",
+                limit.as_secs(),
+                again.verdict()
+            )
+            .expect("writing to a String");
+        }
+    }
+    let slow: Vec<&Row> = lost
+        .iter()
+        .copied()
+        .filter(|r| matches!(&r.rerun, Some((again, _)) if again.passed()))
+        .collect();
+    if !lost.is_empty() {
+        writeln!(
+            w,
+            "Pass on loom, not on checker, given each test's verdict timeout: {}",
+            lost.len() - slow.len()
+        )
+        .expect("writing to a String");
     }
     let gained: Vec<&Row> = rows
         .iter()
