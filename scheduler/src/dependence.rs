@@ -637,16 +637,27 @@ fn changes_enabledness(op: &Op) -> bool {
 
 /// Which steps the engine's yield rule touches (`memory.rs`,
 /// `Memory::yielded`): after a thread yields, its first read of each atomic
-/// may not read its old floor there unless that is the last store. Whether
-/// that restricts the read depends on which stores of the atomic ran before
-/// it, so DPOR does not label such reads with the store they read: they stay
-/// ordered against every store of the atomic. Feed it every step of an
-/// execution, in order.
+/// it had read since its previous yield (or its start) may not read its
+/// old floor there unless that is the last store (an atomic the rule
+/// covers stays covered until the thread reads it). Whether that restricts
+/// the read depends on which stores of the atomic ran before it, so DPOR
+/// does not label such reads with the store they read: they stay ordered
+/// against every store of the atomic. Feed it every step of an execution,
+/// in order (before the execution's first yield, no read is under the
+/// rule, and the steps may be fed when that yield comes).
 #[derive(Clone, Debug, Default)]
 pub struct YieldReads {
-    /// Per thread: `None` before its first yield; then the atomics it has
-    /// read since its last yield.
-    threads: Vec<Option<SmallVec<[ObjectId; 4]>>>,
+    /// Per thread.
+    threads: Vec<YieldState>,
+}
+
+/// One thread's part of [`YieldReads`].
+#[derive(Clone, Debug, Default)]
+struct YieldState {
+    /// The atomics read since the last yield.
+    reads: SmallVec<[ObjectId; 4]>,
+    /// The atomics whose next read is under the rule.
+    covered: SmallVec<[ObjectId; 4]>,
 }
 
 impl YieldReads {
@@ -655,26 +666,35 @@ impl YieldReads {
         self.threads.clear();
     }
 
-    /// Records `thread`'s step `op`; true if it is such a first read.
+    /// Records `thread`'s step `op`; true if it is a read under the rule.
     pub fn step(&mut self, thread: ThreadId, op: &Op) -> bool {
         if self.threads.len() <= thread.index() {
-            self.threads.resize(thread.index() + 1, None);
+            self.threads.resize_with(thread.index() + 1, YieldState::default);
         }
-        let reads = &mut self.threads[thread.index()];
+        let state = &mut self.threads[thread.index()];
         match *op {
             Op::Yield => {
-                *reads = Some(SmallVec::new());
+                for object in std::mem::take(&mut state.reads) {
+                    if !state.covered.contains(&object) {
+                        state.covered.push(object);
+                    }
+                }
                 false
             }
             Op::Load { object, .. }
             | Op::Rmw { object, .. }
-            | Op::CompareExchange { object, .. } => match reads {
-                Some(seen) if !seen.contains(&object) => {
-                    seen.push(object);
-                    true
+            | Op::CompareExchange { object, .. } => {
+                if !state.reads.contains(&object) {
+                    state.reads.push(object);
                 }
-                _ => false,
-            },
+                match state.covered.iter().position(|&o| o == object) {
+                    Some(i) => {
+                        state.covered.swap_remove(i);
+                        true
+                    }
+                    None => false,
+                }
+            }
             _ => false,
         }
     }

@@ -186,12 +186,10 @@ pub(crate) struct Memory {
     readers: Vec<Reader>,
     /// Memory events so far: the next one's `Stamp::order`.
     events: u32,
-    /// The threads that have yielded in this execution: a location made
-    /// after a thread's yield is under its yield rule from the start, as if
-    /// it had existed (with its initial value) at the yield. Otherwise the
-    /// rule would depend on whether another thread touched the location
-    /// before the yield, which DPOR takes for independent of it.
-    yielders: Vec<ThreadId>,
+    /// Per thread: the atomics it has read since its last yield (or its
+    /// start), which its next yield puts under the yield rule (see
+    /// [`Memory::yielded`]).
+    iteration_reads: Vec<SmallVec<[ObjectId; 4]>>,
     /// Every event, for the whole-graph check the tests hold the
     /// incremental one to.
     #[cfg(test)]
@@ -218,7 +216,7 @@ impl Memory {
         self.fences.clear();
         self.readers.clear();
         self.events = 0;
-        self.yielders.clear();
+        self.iteration_reads.clear();
         #[cfg(test)]
         self.graph.clear();
     }
@@ -258,14 +256,7 @@ impl Memory {
         }
         if self.locations[i].mo.is_empty() {
             let id = self.new_store(Self::initial(initial()));
-            let loc = &mut self.locations[i];
-            loc.mo.push(id);
-            for &t in &self.yielders {
-                if loc.yield_floor.len() <= t.index() {
-                    loc.yield_floor.resize(t.index() + 1, None);
-                }
-                loc.yield_floor[t.index()] = Some(id);
-            }
+            self.locations[i].mo.push(id);
         }
         &mut self.locations[i]
     }
@@ -564,26 +555,24 @@ impl Memory {
     }
 
     /// `thread` (clock `clock`) yielded, as a spin loop does between tries:
-    /// its next read of each location may not read the store that was its
-    /// floor there, unless that store is the last. Without this, a load could
-    /// read the same old value forever and a spin loop that waits for a
-    /// store would never end; C++ asks implementations to make stores
-    /// visible "within a reasonable amount of time", and each yield moves
-    /// the thread past one old value (loom has a similar rule). DPOR keeps
-    /// those first reads ordered against every store of their atomic
+    /// its next read of each atomic it read since its previous yield or its
+    /// start (the loop's last try) may not read the store that was its
+    /// floor there, unless that store is the last. Without this, a load could read the
+    /// same old value forever and a spin loop that waits for a store would
+    /// never end; C++ asks implementations to make stores visible "within a
+    /// reasonable amount of time", and each try moves the thread past one
+    /// old value of what it polls. Atomics it did not read in that try are
+    /// not touched: a read after the loop of an atomic the loop did not
+    /// poll (message passing with a relaxed flag) may still read an old
+    /// value, as RC11 allows. DPOR keeps
+    /// the reads under the rule ordered against every store of their atomic
     /// (`dependence::YieldReads`): whether the rule bites depends on which
     /// stores ran before them.
     pub(crate) fn yielded(&mut self, thread: ThreadId, clock: &VClock) {
-        if !self.yielders.contains(&thread) {
-            self.yielders.push(thread);
-        }
-        for i in 0..self.locations.len() {
-            if self.locations[i].mo.is_empty() {
-                continue;
-            }
-            let object = ObjectId(i as u32);
+        let Some(reads) = self.iteration_reads.get_mut(thread.index()) else { return };
+        for object in std::mem::take(reads) {
             let floor = self.floor(object, clock);
-            let loc = &mut self.locations[i];
+            let loc = &mut self.locations[object.index()];
             let store = loc.mo[floor as usize];
             if loc.yield_floor.len() <= thread.index() {
                 loc.yield_floor.resize(thread.index() + 1, None);
@@ -592,10 +581,18 @@ impl Memory {
         }
     }
 
-    /// The first read of a location after a yield has used the yield's rule.
+    /// `thread` read `object`: its first read after a yield has used the
+    /// yield's rule, and the read belongs to the try its next yield ends.
     fn forget_yield(&mut self, object: ObjectId, thread: ThreadId) {
         if let Some(f) = self.locations[object.index()].yield_floor.get_mut(thread.index()) {
             *f = None;
+        }
+        if self.iteration_reads.len() <= thread.index() {
+            self.iteration_reads.resize_with(thread.index() + 1, SmallVec::new);
+        }
+        let reads = &mut self.iteration_reads[thread.index()];
+        if !reads.contains(&object) {
+            reads.push(object);
         }
     }
 

@@ -103,6 +103,68 @@ fn a_stale_read_is_reported_and_replayed() {
     assert!(report.path().len() > 1, "{report}");
 }
 
+/// A thread that yields before it reads: the yield rule covers only the
+/// atomics the thread read before the yield (a spin loop's last try), so
+/// the read of `data` after the loop, an atomic the loop never polled, may
+/// still read its initial value once the flag reads 1, as RC11 allows.
+/// Under the rule of every atomic at every yield (and loom's), this model
+/// verified.
+#[test]
+fn a_yield_does_not_hide_a_stale_read_of_an_atomic_it_did_not_poll() {
+    for builder in both() {
+        let report = expect_bug(&builder, FailureKind::Panic, || {
+            let data = Arc::new(AtomicUsize::new(0));
+            let flag = Arc::new(AtomicUsize::new(0));
+            let (d, f) = (data.clone(), flag.clone());
+            let h = thread::spawn(move || {
+                d.store(7, Ordering::Relaxed);
+                f.store(1, Ordering::Relaxed);
+            });
+            loop {
+                thread::yield_now();
+                if flag.load(Ordering::Relaxed) == 1 {
+                    break;
+                }
+            }
+            assert_eq!(data.load(Ordering::Relaxed), 7, "data not published");
+            h.join().unwrap();
+        });
+        assert!(report.message().contains("data not published"), "{report}");
+        assert!(report.trace().contains("(an older value: the initial one)"), "{report}");
+    }
+}
+
+/// The rule still covers what a spin loop polls: the same loop, with the
+/// flag released and acquired, verifies, and the loop ends after at most
+/// one try that read the old flag past a yield.
+#[test]
+fn a_spin_loop_that_yields_first_still_ends() {
+    for builder in both() {
+        let (outcome, seen) = outcomes(&builder, |rec| {
+            let data = Arc::new(AtomicUsize::new(0));
+            let flag = Arc::new(AtomicUsize::new(0));
+            let (d, f) = (data.clone(), flag.clone());
+            let h = thread::spawn(move || {
+                d.store(7, Ordering::Relaxed);
+                f.store(1, Ordering::Release);
+            });
+            let mut tries = 0;
+            loop {
+                thread::yield_now();
+                tries += 1;
+                if flag.load(Ordering::Acquire) == 1 {
+                    break;
+                }
+            }
+            assert_eq!(data.load(Ordering::Relaxed), 7);
+            rec.record(tries);
+            h.join().unwrap();
+        });
+        assert!(matches!(outcome.verdict, Verdict::Verified(_)), "{}", outcome.summary());
+        assert_eq!(seen, [1, 2].into(), "{}", outcome.summary());
+    }
+}
+
 #[test]
 fn a_spin_loop_on_a_relaxed_flag_ends() {
     let (outcome, seen) = outcomes(&Builder::new(), |rec| {

@@ -1205,8 +1205,12 @@ impl Analysis {
             self.steps.push(StepInfo { thread: q, position, blocking, leaves_free, lock, needs });
             if matches!(op, Op::Yield) && self.first_yield.is_none() {
                 self.first_yield = Some(k);
+                // Before the first yield no read is under the yield rule;
+                // what the threads read before it is fed now.
+                for &(t, earlier) in self.ops.iter().flatten() {
+                    self.yield_reads.step(t, &earlier);
+                }
             }
-            // Before the first yield no read is a first read after one.
             let first_read = self.first_yield.is_some() && self.yield_reads.step(q, &op);
             let pivot = dependence::is_pivot(&op, aux);
             let (wait, take) = self.turns.step_flags(q, &op, aux);
