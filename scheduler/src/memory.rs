@@ -58,7 +58,7 @@ use smallvec::SmallVec;
 
 use crate::ids::{ObjectId, ThreadId};
 use crate::op::MemoryOrdering;
-use crate::vclock::VClock;
+use crate::vclock::{ThreadSet, VClock};
 
 /// A store of the running execution (the initial values included).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -153,6 +153,9 @@ struct Location {
     /// Per thread: its floor when it last yielded. It may not read that
     /// store again unless it is the last (see [`Memory::yielded`]).
     yield_floor: Vec<Option<StoreId>>,
+    /// The threads that read it since their last yield (their entry in
+    /// `Memory::iteration_reads`): a read checks here, not that list.
+    polled: ThreadSet,
 }
 
 /// An SC fence of the execution.
@@ -211,6 +214,7 @@ impl Memory {
             }
             loc.last_sc = None;
             loc.yield_floor.clear();
+            loc.polled = ThreadSet::new();
         }
         self.stores.clear();
         self.fences.clear();
@@ -573,6 +577,7 @@ impl Memory {
         for object in std::mem::take(reads) {
             let floor = self.floor(object, clock);
             let loc = &mut self.locations[object.index()];
+            loc.polled.remove(thread);
             let store = loc.mo[floor as usize];
             if loc.yield_floor.len() <= thread.index() {
                 loc.yield_floor.resize(thread.index() + 1, None);
@@ -584,16 +589,18 @@ impl Memory {
     /// `thread` read `object`: its first read after a yield has used the
     /// yield's rule, and the read belongs to the try its next yield ends.
     fn forget_yield(&mut self, object: ObjectId, thread: ThreadId) {
-        if let Some(f) = self.locations[object.index()].yield_floor.get_mut(thread.index()) {
+        let loc = &mut self.locations[object.index()];
+        if let Some(f) = loc.yield_floor.get_mut(thread.index()) {
             *f = None;
         }
+        if loc.polled.contains(thread) {
+            return;
+        }
+        loc.polled.insert(thread);
         if self.iteration_reads.len() <= thread.index() {
             self.iteration_reads.resize_with(thread.index() + 1, SmallVec::new);
         }
-        let reads = &mut self.iteration_reads[thread.index()];
-        if !reads.contains(&object) {
-            reads.push(object);
-        }
+        self.iteration_reads[thread.index()].push(object);
     }
 
     /// Records an SC fence; `clock` is its thread's clock at the fence.

@@ -16,6 +16,19 @@ fn both() -> [Builder; 2] {
     [Builder::new(), dfs]
 }
 
+/// Message passing: a thread that stores 1 to `data` (relaxed), then 1 to
+/// `flag` with `order`. Returns the two atomics and the writer.
+fn publisher(order: Ordering) -> (Arc<AtomicUsize>, Arc<AtomicUsize>, thread::JoinHandle<()>) {
+    let data = Arc::new(AtomicUsize::new(0));
+    let flag = Arc::new(AtomicUsize::new(0));
+    let (d, f) = (data.clone(), flag.clone());
+    let h = thread::spawn(move || {
+        d.store(1, Ordering::Relaxed);
+        f.store(1, order);
+    });
+    (data, flag, h)
+}
+
 /// Store buffering with the given orderings and, between each thread's
 /// store and load, an optional fence.
 fn sb(store: Ordering, load: Ordering, fenced: bool) -> BTreeSet<(usize, usize)> {
@@ -59,13 +72,7 @@ fn store_buffering_is_weak_unless_sequentially_consistent() {
 /// Message passing: data then flag, read flag then data.
 fn mp(store: Ordering, load: Ordering) -> BTreeSet<(usize, usize)> {
     let (outcome, seen) = outcomes(&Builder::new(), move |rec| {
-        let data = Arc::new(AtomicUsize::new(0));
-        let flag = Arc::new(AtomicUsize::new(0));
-        let (d, f) = (data.clone(), flag.clone());
-        let h = thread::spawn(move || {
-            d.store(1, Ordering::Relaxed);
-            f.store(1, store);
-        });
+        let (data, flag, h) = publisher(store);
         let seen_flag = flag.load(load);
         let seen_data = data.load(Ordering::Relaxed);
         rec.record((seen_flag, seen_data));
@@ -87,13 +94,7 @@ fn message_passing_needs_release_and_acquire() {
 #[test]
 fn a_stale_read_is_reported_and_replayed() {
     let report = expect_bug(&Builder::new(), FailureKind::Panic, || {
-        let data = Arc::new(AtomicUsize::new(0));
-        let flag = Arc::new(AtomicUsize::new(0));
-        let (d, f) = (data.clone(), flag.clone());
-        let h = thread::spawn(move || {
-            d.store(1, Ordering::Relaxed);
-            f.store(1, Ordering::Relaxed);
-        });
+        let (data, flag, h) = publisher(Ordering::Relaxed);
         if flag.load(Ordering::Relaxed) == 1 {
             assert_eq!(data.load(Ordering::Relaxed), 1, "data not published");
         }
@@ -113,20 +114,14 @@ fn a_stale_read_is_reported_and_replayed() {
 fn a_yield_does_not_hide_a_stale_read_of_an_atomic_it_did_not_poll() {
     for builder in both() {
         let report = expect_bug(&builder, FailureKind::Panic, || {
-            let data = Arc::new(AtomicUsize::new(0));
-            let flag = Arc::new(AtomicUsize::new(0));
-            let (d, f) = (data.clone(), flag.clone());
-            let h = thread::spawn(move || {
-                d.store(7, Ordering::Relaxed);
-                f.store(1, Ordering::Relaxed);
-            });
+            let (data, flag, h) = publisher(Ordering::Relaxed);
             loop {
                 thread::yield_now();
                 if flag.load(Ordering::Relaxed) == 1 {
                     break;
                 }
             }
-            assert_eq!(data.load(Ordering::Relaxed), 7, "data not published");
+            assert_eq!(data.load(Ordering::Relaxed), 1, "data not published");
             h.join().unwrap();
         });
         assert!(report.message().contains("data not published"), "{report}");
@@ -141,13 +136,7 @@ fn a_yield_does_not_hide_a_stale_read_of_an_atomic_it_did_not_poll() {
 fn a_spin_loop_that_yields_first_still_ends() {
     for builder in both() {
         let (outcome, seen) = outcomes(&builder, |rec| {
-            let data = Arc::new(AtomicUsize::new(0));
-            let flag = Arc::new(AtomicUsize::new(0));
-            let (d, f) = (data.clone(), flag.clone());
-            let h = thread::spawn(move || {
-                d.store(7, Ordering::Relaxed);
-                f.store(1, Ordering::Release);
-            });
+            let (data, flag, h) = publisher(Ordering::Release);
             let mut tries = 0;
             loop {
                 thread::yield_now();
@@ -156,7 +145,7 @@ fn a_spin_loop_that_yields_first_still_ends() {
                     break;
                 }
             }
-            assert_eq!(data.load(Ordering::Relaxed), 7);
+            assert_eq!(data.load(Ordering::Relaxed), 1);
             rec.record(tries);
             h.join().unwrap();
         });
