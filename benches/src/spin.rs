@@ -4,7 +4,8 @@
 //! Each model has `N` threads take the lock once around a relaxed
 //! load-and-store increment of a shared counter; the model body joins them
 //! and asserts that no increment was lost. A waiting thread spins with
-//! `hint::spin_loop` (the `yield` variants with `thread::yield_now`).
+//! `hint::spin_loop` (the `yield` variants with `thread::yield_now`, the
+//! `busy` ones with neither: loom stops those at its branch limit).
 //!
 //! - `ticket`: a ticket lock (Mellor-Crummey and Scott, *Algorithms for
 //!   scalable synchronization on shared-memory multiprocessors*, TOCS 1991):
@@ -34,11 +35,33 @@ use tools::{Expect, Run, Settings};
 /// The text of every model's failing assertion.
 const LOST: &str = "spin lock: an increment was lost";
 
-macro_rules! ticket {
-    ($lib:ident, $n:expr, $yield:expr) => {
-        ticket!($lib, $n, $yield, Ordering::Release)
+/// How a waiting thread spins.
+#[derive(Clone, Copy)]
+enum Wait {
+    /// `thread::yield_now` in the loop.
+    Yield,
+    /// `hint::spin_loop` in the loop.
+    Hint,
+    /// Neither: the loop only loads.
+    Busy,
+}
+
+/// One spin of a waiting thread, as `$how` (a [`Wait`]) says.
+macro_rules! wait {
+    ($lib:ident, $how:expr) => {
+        match $how {
+            Wait::Yield => $lib::thread::yield_now(),
+            Wait::Hint => $lib::hint::spin_loop(),
+            Wait::Busy => {}
+        }
     };
-    ($lib:ident, $n:expr, $yield:expr, $release:expr) => {{
+}
+
+macro_rules! ticket {
+    ($lib:ident, $n:expr, $wait:expr) => {
+        ticket!($lib, $n, $wait, Ordering::Release)
+    };
+    ($lib:ident, $n:expr, $wait:expr, $release:expr) => {{
         use $lib::sync::Arc;
         use $lib::sync::atomic::{AtomicUsize, Ordering};
         let n: usize = $n;
@@ -50,11 +73,7 @@ macro_rules! ticket {
                     let (next, serving, counter) = &*s;
                     let ticket = next.fetch_add(1, Ordering::Relaxed);
                     while serving.load(Ordering::Acquire) != ticket {
-                        if $yield {
-                            $lib::thread::yield_now();
-                        } else {
-                            $lib::hint::spin_loop();
-                        }
+                        wait!($lib, $wait);
                     }
                     counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
                     serving.store(ticket + 1, $release);
@@ -69,7 +88,7 @@ macro_rules! ticket {
 }
 
 macro_rules! ttas {
-    ($lib:ident, $n:expr, $yield:expr) => {{
+    ($lib:ident, $n:expr, $wait:expr) => {{
         use $lib::sync::Arc;
         use $lib::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
         let n: usize = $n;
@@ -81,11 +100,7 @@ macro_rules! ttas {
                     let (locked, counter) = &*s;
                     loop {
                         while locked.load(Ordering::Relaxed) {
-                            if $yield {
-                                $lib::thread::yield_now();
-                            } else {
-                                $lib::hint::spin_loop();
-                            }
+                            wait!($lib, $wait);
                         }
                         if !locked.swap(true, Ordering::Acquire) {
                             break;
@@ -104,7 +119,7 @@ macro_rules! ttas {
 }
 
 macro_rules! peterson {
-    ($lib:ident, $yield:expr) => {{
+    ($lib:ident, $wait:expr) => {{
         use $lib::sync::Arc;
         use $lib::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
         let state = Arc::new((
@@ -124,11 +139,7 @@ macro_rules! peterson {
                     while flag[other].load(Ordering::Acquire)
                         && turn.load(Ordering::Relaxed) == other
                     {
-                        if $yield {
-                            $lib::thread::yield_now();
-                        } else {
-                            $lib::hint::spin_loop();
-                        }
+                        wait!($lib, $wait);
                     }
                     counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
                     flag[me].store(false, Ordering::Release);
@@ -143,7 +154,7 @@ macro_rules! peterson {
 }
 
 macro_rules! mcs {
-    ($lib:ident, $n:expr, $yield:expr) => {{
+    ($lib:ident, $n:expr, $wait:expr) => {{
         use $lib::sync::Arc;
         use $lib::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
         const NONE: usize = usize::MAX;
@@ -165,11 +176,7 @@ macro_rules! mcs {
                 $lib::thread::spawn(move || {
                     let (tail, nodes, counter) = &*s;
                     let spin = || {
-                        if $yield {
-                            $lib::thread::yield_now();
-                        } else {
-                            $lib::hint::spin_loop();
-                        }
+                        wait!($lib, $wait);
                     };
                     nodes[me].next.store(NONE, Ordering::Relaxed);
                     nodes[me].locked.store(true, Ordering::Relaxed);
@@ -212,7 +219,7 @@ macro_rules! mcs {
 const TORN: &str = "seqlock: a reader saw a torn pair";
 
 macro_rules! seqlock {
-    ($lib:ident, $readers:expr, $writes:expr) => {{
+    ($lib:ident, $readers:expr, $writes:expr, $wait:expr) => {{
         use $lib::sync::Arc;
         use $lib::sync::atomic::{AtomicUsize, Ordering, fence};
         let state = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0)));
@@ -243,7 +250,7 @@ macro_rules! seqlock {
                                 return;
                             }
                         }
-                        $lib::hint::spin_loop();
+                        wait!($lib, $wait);
                     }
                 })
             })
@@ -278,19 +285,26 @@ fn models() -> Vec<Model> {
     let mut models = Vec::new();
     let ok = Expect::Verified;
     for n in [2usize, 3] {
-        models.push(row!(format!("ticket N={n}"), ok, ticket(n, false)));
-        models.push(row!(format!("ticket_yield N={n}"), ok, ticket(n, true)));
-        models.push(row!(format!("ttas N={n}"), ok, ttas(n, false)));
-        models.push(row!(format!("mcs N={n}"), ok, mcs(n, false)));
+        models.push(row!(format!("ticket N={n}"), ok, ticket(n, Wait::Hint)));
+        models.push(row!(format!("ticket_yield N={n}"), ok, ticket(n, Wait::Yield)));
+        models.push(row!(format!("ticket_busy N={n}"), ok, ticket(n, Wait::Busy)));
+        models.push(row!(format!("ttas N={n}"), ok, ttas(n, Wait::Hint)));
+        models.push(row!(format!("ttas_busy N={n}"), ok, ttas(n, Wait::Busy)));
+        models.push(row!(format!("mcs N={n}"), ok, mcs(n, Wait::Hint)));
+        models.push(row!(format!("mcs_busy N={n}"), ok, mcs(n, Wait::Busy)));
     }
     // The release made `Relaxed`: the next holder may read the counter
     // from before the increment.
     let bug = Expect::Bug(LOST);
-    models.push(row!("ticket_relaxed_bug N=2", bug, ticket(2, false, Ordering::Relaxed)));
-    models.push(row!("seqlock 1 reader, 2 writes", ok, seqlock(1, 2)));
-    models.push(row!("seqlock 2 readers, 1 write", ok, seqlock(2, 1)));
-    models.push(row!("peterson_fences N=2", ok, peterson(false)));
-    models.push(row!("peterson_fences_yield N=2", ok, peterson(true)));
+    models.push(row!("ticket_relaxed_bug N=2", bug, ticket(2, Wait::Hint, Ordering::Relaxed)));
+    models.push(row!("ticket_relaxed_bug_busy N=2", bug, ticket(2, Wait::Busy, Ordering::Relaxed)));
+    models.push(row!("seqlock 1 reader, 2 writes", ok, seqlock(1, 2, Wait::Hint)));
+    models.push(row!("seqlock_busy 1 reader, 2 writes", ok, seqlock(1, 2, Wait::Busy)));
+    models.push(row!("seqlock 2 readers, 1 write", ok, seqlock(2, 1, Wait::Hint)));
+    models.push(row!("seqlock_busy 2 readers, 1 write", ok, seqlock(2, 1, Wait::Busy)));
+    models.push(row!("peterson_fences N=2", ok, peterson(Wait::Hint)));
+    models.push(row!("peterson_fences_yield N=2", ok, peterson(Wait::Yield)));
+    models.push(row!("peterson_fences_busy N=2", ok, peterson(Wait::Busy)));
     models
 }
 

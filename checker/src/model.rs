@@ -80,7 +80,9 @@ pub struct Builder {
     /// trying again: executions then differ only in what the loop observes,
     /// not in how often it spun. On by default; `CHECKER_SPIN_ASSUME=0`
     /// turns it off. A loop that keeps its count of tries only on the heap
-    /// (behind a `Box`) is taken for one that does not count.
+    /// (behind a `Box`) is taken for one that does not count. With it, a
+    /// loop that does not yield but only reads atomics gets a yield where
+    /// it comes back to a read in the state it had there before.
     pub spin_assume: bool,
     /// May a `compare_exchange` read a store older than the last one?
     /// RC11 lets a failing one (it is then a load) read any store

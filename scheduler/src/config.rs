@@ -108,8 +108,9 @@ pub struct Config {
     pub spurious_wakeups: bool,
     /// A spin loop whose iteration only read the last stores of atomics and
     /// left its thread's stack as it was stalls until one of them changes,
-    /// instead of spinning again (on by default; `CHECKER_SPIN_ASSUME=0`
-    /// turns it off).
+    /// instead of spinning again, and a loop that only reads gets a yield
+    /// where it comes back to a state it had (on by default;
+    /// `CHECKER_SPIN_ASSUME=0` turns both off).
     pub spin_assume: bool,
     /// May a compare-exchange read a store older than the last one? RC11
     /// lets a failing one (a load) read any store coherence allows; loom's

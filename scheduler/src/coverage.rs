@@ -71,7 +71,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::collections::HashSet;
 
-use crate::execution::{Execution, STALE};
+use crate::execution::Execution;
 use crate::ids::{ObjectId, ThreadId};
 use crate::multiverse::Shared;
 use crate::op::{Op, Reply, SourceLocation};
@@ -460,7 +460,7 @@ impl RfTracker {
         }
         match op {
             Op::Load { .. } | Op::Rmw { .. } | Op::CompareExchange { .. } => {
-                let from = match aux & !STALE {
+                let from = match crate::execution::read_source_step(aux) {
                     0 => initial,
                     k => self.steps.get(k as usize - 1).copied().unwrap_or(initial),
                 };

@@ -330,7 +330,7 @@ pub fn unlabel(accesses: &mut [Access]) {
 pub fn read_source(names: &[Source], op: &Op, aux: u64) -> Option<Source> {
     match op {
         Op::Load { .. } | Op::Rmw { .. } | Op::CompareExchange { .. } => {
-            match aux & !crate::execution::STALE {
+            match crate::execution::read_source_step(aux) {
                 0 => Some(Source::Initial),
                 k => names.get(k as usize - 1).copied(),
             }
@@ -504,9 +504,10 @@ fn fingerprint(execution: &crate::execution::Execution, graph: bool) -> u64 {
 /// after which it stalled in a spin loop, [`crate::execution::YIELD_STALLED`]:
 /// that thread waits for a store, and its next step is ordered against
 /// those), or a wake-up that may time out? `aux` is the step's trace
-/// record's.
+/// record's. A yield the engine made for a loop that does not yield
+/// ([`crate::execution::YIELD_IMPLICIT`]) is one as any other.
 pub fn is_pivot(op: &Op, aux: u64) -> bool {
-    (matches!(op, Op::Yield) && aux == 0) || may_time_out(op)
+    (matches!(op, Op::Yield) && aux & crate::execution::YIELD_STALLED == 0) || may_time_out(op)
 }
 
 /// May `op` wake without a notification or token (a timeout, or a spurious
@@ -666,8 +667,11 @@ impl YieldReads {
         self.threads.clear();
     }
 
-    /// Records `thread`'s step `op`; true if it is a read under the rule.
-    pub fn step(&mut self, thread: ThreadId, op: &Op) -> bool {
+    /// Records `thread`'s step `op` (`aux`: its trace record's); true if it
+    /// is a read under the rule. A read that starts a try of a loop that
+    /// does not yield ([`crate::execution::SPIN_TRY`]) forgets the reads
+    /// before it, as `Memory::start_try` does.
+    pub fn step(&mut self, thread: ThreadId, op: &Op, aux: u64) -> bool {
         if self.threads.len() <= thread.index() {
             self.threads.resize_with(thread.index() + 1, YieldState::default);
         }
@@ -684,6 +688,9 @@ impl YieldReads {
             Op::Load { object, .. }
             | Op::Rmw { object, .. }
             | Op::CompareExchange { object, .. } => {
+                if aux & crate::execution::SPIN_TRY != 0 {
+                    state.reads.clear();
+                }
                 if !state.reads.contains(&object) {
                     state.reads.push(object);
                 }

@@ -88,6 +88,70 @@ pub(crate) struct ThreadRecord {
     /// Stalled in a spin loop: it may not run until one of these atomics
     /// has a last store other than the one given (the one it read).
     pub(crate) stalled_on: SmallVec<[(ObjectId, memory::StoreId); 2]>,
+    /// Spin detection in loops that do not yield ([`Execution::spin_yield`]).
+    pub(crate) spin: SpinWatch,
+}
+
+/// A thread's run of read-only steps (atomic loads and failed
+/// compare-exchanges, no yield, no cell write) and the read that repeats in
+/// it: the head of a loop that may spin without yielding.
+#[derive(Clone, Debug)]
+pub(crate) struct SpinWatch {
+    /// The reads since the head's last occurrence (or the run's start), by
+    /// call site and atomic (the first few): one that comes again before
+    /// the head does is the new head. A read at their sites or the head's
+    /// copies the thread's state as it is published ([`crate::rt::perform`]).
+    sites: SmallVec<[(SourceLocation, ObjectId); SPIN_SITES]>,
+    /// The read last seen to come again: the head of the loop the thread
+    /// may be spinning in.
+    head: Option<(SourceLocation, ObjectId)>,
+    /// Its state at the head's last occurrence.
+    state: Vec<u8>,
+    /// Its state as it published the pending read (empty: not copied).
+    pub(crate) state_now: Vec<u8>,
+    /// What it did since the head's last occurrence.
+    iteration: Iteration,
+    /// The engine yielded before the pending read: the read runs next.
+    yielded: bool,
+}
+
+/// How many reads of a run [`SpinWatch`] keeps.
+pub(crate) const SPIN_SITES: usize = 4;
+
+impl SpinWatch {
+    fn new() -> Self {
+        SpinWatch {
+            sites: SmallVec::new(),
+            head: None,
+            state: Vec::new(),
+            state_now: Vec::new(),
+            iteration: Iteration::new(),
+            yielded: false,
+        }
+    }
+
+    /// The reads at which the thread copies its state: the head and
+    /// [`SpinWatch::sites`], as many as fit.
+    pub(crate) fn watched(&self) -> crate::rt::SpinReads {
+        let mut out = [None; SPIN_SITES];
+        for (slot, &read) in out.iter_mut().zip(self.head.iter().chain(&self.sites)) {
+            *slot = Some(read);
+        }
+        out
+    }
+
+    /// Does the thread copy its state at any read?
+    pub(crate) fn watching(&self) -> bool {
+        self.head.is_some() || !self.sites.is_empty()
+    }
+
+    /// A step that is not a read ends the run.
+    fn end_run(&mut self) {
+        self.sites.clear();
+        self.head = None;
+        self.state_now.clear();
+        self.yielded = false;
+    }
 }
 
 /// What a thread did between two of its yields: a spin loop's iteration.
@@ -131,6 +195,7 @@ impl ThreadRecord {
             yield_state: Vec::new(),
             yield_state_now: Vec::new(),
             stalled_on: SmallVec::new(),
+            spin: SpinWatch::new(),
         }
     }
 }
@@ -207,9 +272,20 @@ pub enum ValueKind {
     /// (never the other way), and an execution must be a function of its
     /// decisions. Never branched on.
     Stall,
+    /// Whether a thread that repeats a read of a loop that does not yield,
+    /// from the same state and with only reads since, yields before it (1)
+    /// or not (0): the engine decides (`Execution::spin_yield`), and
+    /// strategies keep its answer as for [`ValueKind::Stall`].
+    SpinYield,
 }
 
 impl ValueKind {
+    /// The engine answers it from the thread's state ([`ValuePoint::sample`]);
+    /// strategies keep the answer rather than branch on it.
+    pub(crate) fn engine_decides(self) -> bool {
+        matches!(self, ValueKind::Stall | ValueKind::SpinYield)
+    }
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             ValueKind::Wake => "wake",
@@ -218,6 +294,7 @@ impl ValueKind {
             ValueKind::Choice => "choose",
             ValueKind::Random => "random",
             ValueKind::Stall => "spin stall",
+            ValueKind::SpinYield => "spin yield",
         }
     }
 }
@@ -273,6 +350,11 @@ pub struct Execution {
     /// The atomic and store the step being executed read, when it was a
     /// pure read (a load, a failed compare-exchange).
     last_read: Option<(ObjectId, memory::StoreId)>,
+    /// The read being executed starts a try of a spin loop ([`SPIN_TRY`]).
+    try_start: bool,
+    /// The thread side's spin reads ([`crate::rt::set_spin_reads`]) are
+    /// not empty.
+    spin_reads_set: bool,
     /// Are the scheduling and data decisions of this execution explored
     /// (branched on)? `stop_exploring` clears it, `explore` sets it again;
     /// strategies take one choice, and add no backtracking, where it is off.
@@ -329,6 +411,8 @@ impl Execution {
             eager_timeouts: true,
             released_stalls: None,
             last_read: None,
+            try_start: false,
+            spin_reads_set: false,
             exploring: true,
             skipping: false,
             read_sources: SmallVec::new(),
@@ -404,6 +488,10 @@ impl Execution {
         self.discoveries.clear();
         self.next_decision = 0;
         self.released_stalls = None;
+        self.try_start = false;
+        // No read of the last execution's threads is watched in this one.
+        self.spin_reads_set = false;
+        crate::rt::set_spin_reads([None; SPIN_SITES]);
     }
 
     /// Are this execution's decisions explored here, or only taken once
@@ -578,6 +666,16 @@ impl Execution {
     ) -> Result<Effect, crate::strategy::StrategyError> {
         let record = &mut self.threads[thread.index()];
         let mut pending = record.pending.take().expect("a pending operation");
+        // A read that repeats a loop's state: the engine may yield first,
+        // and run the read at the thread's next turn.
+        let mut deferred = None;
+        if (record.spin.yielded || !record.spin.state_now.is_empty())
+            && self.spin_yield(thread, &pending, decide)?
+        {
+            deferred = Some(pending);
+            pending = Pending { op: Op::Yield, location: pending.location };
+        }
+        let record = &mut self.threads[thread.index()];
         let due = std::mem::take(&mut record.timeout_due);
         if let Op::Relock { timed: timed @ true, .. } = &mut pending.op {
             // A timed wait woken before its timeout could pass is a plain
@@ -736,8 +834,13 @@ impl Execution {
         if self.spin_assume {
             if pending.op == Op::Yield {
                 aux = self.stutter(thread, pending.location, decide)?;
+                if deferred.is_some() {
+                    aux |= YIELD_IMPLICIT;
+                } else {
+                    self.threads[thread.index()].spin.end_run();
+                }
             } else {
-                self.note_iteration(thread, aux);
+                self.note_iteration(thread, pending.location, aux);
             }
         }
         let reply = match effect {
@@ -745,6 +848,9 @@ impl Execution {
             Effect::Spawn(child) => Reply::Spawned(child),
             Effect::Block => Reply::Done,
         };
+        if std::mem::take(&mut self.try_start) {
+            aux |= SPIN_TRY;
+        }
         self.synchronise(thread, pending, reply);
         self.steps.push(self.trace.len());
         self.trace.push(Event {
@@ -753,7 +859,14 @@ impl Execution {
             location: pending.location,
         });
         if self.spin_assume {
-            crate::coroutine::set_scrub(self.threads[thread.index()].yielded_once);
+            let record = &self.threads[thread.index()];
+            crate::coroutine::set_scrub(record.yielded_once);
+            self.publish_spin_reads(thread);
+        }
+        if let Some(read) = deferred {
+            // The thread did not run: its read is still to come.
+            self.threads[thread.index()].pending = Some(read);
+            return Ok(Effect::Block);
         }
         Ok(effect)
     }
@@ -1048,23 +1161,144 @@ impl Execution {
     /// Spin detection: a step of `thread` other than a yield ran (`aux` its
     /// trace record's). Its iteration stays pure only while it reads the
     /// last stores of atomics.
-    fn note_iteration(&mut self, thread: ThreadId, aux: u64) {
-        let read = self.last_read.take().filter(|_| aux & STALE == 0);
-        let iteration = &mut self.threads[thread.index()].iteration;
+    fn note_iteration(&mut self, thread: ThreadId, location: SourceLocation, aux: u64) {
+        let read = self.last_read.take();
+        let record = &mut self.threads[thread.index()];
+        let spin = &mut record.spin;
         match read {
+            Some((object, _)) => {
+                spin.state_now.clear();
+                let site = (location, object);
+                let known = spin.head.iter().chain(&spin.sites).any(|&s| same_read(s, site));
+                if !known && spin.sites.len() < SPIN_SITES {
+                    spin.sites.push(site);
+                }
+            }
+            None if spin.watching() => spin.end_run(),
+            None => {}
+        }
+        let read = read.filter(|_| aux & STALE == 0);
+        let note = |iteration: &mut Iteration| match read {
             Some(read) if iteration.pure => {
                 if !iteration.reads.contains(&read) {
                     iteration.reads.push(read);
                 }
             }
             _ => iteration.pure = false,
+        };
+        note(&mut record.iteration);
+        if spin.head.is_some() {
+            note(&mut spin.iteration);
         }
     }
 
     /// A cell write by `thread` (not a step) ends the purity of its
     /// iteration: the next one may behave differently.
     pub(crate) fn note_cell_write(&mut self, thread: ThreadId) {
-        self.threads[thread.index()].iteration.pure = false;
+        let record = &mut self.threads[thread.index()];
+        record.iteration.pure = false;
+        record.spin.end_run();
+    }
+
+    /// `thread` is about to run `pending`, a read at the head of its run of
+    /// reads (`SpinWatch::head`): should the engine yield for it first?
+    ///
+    /// A loop that does not yield and only reads (loads, failed
+    /// compare-exchanges) spins as one that yields does, but its tries are
+    /// not marked. A try is one when the thread comes back to the head's
+    /// read in the state it had there before, with only reads between: from
+    /// that state, what the thread does next depends only on what its reads
+    /// return, as at the earlier visit. The engine then yields for it, just
+    /// before the read, as if the loop called `yield_now` there: the
+    /// fairness wait, the yield rule and the spin stall of the next try all
+    /// follow (`Execution::stutter`). Every execution where the loop ends
+    /// after more tries has one that ends after fewer, with the same
+    /// outcome: a try that comes back to the same state is a stutter.
+    ///
+    /// Whether the state is the same is a data decision
+    /// ([`ValueKind::SpinYield`]), as for stalls.
+    fn spin_yield(
+        &mut self,
+        thread: ThreadId,
+        pending: &Pending,
+        decide: &mut dyn FnMut(
+            &Execution,
+            ValuePoint,
+        ) -> Result<u64, crate::strategy::StrategyError>,
+    ) -> Result<bool, crate::strategy::StrategyError> {
+        let spin = &mut self.threads[thread.index()].spin;
+        let object = match pending.op {
+            Op::Load { object, .. } | Op::CompareExchange { object, .. } => object,
+            _ => return Ok(false),
+        };
+        let site = (pending.location, object);
+        if std::mem::take(&mut spin.yielded) || spin.state_now.is_empty() {
+            return Ok(false);
+        }
+        match spin.head {
+            Some(head) if same_read(head, site) => spin.sites.clear(),
+            _ if spin.sites.iter().any(|&s| same_read(s, site)) => {
+                // A read that came again before the head did: the head of
+                // the loop the thread runs now, maybe.
+                spin.head = Some(site);
+                spin.sites.clear();
+                std::mem::swap(&mut spin.state, &mut spin.state_now);
+                spin.iteration = Iteration::new();
+                self.start_try(thread);
+                return Ok(false);
+            }
+            _ => return Ok(false),
+        }
+        let point = ValuePoint {
+            kind: ValueKind::SpinYield,
+            options: 2,
+            thread,
+            location: pending.location,
+            exploring: self.exploring,
+            max: 1,
+            sample: u64::from(spin.state == spin.state_now),
+        };
+        let yields = decide(self, point)? == 1;
+        let record = &mut self.threads[thread.index()];
+        let spin = &mut record.spin;
+        if yields {
+            // As a yield at the head: the try since the head's last
+            // occurrence is the iteration `stutter` looks at, and the state
+            // there the one it compares with.
+            record.yield_state.clone_from(&spin.state);
+            record.yield_state_now.clone_from(&spin.state_now);
+            std::mem::swap(&mut record.iteration, &mut spin.iteration);
+            spin.yielded = true;
+        }
+        std::mem::swap(&mut spin.state, &mut spin.state_now);
+        spin.iteration = Iteration::new();
+        if !yields {
+            self.start_try(thread);
+        }
+        Ok(yields)
+    }
+
+    /// Tells the thread side where `thread`, about to run, copies its state
+    /// ([`crate::rt::set_spin_reads`]); most steps have nothing to tell.
+    #[inline]
+    pub(crate) fn publish_spin_reads(&mut self, thread: ThreadId) {
+        let spin = &self.threads[thread.index()].spin;
+        if spin.watching() {
+            crate::rt::set_spin_reads(spin.watched());
+            self.spin_reads_set = true;
+        } else if self.spin_reads_set {
+            self.spin_reads_set = false;
+            crate::rt::set_spin_reads([None; SPIN_SITES]);
+        }
+    }
+
+    /// The read `thread` is about to run starts a try of its spin loop: a
+    /// yield the engine makes for the loop covers the atomics read from
+    /// here on (the try's), not those read before the loop. DPOR's
+    /// `YieldReads` does the same at the read's [`SPIN_TRY`] mark.
+    fn start_try(&mut self, thread: ThreadId) {
+        self.memory.start_try(thread);
+        self.try_start = true;
     }
 
     /// `thread` yields: if the iteration since its last yield only read the
@@ -1575,9 +1809,36 @@ impl Execution {
 /// In the `aux` of a read's trace event: it did not read the last store.
 pub(crate) const STALE: u64 = 1 << 63;
 
+/// In the `aux` of a read's trace event: the read starts a try of a loop
+/// that does not yield (`Execution::spin_yield`): the yield the engine may
+/// make for it covers the atomics read from here on.
+pub(crate) const SPIN_TRY: u64 = 1 << 62;
+
+/// The step that made the store a read's trace event `aux` names (plus 1;
+/// 0: the initial value).
+pub(crate) fn read_source_step(aux: u64) -> u64 {
+    aux & !(STALE | SPIN_TRY)
+}
+
 /// The `aux` of a yield's trace event whose thread stalled in its spin
 /// loop (`Execution::stutter`): it waits for a store, not for its turn.
 pub(crate) const YIELD_STALLED: u64 = 1;
+
+/// In the `aux` of a yield's trace event: the engine yielded for the
+/// thread, before a read of a loop that does not yield
+/// (`Execution::spin_yield`).
+pub(crate) const YIELD_IMPLICIT: u64 = 2;
+
+/// Are `a` and `b` the same place in the source? Two `Location`s of one
+/// call site need not be the same static.
+pub(crate) fn same_site(a: SourceLocation, b: SourceLocation) -> bool {
+    std::ptr::eq(a, b) || (a.line() == b.line() && a.column() == b.column() && a.file() == b.file())
+}
+
+/// Are two reads, by call site and atomic, the same read of a loop?
+fn same_read(a: (SourceLocation, ObjectId), b: (SourceLocation, ObjectId)) -> bool {
+    a.1 == b.1 && same_site(a.0, b.0)
+}
 
 fn acquires(o: MemoryOrdering) -> bool {
     matches!(o, MemoryOrdering::Acquire | MemoryOrdering::AcqRel | MemoryOrdering::SeqCst)

@@ -999,6 +999,9 @@ impl<'p> Engine<'p> {
         rt::with(|ex| {
             ex.current = thread;
             ex.next_decision = decision;
+            if ex.spin_assume {
+                ex.publish_spin_reads(thread);
+            }
         });
         self.resume_ready(thread, reply);
     }

@@ -278,6 +278,7 @@ impl HappensBefore {
     /// acquire it: the thread's clock if it releases, else what its last
     /// release fence recorded (C++20: a relaxed store after a release fence
     /// synchronises through the fence). `None`: nothing.
+    #[inline]
     pub(crate) fn release_clock(&self, thread: ThreadId, o: MemoryOrdering) -> Option<VClock> {
         let t = &self.threads[thread.index()];
         if releases(o) { Some(t.clock.clone()) } else { t.fence_release.clone() }

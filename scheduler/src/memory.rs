@@ -586,6 +586,15 @@ impl Memory {
         }
     }
 
+    /// `thread` starts a try of a loop that does not yield: the atomics it
+    /// read before are no longer the ones its next yield covers.
+    pub(crate) fn start_try(&mut self, thread: ThreadId) {
+        let Some(reads) = self.iteration_reads.get_mut(thread.index()) else { return };
+        for object in reads.drain(..) {
+            self.locations[object.index()].polled.remove(thread);
+        }
+    }
+
     /// `thread` read `object`: its first read after a yield has used the
     /// yield's rule, and the read belongs to the try its next yield ends.
     fn forget_yield(&mut self, object: ObjectId, thread: ThreadId) {

@@ -188,7 +188,7 @@ fn stale(ex: &Execution, aux: u64) -> String {
     if aux & crate::execution::STALE == 0 {
         return String::new();
     }
-    match aux & !crate::execution::STALE {
+    match crate::execution::read_source_step(aux) {
         0 => " (an older value: the initial one)".to_string(),
         k => {
             let event = ex.steps.get(k as usize - 1).map_or(0, |&e| e + 1);
@@ -612,6 +612,9 @@ fn describe(ex: &Execution, op: &Op, reply: Reply, aux: u64, labels: &[String]) 
                 _ if timed => format!("{what} -> timed out (no token)"),
                 _ => format!("{what} -> spurious wake-up (no token)"),
             }
+        }
+        Op::Yield if aux & crate::execution::YIELD_IMPLICIT != 0 => {
+            "spins: back where its last try started, the engine yields for it".to_string()
         }
         Op::Yield => "yield_now()".to_string(),
         Op::Fence => "fence(SeqCst)".to_string(),

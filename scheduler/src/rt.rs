@@ -17,7 +17,7 @@ use crate::coroutine::{self, Suspend};
 use crate::execution::{Execution, SpawnRequest, ThreadResult};
 use crate::ids::{ObjectId, ThreadId};
 use crate::objects::{LazyObject, ObjectInit};
-use crate::op::{Op, Pending, Reply, SourceLocation};
+use crate::op::{MemoryOrdering, Op, Pending, Reply, SourceLocation};
 use crate::report::{FailureKind, PanicRecord};
 use crate::storage::AllocationId;
 use crate::trace::{Event, EventKind};
@@ -28,6 +28,52 @@ thread_local! {
     /// The generation of that execution (0: none), so that [`object`] finds
     /// an object bound in it without borrowing the execution.
     static GENERATION: Cell<u64> = const { Cell::new(0) };
+    /// The reads (call site and atomic) at which the running model thread
+    /// copies its state (`execution::SpinWatch::watched`).
+    static SPIN_READS: RefCell<SpinReads> = const { RefCell::new([None; crate::execution::SPIN_SITES]) };
+    /// The lines of those reads' call sites, as bits ([`line_bit`]): what
+    /// the code inlined into the model's frame checks.
+    static SPIN_LINES: Cell<u64> = const { Cell::new(0) };
+}
+
+/// What [`set_spin_reads`] takes: reads by call site and atomic.
+pub(crate) type SpinReads = [Option<(SourceLocation, ObjectId)>; crate::execution::SPIN_SITES];
+
+/// The model thread about to run copies its state at these reads.
+pub(crate) fn set_spin_reads(reads: SpinReads) {
+    SPIN_LINES.set(reads.iter().flatten().fold(0, |bits, (site, _)| bits | line_bit(site)));
+    SPIN_READS.set(reads);
+}
+
+/// A call site's bit in [`SPIN_LINES`].
+#[inline(always)]
+fn line_bit(location: SourceLocation) -> u64 {
+    1 << (location.line() % 64)
+}
+
+/// Does the running model thread copy its state at a read of `object` at
+/// `location`?
+fn at_spin_read(location: SourceLocation, object: ObjectId) -> bool {
+    SPIN_LINES.get() & line_bit(location) != 0
+        && SPIN_READS.with_borrow(|reads| {
+            reads
+                .iter()
+                .flatten()
+                .any(|&(site, o)| o == object && crate::execution::same_site(site, location))
+        })
+}
+
+/// Before a read at `location` (an atomic load or compare-exchange): if
+/// the running thread may copy its state there ([`load`],
+/// [`compare_exchange`]), zeroes the stack below the caller's frame as
+/// [`clear_stack_for_yield`] does. Inlined into the caller, and so into the
+/// model code's frame where the caller is too; it keeps nothing there (a
+/// register test, and a call when it may copy).
+#[inline(always)]
+pub fn clear_stack_at_spin_site(location: SourceLocation) {
+    if SPIN_LINES.get() & line_bit(location) != 0 {
+        clear_stack_for_yield();
+    }
 }
 
 /// The running execution on this OS thread is now `generation`.
@@ -112,6 +158,49 @@ pub fn perform(op: Op, location: SourceLocation) -> Reply {
         None => coroutine::suspend(Suspend::Op(pending)),
         Some(Some(reply)) => reply,
         Some(None) => abandon(),
+    }
+}
+
+/// An atomic load: [`perform`] for `Op::Load`, returning the value read.
+///
+/// Not inlined, and its result a plain integer, so that the caller's frame
+/// (the model code's, where the atomic's `load` is inlined) holds no
+/// [`Reply`]: the engine builds replies whose padding bytes are whatever
+/// its memory held, and a spin loop's copies of its thread's state
+/// (`Execution::spin_yield`) would differ by them.
+#[inline(never)]
+pub fn load(object: ObjectId, ordering: MemoryOrdering, location: SourceLocation) -> u64 {
+    spin_read(location, object);
+    perform(Op::Load { object, ordering }, location).value()
+}
+
+/// An atomic compare-exchange: [`perform`] for `Op::CompareExchange`,
+/// returning whether it succeeded (1 or 0) and the value it found. As
+/// [`load`], for the same reason.
+#[inline(never)]
+pub fn compare_exchange(
+    object: ObjectId,
+    [success, failure]: [MemoryOrdering; 2],
+    expected: u64,
+    new: u64,
+    weak: bool,
+    location: SourceLocation,
+) -> [u64; 2] {
+    spin_read(location, object);
+    let op = Op::CompareExchange { object, success, failure, expected, new, weak };
+    match perform(op, location) {
+        Reply::Exchange { ok, previous } => [u64::from(ok), previous],
+        other => unreachable!("internal error in checker: compare_exchange got {other:?}"),
+    }
+}
+
+/// A read of `object` at `location` is about to be published: if it may
+/// head a spin loop, the thread's state goes with it
+/// (`Execution::spin_yield`).
+#[inline(always)]
+fn spin_read(location: SourceLocation, object: ObjectId) {
+    if at_spin_read(location, object) {
+        copy_state(|record| &mut record.spin.state_now);
     }
 }
 
@@ -287,15 +376,22 @@ pub fn yield_now(location: SourceLocation) {
     if coroutine::in_model_thread() && with(|ex| ex.spin_assume && !ex.teardown) {
         // The thread's state as it yields, for spin detection
         // (`Execution::stutter`).
-        coroutine::with_stack_state(|state| {
-            with(|ex| {
-                let record = &mut ex.threads[ex.current.index()];
-                record.yield_state_now.clear();
-                record.yield_state_now.extend_from_slice(state);
-            })
-        });
+        copy_state(|record| &mut record.yield_state_now);
     }
     perform(Op::Yield, location);
+}
+
+/// Copies the running model thread's state into the buffer `into` picks
+/// from its record.
+#[inline(never)]
+fn copy_state(into: fn(&mut crate::execution::ThreadRecord) -> &mut Vec<u8>) {
+    coroutine::with_stack_state(|state| {
+        with(|ex| {
+            let buffer = into(&mut ex.threads[ex.current.index()]);
+            buffer.clear();
+            buffer.extend_from_slice(state);
+        })
+    });
 }
 
 /// Is the calling model thread unwinding from a panic? (For poisoning.)

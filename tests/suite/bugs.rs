@@ -1,7 +1,7 @@
 //! Buggy models are caught: each test asserts the bug was found, what kind
 //! it is, what the report says, and that its decision path replays it.
 
-use checker::model::{Builder, FailureKind, Verdict};
+use checker::model::{Builder, FailureKind, StrategyKind, Verdict};
 use checker::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use checker::sync::{Arc, Condvar, Mutex};
 use checker::thread;
@@ -32,8 +32,11 @@ fn two_mutexes_locked_in_opposite_order_deadlock() {
     assert!(message.contains("held by main") && message.contains("held by thread 1"), "{report}");
 }
 
+/// A loop that neither yields nor comes back to a state it had (it counts
+/// its tries) can spin for ever: the step bound stops it, and the report
+/// says how to make it end.
 #[test]
-fn a_spin_loop_without_yield_hits_the_step_bound() {
+fn a_loop_without_yield_whose_state_changes_hits_the_step_bound() {
     let mut builder = Builder::new();
     builder.max_branches = 500;
     let report = expect_bug(&builder, FailureKind::StepBound, || {
@@ -42,7 +45,11 @@ fn a_spin_loop_without_yield_hits_the_step_bound() {
             let flag = flag.clone();
             thread::spawn(move || flag.store(true, Ordering::Release))
         };
-        while !flag.load(Ordering::Acquire) {}
+        let mut tries = 0u64;
+        while !flag.load(Ordering::Acquire) {
+            tries += 1;
+        }
+        std::hint::black_box(tries);
         h.join().unwrap();
     });
     let message = report.message();
@@ -52,6 +59,61 @@ fn a_spin_loop_without_yield_hits_the_step_bound() {
     assert!(message.contains("CHECKER_MAX_BRANCHES"), "{message}");
     assert!(message.contains("main ran `load` at tests/suite/bugs.rs"), "{message}");
     assert!(report.trace().contains("events elided"), "a long trace is shortened");
+    assert!(!report.trace().contains("the engine yields"), "{report}");
+}
+
+/// A spin loop with neither `yield_now` nor `spin_loop` ends as one with a
+/// yield does: its thread comes back to the state it had at the loop's
+/// read, and the engine yields for it there (`Execution::spin_yield`).
+#[test]
+fn a_spin_loop_without_yield_is_verified() {
+    for strategy in [StrategyKind::Dpor, StrategyKind::Dfs] {
+        let mut builder = Builder::new();
+        builder.strategy = strategy;
+        let outcome = builder
+            .run(|| {
+                let flag = Arc::new(AtomicBool::new(false));
+                let h = {
+                    let flag = flag.clone();
+                    thread::spawn(move || flag.store(true, Ordering::Release))
+                };
+                while !flag.load(Ordering::Acquire) {}
+                h.join().unwrap();
+            })
+            .unwrap();
+        assert!(matches!(outcome.verdict, Verdict::Verified(_)), "{}", outcome.summary());
+        if strategy == StrategyKind::Dpor {
+            // Load, load, yield and stall: the flag's store before each.
+            assert!(outcome.executions <= 4, "{}", outcome.summary());
+        }
+    }
+}
+
+/// The same loop on a relaxed flag, guarding relaxed data: the bug (the
+/// data read is stale) is found, the trace shows the yield the engine
+/// made, and the path replays it.
+#[test]
+fn a_spin_loop_without_yield_hides_no_stale_read() {
+    for strategy in [StrategyKind::Dpor, StrategyKind::Dfs] {
+        let mut builder = Builder::new();
+        builder.strategy = strategy;
+        let report = expect_bug(&builder, FailureKind::Panic, || {
+            let data = Arc::new(AtomicUsize::new(0));
+            let flag = Arc::new(AtomicBool::new(false));
+            let h = {
+                let (data, flag) = (data.clone(), flag.clone());
+                thread::spawn(move || {
+                    data.store(1, Ordering::Relaxed);
+                    flag.store(true, Ordering::Relaxed);
+                })
+            };
+            while !flag.load(Ordering::Relaxed) {}
+            assert_eq!(data.load(Ordering::Relaxed), 1, "data not published");
+            h.join().unwrap();
+        });
+        assert!(report.message().contains("data not published"), "{report}");
+        assert!(report.trace().contains("(an older value: the initial one)"), "{report}");
+    }
 }
 
 #[test]

@@ -11,7 +11,7 @@ use checker::model::{Builder, FailureKind, StrategyKind, Verdict};
 use checker::sync::Arc;
 use checker::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 use checker::thread;
-use checker_tests::{Recorder, dfs_and_dpor_agree, expect_bug, outcomes};
+use checker_tests::{Recorder, dfs_and_dpor_agree, env_u64, expect_bug, outcomes};
 
 fn builder(strategy: StrategyKind, spin_assume: bool) -> Builder {
     let mut b = Builder::new();
@@ -335,8 +335,28 @@ fn generate(seed: u64) -> Vec<Vec<Step>> {
     threads
 }
 
+/// How [`run`] waits at an `Await`.
+#[derive(Clone, Copy, Debug)]
+enum Wait {
+    /// As generated: with `yield_now` or `spin_loop`.
+    AsGenerated,
+    /// With neither: a loop that only loads.
+    Busy,
+    /// At most this many loads; a thread that gives up records
+    /// [`GAVE_UP`] and goes on.
+    Tries(usize),
+}
+
+/// What a thread whose `Await` gave up ([`Wait::Tries`]) records.
+const GAVE_UP: u64 = u64::MAX;
+
 /// Runs the program: every thread's loaded values, in thread order.
 fn run(program: &[Vec<Step>], rec: &Recorder<Vec<Vec<u64>>>) {
+    run_waiting(program, rec, Wait::AsGenerated)
+}
+
+/// [`run`], waiting at each `Await` as `wait` says.
+fn run_waiting(program: &[Vec<Step>], rec: &Recorder<Vec<Vec<u64>>>, wait: Wait) {
     use checker::sync::atomic::AtomicU64;
     let shared =
         Arc::new([AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]);
@@ -353,15 +373,23 @@ fn run(program: &[Vec<Step>], rec: &Recorder<Vec<Vec<u64>>>) {
                             shared[c].fetch_add(1, o);
                         }
                         Step::Store(s, v) => shared[2 + s].store(v, Ordering::Relaxed),
-                        Step::Await(c, target, o, spin) => {
-                            while shared[c].load(o) < target {
-                                if spin {
-                                    checker::hint::spin_loop();
-                                } else {
-                                    thread::yield_now();
+                        Step::Await(c, target, o, spin) => match wait {
+                            Wait::AsGenerated => {
+                                while shared[c].load(o) < target {
+                                    if spin {
+                                        checker::hint::spin_loop();
+                                    } else {
+                                        thread::yield_now();
+                                    }
                                 }
                             }
-                        }
+                            Wait::Busy => while shared[c].load(o) < target {},
+                            Wait::Tries(n) => {
+                                if !(0..n).any(|_| shared[c].load(o) >= target) {
+                                    seen.push(GAVE_UP);
+                                }
+                            }
+                        },
                         Step::Load(i, spare, o) => {
                             seen.push(shared[if spare { 2 + i } else { i }].load(o))
                         }
@@ -395,4 +423,89 @@ fn generated_spin_programs_keep_their_outcomes() {
     }
     assert!(on_total < off_total, "{on_total} executions with stalls, {off_total} without");
     assert!(with_dfs * 2 > SEEDS, "DFS finished only {with_dfs} of {SEEDS} programs");
+}
+
+/// Generated spin programs with every wait a loop that neither yields nor
+/// hints (`Execution::spin_yield`): DPOR and DFS, with the engine's yields
+/// and stalls, find exactly the outcomes of the same program whose waits
+/// try twice and give up, a finite program explored without them (its
+/// executions where a wait gave up left out); DFS and DPOR cover the same
+/// traces.
+#[test]
+fn generated_busy_spin_programs_keep_their_outcomes() {
+    const DFS_BUDGET: usize = 50_000;
+    let seeds = env_u64("CHECKER_DIFF_PROGRAMS", 60);
+    let base = env_u64("CHECKER_DIFF_SEED", 0x5b1_0000);
+    let mut with_dfs = 0;
+    for seed in 0..seeds {
+        let program = generate(base + seed);
+        let name = format!("seed {seed}: {program:?}");
+        let p = program.clone();
+        let bounded = move |rec: &Recorder<Vec<Vec<u64>>>| run_waiting(&p, rec, Wait::Tries(2));
+        let (outcome, seen) = outcomes(&builder(StrategyKind::Dpor, false), bounded);
+        assert!(matches!(outcome.verdict, Verdict::Verified(_)), "{name}: {}", outcome.summary());
+        let reference: BTreeSet<_> =
+            seen.into_iter().filter(|o| !o.iter().flatten().any(|&v| v == GAVE_UP)).collect();
+        let p = program.clone();
+        let busy = move |rec: &Recorder<Vec<Vec<u64>>>| run_waiting(&p, rec, Wait::Busy);
+        let mut dfs_done = true;
+        for strategy in [StrategyKind::Dpor, StrategyKind::Dfs] {
+            let mut b = builder(strategy, true);
+            if strategy == StrategyKind::Dfs {
+                b.max_permutations = Some(DFS_BUDGET);
+            }
+            let (outcome, seen) = outcomes(&b, busy.clone());
+            if strategy == StrategyKind::Dfs && !matches!(outcome.verdict, Verdict::Verified(_)) {
+                assert!(outcome.failure.is_none(), "{name}: {}", outcome.summary());
+                dfs_done = false;
+                continue;
+            }
+            assert!(
+                matches!(outcome.verdict, Verdict::Verified(_)),
+                "{name}, {strategy:?}: {}",
+                outcome.summary()
+            );
+            assert_eq!(seen, reference, "{name}, {strategy:?}: busy waits against bounded tries");
+        }
+        if dfs_done {
+            with_dfs += 1;
+            dfs_and_dpor_agree(&name, &builder(StrategyKind::Dpor, true), busy);
+        }
+    }
+    assert!(with_dfs * 2 > seeds, "DFS finished only {with_dfs} of {seeds} programs");
+}
+
+/// The yield the engine makes for a loop that does not yield covers the
+/// atomics the loop's try read, not one read before the loop: after the
+/// loop ended (past an engine yield), a relaxed read of that atomic may
+/// still return the value read before the loop while a newer store exists,
+/// as RC11 allows. The loop counts its tries on the heap, where the state
+/// the engine compares does not see it: the most tries any execution made
+/// are those of the loop that yielded and stalled until the flag was set.
+#[test]
+fn an_engine_yield_covers_only_what_the_loop_read() {
+    for strategy in [StrategyKind::Dpor, StrategyKind::Dfs] {
+        let (outcome, seen) = outcomes(&builder(strategy, true), |rec| {
+            let x = Arc::new(AtomicUsize::new(0));
+            let flag = Arc::new(AtomicBool::new(false));
+            let (x2, flag2) = (x.clone(), flag.clone());
+            let h = thread::spawn(move || {
+                x2.store(1, Ordering::Relaxed);
+                flag2.store(true, Ordering::Relaxed);
+            });
+            let before = x.load(Ordering::Relaxed);
+            let tries = Box::new(std::cell::Cell::new(0));
+            while !flag.load(Ordering::Relaxed) {
+                tries.set(tries.get() + 1);
+            }
+            let after = x.load(Ordering::Relaxed);
+            rec.record((tries.get(), before, after));
+            h.join().unwrap();
+        });
+        assert!(matches!(outcome.verdict, Verdict::Verified(_)), "{}", outcome.summary());
+        let most = seen.iter().map(|o| o.0).max().unwrap();
+        assert!(most >= 2, "{strategy:?}: {seen:?}");
+        assert!(seen.contains(&(most, 0, 0)), "{strategy:?}: {seen:?}");
+        assert!(seen.contains(&(most, 0, 1)), "{strategy:?}: {seen:?}");
+    }
 }

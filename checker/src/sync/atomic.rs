@@ -14,7 +14,7 @@ use std::fmt;
 use std::panic::Location;
 
 use scheduler::ids::ObjectId;
-use scheduler::op::{MemoryOrdering, Op, Reply, RmwKind, ValueType};
+use scheduler::op::{MemoryOrdering, Op, RmwKind, ValueType};
 use scheduler::rt;
 use scheduler::{LazyObject, ObjectInit, ObjectState};
 
@@ -145,10 +145,21 @@ macro_rules! atomic_common {
             }
 
             /// Loads the value.
+            // What is inlined into the caller only zeroes the stack below
+            // its frame where its thread may be spinning (see
+            // `rt::clear_stack_at_spin_site`); the load runs in a frame of
+            // its own, so that the caller's frame keeps nothing of it.
+            #[inline(always)]
             #[track_caller]
             pub fn load(&self, order: Ordering) -> $prim {
-                let op = Op::Load { object: self.id(), ordering: load_ordering(order) };
-                $from(rt::perform(op, Location::caller()).value())
+                rt::clear_stack_at_spin_site(Location::caller());
+                self.load_here(order)
+            }
+
+            #[inline(never)]
+            #[track_caller]
+            fn load_here(&self, order: Ordering) -> $prim {
+                $from(rt::load(self.id(), load_ordering(order), Location::caller()))
             }
 
             /// Stores a value.
@@ -172,6 +183,8 @@ macro_rules! atomic_common {
                 $from(rt::perform(op, Location::caller()).value())
             }
 
+            // As `load`.
+            #[inline(always)]
             #[track_caller]
             fn exchange(
                 &self,
@@ -181,25 +194,37 @@ macro_rules! atomic_common {
                 failure: Ordering,
                 weak: bool,
             ) -> Result<$prim, $prim> {
-                let op = Op::CompareExchange {
-                    object: self.id(),
-                    success: ordering(success),
-                    failure: failure_ordering(failure),
-                    expected: $ty.truncate($to(current)),
-                    new: $ty.truncate($to(new)),
-                    weak,
-                };
-                match rt::perform(op, Location::caller()) {
-                    Reply::Exchange { ok: true, previous } => Ok($from(previous)),
-                    Reply::Exchange { ok: false, previous } => Err($from(previous)),
-                    other => {
-                        unreachable!("internal error in checker: compare_exchange got {other:?}")
-                    }
+                rt::clear_stack_at_spin_site(Location::caller());
+                match self.exchange_here(current, new, [success, failure], weak) {
+                    [1, previous] => Ok($from(previous)),
+                    [_, previous] => Err($from(previous)),
                 }
+            }
+
+            /// The compare-exchange: whether it succeeded (1 or 0) and the
+            /// value it found.
+            #[inline(never)]
+            #[track_caller]
+            fn exchange_here(
+                &self,
+                current: $prim,
+                new: $prim,
+                [success, failure]: [Ordering; 2],
+                weak: bool,
+            ) -> [u64; 2] {
+                rt::compare_exchange(
+                    self.id(),
+                    [ordering(success), failure_ordering(failure)],
+                    $ty.truncate($to(current)),
+                    $ty.truncate($to(new)),
+                    weak,
+                    Location::caller(),
+                )
             }
 
             /// Stores `new` if the value is `current`; returns the previous
             /// value, `Ok` if it was replaced.
+            #[inline(always)]
             #[track_caller]
             pub fn compare_exchange(
                 &self,
@@ -213,6 +238,7 @@ macro_rules! atomic_common {
 
             /// As [`Self::compare_exchange`]. std allows this form to fail
             /// spuriously; this version never does.
+            #[inline(always)]
             #[track_caller]
             pub fn compare_exchange_weak(
                 &self,

@@ -123,7 +123,7 @@ impl Strategy for Dfs {
     }
 
     fn pick_value(&mut self, point: &ValuePoint, _decision: usize) -> Result<u64, StrategyError> {
-        if point.kind == ValueKind::Stall {
+        if point.kind.engine_decides() {
             // The engine's answer, kept for every execution that comes back
             // through this decision.
             if let Some(node) = self.stack.get(self.depth) {

@@ -647,9 +647,12 @@ impl Strategy for Dpor {
         // with one option, whose value is the engine's sample. A spin stall
         // is the engine's too, and the first answer is kept.
         let random = point.kind == ValueKind::Random;
-        let stall = point.kind == ValueKind::Stall;
+        let stall = point.kind.engine_decides();
         let options = if random || stall { 1 } else { point.options };
-        let taken = |chosen: u64| if random { point.sample } else { chosen };
+        // The engine's answer, also where the execution only runs to its
+        // end (sleep-set blocked): a loop that does not yield ends only
+        // with the yield the engine makes for it.
+        let taken = |chosen: u64| if random || stall { point.sample } else { chosen };
         if let Some(value) = self.values.get(index) {
             if value.step != step || value.options != options {
                 return Err(self.nondeterministic(format!(
@@ -1150,7 +1153,7 @@ impl Analysis {
             Some(y) if y < keep => {
                 for (entry, &aux) in self.ops.iter().zip(&self.auxes) {
                     let &Some((q, op)) = entry else { continue };
-                    self.yield_reads.step(q, &op);
+                    self.yield_reads.step(q, &op, aux);
                     self.turns.step_flags(q, &op, aux);
                 }
             }
@@ -1207,11 +1210,12 @@ impl Analysis {
                 self.first_yield = Some(k);
                 // Before the first yield no read is under the yield rule;
                 // what the threads read before it is fed now.
-                for &(t, earlier) in self.ops.iter().flatten() {
-                    self.yield_reads.step(t, &earlier);
+                for (entry, &earlier_aux) in self.ops.iter().zip(&self.auxes) {
+                    let &Some((t, earlier)) = entry else { continue };
+                    self.yield_reads.step(t, &earlier, earlier_aux);
                 }
             }
-            let first_read = self.first_yield.is_some() && self.yield_reads.step(q, &op);
+            let first_read = self.first_yield.is_some() && self.yield_reads.step(q, &op, aux);
             let pivot = dependence::is_pivot(&op, aux);
             let (wait, take) = self.turns.step_flags(q, &op, aux);
             self.names.push(Source::Step { thread: q, position });

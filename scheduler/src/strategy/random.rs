@@ -58,7 +58,7 @@ pub(crate) fn uniform_thread(rng: &mut Rng, point: &SchedulePoint<'_>) -> Thread
 pub(crate) fn uniform_value(rng: &mut Rng, point: &ValuePoint) -> u64 {
     match point.kind {
         ValueKind::Random => rng.up_to(point.max),
-        ValueKind::Stall => point.sample,
+        ValueKind::Stall | ValueKind::SpinYield => point.sample,
         _ => rng.below(point.options),
     }
 }
