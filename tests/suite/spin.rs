@@ -20,9 +20,43 @@ fn builder(strategy: StrategyKind, spin_assume: bool) -> Builder {
     b
 }
 
+/// The executions a DFS run may take before a model is compared under DPOR
+/// only.
+const DFS_BUDGET: usize = 50_000;
+
+/// The model's executions and outcomes under `strategy`, with stalls on or
+/// off. The run must verify, except that DFS may stop at [`DFS_BUDGET`]
+/// executions without a failure: `None` then.
+fn explore<T, F>(
+    name: &str,
+    strategy: StrategyKind,
+    spin_assume: bool,
+    model: F,
+) -> Option<(u64, BTreeSet<T>)>
+where
+    T: Ord + Debug + Send + Clone + 'static,
+    F: Fn(&Recorder<T>) + Send + Sync + Clone + 'static,
+{
+    let mut b = builder(strategy, spin_assume);
+    if strategy == StrategyKind::Dfs {
+        b.max_permutations = Some(DFS_BUDGET);
+    }
+    let (outcome, seen) = outcomes(&b, model);
+    if strategy == StrategyKind::Dfs && !matches!(outcome.verdict, Verdict::Verified(_)) {
+        assert!(outcome.failure.is_none(), "{name}: {}", outcome.summary());
+        return None;
+    }
+    assert!(
+        matches!(outcome.verdict, Verdict::Verified(_)),
+        "{name}, {strategy:?}, spin_assume {spin_assume}: {}",
+        outcome.summary()
+    );
+    Some((outcome.executions, seen))
+}
+
 /// The model's outcomes with stalls on and off, under DPOR and (with
 /// `dfs`) DFS: all the same, every run verified; with `dfs`, DFS and DPOR
-/// with stalls also cover the same traces. DFS runs within `DFS_BUDGET`
+/// with stalls also cover the same traces. DFS runs within [`DFS_BUDGET`]
 /// executions: a model it does not finish in them is compared under DPOR
 /// only. Returns DPOR's executions with stalls on and off, and whether DFS
 /// took part.
@@ -31,7 +65,6 @@ where
     T: Ord + Debug + Send + Clone + 'static,
     F: Fn(&Recorder<T>) + Send + Sync + Clone + 'static,
 {
-    const DFS_BUDGET: usize = 50_000;
     let mut sets: Vec<(String, BTreeSet<T>)> = Vec::new();
     let mut dpor = [0, 0];
     let mut dfs_done = dfs;
@@ -40,23 +73,12 @@ where
             continue;
         }
         for on in [true, false] {
-            let mut b = builder(strategy, on);
-            if strategy == StrategyKind::Dfs {
-                b.max_permutations = Some(DFS_BUDGET);
-            }
-            let (outcome, seen) = outcomes(&b, model.clone());
-            if strategy == StrategyKind::Dfs && !matches!(outcome.verdict, Verdict::Verified(_)) {
-                assert!(outcome.failure.is_none(), "{name}: {}", outcome.summary());
+            let Some((executions, seen)) = explore(name, strategy, on, model.clone()) else {
                 dfs_done = false;
                 continue;
-            }
-            assert!(
-                matches!(outcome.verdict, Verdict::Verified(_)),
-                "{name}, {strategy:?}, spin_assume {on}: {}",
-                outcome.summary()
-            );
+            };
             if strategy == StrategyKind::Dpor {
-                dpor[usize::from(!on)] = outcome.executions;
+                dpor[usize::from(!on)] = executions;
             }
             sets.push((format!("{strategy:?}, spin_assume {on}"), seen));
         }
@@ -433,7 +455,6 @@ fn generated_spin_programs_keep_their_outcomes() {
 /// traces.
 #[test]
 fn generated_busy_spin_programs_keep_their_outcomes() {
-    const DFS_BUDGET: usize = 50_000;
     let seeds = env_u64("CHECKER_DIFF_PROGRAMS", 60);
     let base = env_u64("CHECKER_DIFF_SEED", 0x5b1_0000);
     let mut with_dfs = 0;
@@ -450,21 +471,10 @@ fn generated_busy_spin_programs_keep_their_outcomes() {
         let busy = move |rec: &Recorder<Vec<Vec<u64>>>| run_waiting(&p, rec, Wait::Busy);
         let mut dfs_done = true;
         for strategy in [StrategyKind::Dpor, StrategyKind::Dfs] {
-            let mut b = builder(strategy, true);
-            if strategy == StrategyKind::Dfs {
-                b.max_permutations = Some(DFS_BUDGET);
-            }
-            let (outcome, seen) = outcomes(&b, busy.clone());
-            if strategy == StrategyKind::Dfs && !matches!(outcome.verdict, Verdict::Verified(_)) {
-                assert!(outcome.failure.is_none(), "{name}: {}", outcome.summary());
+            let Some((_, seen)) = explore(&name, strategy, true, busy.clone()) else {
                 dfs_done = false;
                 continue;
-            }
-            assert!(
-                matches!(outcome.verdict, Verdict::Verified(_)),
-                "{name}, {strategy:?}: {}",
-                outcome.summary()
-            );
+            };
             assert_eq!(seen, reference, "{name}, {strategy:?}: busy waits against bounded tries");
         }
         if dfs_done {
