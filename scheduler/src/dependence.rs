@@ -659,6 +659,12 @@ struct YieldState {
     reads: SmallVec<[ObjectId; 4]>,
     /// The atomics whose next read is under the rule.
     covered: SmallVec<[ObjectId; 4]>,
+    /// The atomics read since the last read marked
+    /// [`crate::execution::SPIN_TRY`] (or the engine's last yield), while
+    /// no other step came between: what an engine's yield covers.
+    try_reads: SmallVec<[ObjectId; 4]>,
+    /// Reads go to `try_reads`.
+    in_try: bool,
 }
 
 impl YieldReads {
@@ -668,28 +674,46 @@ impl YieldReads {
     }
 
     /// Records `thread`'s step `op` (`aux`: its trace record's); true if it
-    /// is a read under the rule. A read that starts a try of a loop that
-    /// does not yield ([`crate::execution::SPIN_TRY`]) forgets the reads
-    /// before it, as `Memory::start_try` does.
+    /// is a read under the rule. A yield the engine made for a loop that
+    /// does not yield ([`crate::execution::YIELD_IMPLICIT`]) covers only
+    /// the atomics read since the try started (the read marked
+    /// [`crate::execution::SPIN_TRY`]), as `Memory::yielded_on` does.
     pub fn step(&mut self, thread: ThreadId, op: &Op, aux: u64) -> bool {
         if self.threads.len() <= thread.index() {
             self.threads.resize_with(thread.index() + 1, YieldState::default);
         }
         let state = &mut self.threads[thread.index()];
         match *op {
+            Op::Yield if aux & crate::execution::YIELD_IMPLICIT != 0 => {
+                for object in std::mem::take(&mut state.try_reads) {
+                    if let Some(i) = state.reads.iter().position(|&o| o == object) {
+                        state.reads.remove(i);
+                        if !state.covered.contains(&object) {
+                            state.covered.push(object);
+                        }
+                    }
+                }
+                false
+            }
             Op::Yield => {
                 for object in std::mem::take(&mut state.reads) {
                     if !state.covered.contains(&object) {
                         state.covered.push(object);
                     }
                 }
+                state.try_reads.clear();
+                state.in_try = false;
                 false
             }
             Op::Load { object, .. }
             | Op::Rmw { object, .. }
             | Op::CompareExchange { object, .. } => {
                 if aux & crate::execution::SPIN_TRY != 0 {
-                    state.reads.clear();
+                    state.try_reads.clear();
+                    state.in_try = true;
+                }
+                if state.in_try && !state.try_reads.contains(&object) {
+                    state.try_reads.push(object);
                 }
                 if !state.reads.contains(&object) {
                     state.reads.push(object);

@@ -111,6 +111,10 @@ pub(crate) struct SpinWatch {
     pub(crate) state_now: Vec<u8>,
     /// What it did since the head's last occurrence.
     iteration: Iteration,
+    /// The atomics it read since the try started (the head's last
+    /// occurrence, or the engine's last yield): what the engine's yield
+    /// covers ([`Memory::yielded_on`]).
+    try_reads: SmallVec<[ObjectId; 4]>,
     /// The engine yielded before the pending read: the read runs next.
     yielded: bool,
 }
@@ -126,6 +130,7 @@ impl SpinWatch {
             state: Vec::new(),
             state_now: Vec::new(),
             iteration: Iteration::new(),
+            try_reads: SmallVec::new(),
             yielded: false,
         }
     }
@@ -150,6 +155,7 @@ impl SpinWatch {
         self.sites.clear();
         self.head = None;
         self.state_now.clear();
+        self.try_reads.clear();
         self.yielded = false;
     }
 }
@@ -1105,7 +1111,14 @@ impl Execution {
             }
             Op::Yield => {
                 let clock = self.hb.clock(thread).clone();
-                self.memory.yielded(thread, &clock);
+                let spin = &mut self.threads[thread.index()].spin;
+                if spin.yielded {
+                    // The engine's yield: it covers what the try read.
+                    let reads = std::mem::take(&mut spin.try_reads);
+                    self.memory.yielded_on(thread, &clock, &reads);
+                } else {
+                    self.memory.yielded(thread, &clock);
+                }
                 self.yield_turn(thread);
                 Effect::Resume(Reply::Done)
             }
@@ -1168,6 +1181,9 @@ impl Execution {
         match read {
             Some((object, _)) => {
                 spin.state_now.clear();
+                if spin.head.is_some() && !spin.try_reads.contains(&object) {
+                    spin.try_reads.push(object);
+                }
                 let site = (location, object);
                 let known = spin.head.iter().chain(&spin.sites).any(|&s| same_read(s, site));
                 if !known && spin.sites.len() < SPIN_SITES {
@@ -1295,9 +1311,9 @@ impl Execution {
     /// The read `thread` is about to run starts a try of its spin loop: a
     /// yield the engine makes for the loop covers the atomics read from
     /// here on (the try's), not those read before the loop. DPOR's
-    /// `YieldReads` does the same at the read's [`SPIN_TRY`] mark.
+    /// `YieldReads` does the same from the read's [`SPIN_TRY`] mark.
     fn start_try(&mut self, thread: ThreadId) {
-        self.memory.start_try(thread);
+        self.threads[thread.index()].spin.try_reads.clear();
         self.try_start = true;
     }
 

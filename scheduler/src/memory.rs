@@ -575,24 +575,36 @@ impl Memory {
     pub(crate) fn yielded(&mut self, thread: ThreadId, clock: &VClock) {
         let Some(reads) = self.iteration_reads.get_mut(thread.index()) else { return };
         for object in std::mem::take(reads) {
-            let floor = self.floor(object, clock);
-            let loc = &mut self.locations[object.index()];
-            loc.polled.remove(thread);
-            let store = loc.mo[floor as usize];
-            if loc.yield_floor.len() <= thread.index() {
-                loc.yield_floor.resize(thread.index() + 1, None);
-            }
-            loc.yield_floor[thread.index()] = Some(store);
+            self.cover(thread, object, clock);
         }
     }
 
-    /// `thread` starts a try of a loop that does not yield: the atomics it
-    /// read before are no longer the ones its next yield covers.
-    pub(crate) fn start_try(&mut self, thread: ThreadId) {
-        let Some(reads) = self.iteration_reads.get_mut(thread.index()) else { return };
-        for object in reads.drain(..) {
-            self.locations[object.index()].polled.remove(thread);
+    /// The engine yielded for `thread`'s loop that does not yield
+    /// (`Execution::spin_yield`): the rule covers `objects`, the atomics
+    /// the loop's try read; the thread's other reads since its last yield
+    /// wait for its next one.
+    pub(crate) fn yielded_on(&mut self, thread: ThreadId, clock: &VClock, objects: &[ObjectId]) {
+        if let Some(reads) = self.iteration_reads.get_mut(thread.index()) {
+            reads.retain(|o| !objects.contains(o));
         }
+        for &object in objects {
+            if self.locations[object.index()].polled.contains(thread) {
+                self.cover(thread, object, clock);
+            }
+        }
+    }
+
+    /// After a yield, `thread`'s next read of `object` may not read its
+    /// floor there unless that is the last store.
+    fn cover(&mut self, thread: ThreadId, object: ObjectId, clock: &VClock) {
+        let floor = self.floor(object, clock);
+        let loc = &mut self.locations[object.index()];
+        loc.polled.remove(thread);
+        let store = loc.mo[floor as usize];
+        if loc.yield_floor.len() <= thread.index() {
+            loc.yield_floor.resize(thread.index() + 1, None);
+        }
+        loc.yield_floor[thread.index()] = Some(store);
     }
 
     /// `thread` read `object`: its first read after a yield has used the
