@@ -99,8 +99,9 @@ pub(crate) struct ThreadRecord {
 pub(crate) struct SpinWatch {
     /// The reads since the head's last occurrence (or the run's start), by
     /// call site and atomic (the first few): one that comes again before
-    /// the head does is the new head. A read at their sites or the head's
-    /// copies the thread's state as it is published ([`crate::rt::perform`]).
+    /// the head does is the new head. A read of theirs or the head's
+    /// copies the thread's state as it is published ([`crate::rt::load`],
+    /// [`crate::rt::compare_exchange`]).
     sites: SmallVec<[(SourceLocation, ObjectId); SPIN_SITES]>,
     /// The read last seen to come again: the head of the loop the thread
     /// may be spinning in.
@@ -1216,8 +1217,9 @@ impl Execution {
         record.spin.end_run();
     }
 
-    /// `thread` is about to run `pending`, a read at the head of its run of
-    /// reads (`SpinWatch::head`): should the engine yield for it first?
+    /// `thread` is about to run `pending`, a read for which it copied its
+    /// state: is it the head of a loop (`SpinWatch::head`), and should the
+    /// engine yield for it first?
     ///
     /// A loop that does not yield and only reads (loads, failed
     /// compare-exchanges) spins as one that yields does, but its tries are

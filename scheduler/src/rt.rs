@@ -163,11 +163,10 @@ pub fn perform(op: Op, location: SourceLocation) -> Reply {
 
 /// An atomic load: [`perform`] for `Op::Load`, returning the value read.
 ///
-/// Not inlined, and its result a plain integer, so that the caller's frame
-/// (the model code's, where the atomic's `load` is inlined) holds no
-/// [`Reply`]: the engine builds replies whose padding bytes are whatever
-/// its memory held, and a spin loop's copies of its thread's state
-/// (`Execution::spin_yield`) would differ by them.
+/// Its result is a plain integer, so that no [`Reply`] reaches the frames
+/// of the model's code: the engine builds replies whose padding bytes are
+/// whatever its memory held, and a spin loop's copies of its thread's
+/// state (`Execution::spin_yield`) would differ by them.
 #[inline(never)]
 pub fn load(object: ObjectId, ordering: MemoryOrdering, location: SourceLocation) -> u64 {
     spin_read(location, object);

@@ -129,6 +129,24 @@ fn a_yield_does_not_hide_a_stale_read_of_an_atomic_it_did_not_poll() {
     }
 }
 
+/// The same bug behind a loop with no yield at all, for which the engine
+/// yields (`Execution::spin_yield`): found, with the stale read in the
+/// trace, and replayed.
+#[test]
+fn a_spin_loop_without_yield_hides_no_stale_read() {
+    for builder in both() {
+        let report = expect_bug(&builder, FailureKind::Panic, || {
+            let (data, flag, h) = publisher(Ordering::Relaxed);
+            while flag.load(Ordering::Relaxed) != 1 {}
+            assert_eq!(data.load(Ordering::Relaxed), 1, "data not published");
+            h.join().unwrap();
+        });
+        assert!(report.message().contains("data not published"), "{report}");
+        assert!(report.trace().contains("(an older value: the initial one)"), "{report}");
+        assert!(report.trace().contains("the engine yields for it"), "{report}");
+    }
+}
+
 /// The rule still covers what a spin loop polls: the same loop, with the
 /// flag released and acquired, verifies, and the loop ends after at most
 /// one try that read the old flag past a yield.
