@@ -505,9 +505,13 @@ fn fingerprint(execution: &crate::execution::Execution, graph: bool) -> u64 {
 /// that thread waits for a store, and its next step is ordered against
 /// those), or a wake-up that may time out? `aux` is the step's trace
 /// record's. A yield the engine made for a loop that does not yield
-/// ([`crate::execution::YIELD_IMPLICIT`]) is one as any other.
+/// ([`crate::execution::YIELD_IMPLICIT`]) is one as any other; the first
+/// yield of a wait ([`crate::execution::YIELD_SOFT`]) takes no turn and is
+/// none.
 pub fn is_pivot(op: &Op, aux: u64) -> bool {
-    (matches!(op, Op::Yield) && aux & crate::execution::YIELD_STALLED == 0) || may_time_out(op)
+    (matches!(op, Op::Yield)
+        && aux & (crate::execution::YIELD_STALLED | crate::execution::YIELD_SOFT) == 0)
+        || may_time_out(op)
 }
 
 /// May `op` wake without a notification or token (a timeout, or a spurious

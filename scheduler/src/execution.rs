@@ -90,6 +90,13 @@ pub(crate) struct ThreadRecord {
     pub(crate) stalled_on: SmallVec<[(ObjectId, memory::StoreId); 2]>,
     /// Spin detection in loops that do not yield ([`Execution::spin_yield`]).
     pub(crate) spin: SpinWatch,
+    /// Its wait so far ([`Execution::soft_yield`]): since its last step
+    /// other than a read, a fence or a yield (or its start), it read.
+    pub(crate) wait_read: bool,
+    /// ... and it yielded: a yield now is not the wait's first.
+    pub(crate) wait_yielded: bool,
+    /// Its last yield was the first of a wait.
+    pub(crate) soft_yielded: bool,
 }
 
 /// A thread's run of read-only steps (atomic loads and failed
@@ -198,6 +205,9 @@ impl ThreadRecord {
             detached: false,
             draws: 0,
             iteration: Iteration::new(),
+            wait_read: false,
+            wait_yielded: false,
+            soft_yielded: false,
             yielded_once: false,
             yield_state: Vec::new(),
             yield_state_now: Vec::new(),
@@ -710,8 +720,16 @@ impl Execution {
         record.waits_for = ThreadSet::new();
         record.stalled_on.clear();
         self.last_read = None;
+        let soft = deferred.is_none() && pending.op == Op::Yield && self.soft_yield(thread);
         let mut aux = 0;
         let effect = match pending.op {
+            // The first yield of a wait: the yield rule, but no turn, and
+            // no free switch (`yielded` stays false).
+            Op::Yield if soft => {
+                let clock = self.hb.clock(thread).clone();
+                self.memory.yielded(thread, &clock);
+                Effect::Resume(Reply::Done)
+            }
             Op::Notify { condvar, all } => {
                 let waiters = match self.objects.state(condvar) {
                     ObjectState::Condvar { waiters } => std::mem::take(waiters),
@@ -839,7 +857,13 @@ impl Execution {
             self.threads[thread.index()].timeout_waits_for = others;
         }
         if self.spin_assume {
-            if pending.op == Op::Yield {
+            if soft {
+                let record = &mut self.threads[thread.index()];
+                record.yielded_once = true;
+                std::mem::swap(&mut record.yield_state, &mut record.yield_state_now);
+                record.iteration = Iteration::new();
+                aux = YIELD_SOFT;
+            } else if pending.op == Op::Yield {
                 aux = self.stutter(thread, pending.location, decide)?;
                 if deferred.is_some() {
                     aux |= YIELD_IMPLICIT;
@@ -847,7 +871,23 @@ impl Execution {
                     self.threads[thread.index()].spin.end_run();
                 }
             } else {
+                let read = self.last_read.is_some();
                 self.note_iteration(thread, pending.location, aux);
+                let record = &mut self.threads[thread.index()];
+                if read {
+                    record.wait_read = true;
+                } else if pending.op != Op::Fence {
+                    record.wait_read = false;
+                    record.wait_yielded = false;
+                }
+            }
+            if pending.op == Op::Yield {
+                let record = &mut self.threads[thread.index()];
+                record.wait_yielded = true;
+                record.soft_yielded = soft;
+                if soft {
+                    record.spin.end_run();
+                }
             }
         }
         let reply = match effect {
@@ -1215,6 +1255,8 @@ impl Execution {
         let record = &mut self.threads[thread.index()];
         record.iteration.pure = false;
         record.spin.end_run();
+        record.wait_read = false;
+        record.wait_yielded = false;
     }
 
     /// `thread` is about to run `pending`, a read for which it copied its
@@ -1317,6 +1359,29 @@ impl Execution {
     fn start_try(&mut self, thread: ThreadId) {
         self.threads[thread.index()].spin.try_reads.clear();
         self.try_start = true;
+    }
+
+    /// Is `thread`'s pending yield the first of a wait: since its last step
+    /// that was not a read, a fence or a yield (a write, a lock, a cell
+    /// write, its start) it has read and not yielded, and its last yield
+    /// was not such a one (so that a loop that writes at each try still
+    /// takes a turn at every other yield)? Such a yield is soft: it
+    /// keeps the yield rule (the next try's reads move past what this one
+    /// read, unless that is the last store), but it takes no turn (no
+    /// fairness wait, so it is no pivot of DPOR: it orders nothing) and the
+    /// switch after it is no free one under a preemption bound. The thread
+    /// tries again at once, and its next yield, if that try read only last
+    /// stores and came back to the state of this one, stalls it
+    /// (`Execution::stutter` compares the state at the two yields); if not,
+    /// that yield takes its turn. Leaving out a fairness wait only adds
+    /// schedules (papers/fair-yield.md, "The first yield of a wait").
+    fn soft_yield(&self, thread: ThreadId) -> bool {
+        let record = &self.threads[thread.index()];
+        self.spin_assume
+            && self.released_stalls.is_none()
+            && record.wait_read
+            && !record.wait_yielded
+            && !record.soft_yielded
     }
 
     /// `thread` yields: if the iteration since its last yield only read the
@@ -1846,6 +1911,10 @@ pub(crate) const YIELD_STALLED: u64 = 1;
 /// thread, before a read of a loop that does not yield
 /// (`Execution::spin_yield`).
 pub(crate) const YIELD_IMPLICIT: u64 = 2;
+
+/// In the `aux` of a yield's trace event: the first yield of a wait
+/// ([`Execution::soft_yield`]), which takes no turn and is no pivot.
+pub(crate) const YIELD_SOFT: u64 = 4;
 
 /// Are `a` and `b` the same place in the source? Two `Location`s of one
 /// call site need not be the same static.

@@ -616,6 +616,9 @@ fn describe(ex: &Execution, op: &Op, reply: Reply, aux: u64, labels: &[String]) 
         Op::Yield if aux & crate::execution::YIELD_IMPLICIT != 0 => {
             "spins: back where its last try started, the engine yields for it".to_string()
         }
+        Op::Yield if aux & crate::execution::YIELD_SOFT != 0 => {
+            "yield_now(): the wait's first, it goes on trying".to_string()
+        }
         Op::Yield => "yield_now()".to_string(),
         Op::Fence => "fence(SeqCst)".to_string(),
         Op::Choose { max, random: false } => {

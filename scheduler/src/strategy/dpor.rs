@@ -75,7 +75,9 @@
 //!    yield itself wait for its turn the same way (conflicting only with
 //!    first steps and blocking steps) lost outcomes on the spin tests of
 //!    `tests/suite/yields.rs`. The differential tests check bounded spin
-//!    loops against DFS. A wake-up that needs no
+//!    loops against DFS. The first yield of a wait
+//!    ([`crate::execution::YIELD_SOFT`]) takes no turn: no thread waits
+//!    on it, so it is no pivot, and commutes with every step. A wake-up that needs no
 //!    notification or token (`park_timeout`, a timed condvar wait, any wait
 //!    under spurious wake-ups) is a pivot too: after one times out, the
 //!    thread may not time out again while a thread that could run then has
