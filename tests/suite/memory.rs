@@ -208,10 +208,10 @@ fn a_spin_loop_on_a_relaxed_flag_ends() {
         h.join().unwrap();
     });
     assert!(matches!(outcome.verdict, Verdict::Verified(_)), "{}", outcome.summary());
-    // The wait's first yield takes no turn and moves no read forward, so
-    // the second try may read the old value again. A third would need a
-    // stale read after the second yield, which takes its turn: it moves the
-    // thread past the old value once the store has run, and the fair
-    // scheduler runs the store before the spinning thread goes on.
+    // The wait's first yield takes no turn, so the second try may run
+    // before the store and read the old value again (the last store then);
+    // that try stalls the thread until the store. A third would need a
+    // stale read after a yield, which the yield rule rules out once the
+    // store has run.
     assert_eq!(seen, [0, 1, 2].into(), "{}", outcome.summary());
 }

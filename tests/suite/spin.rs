@@ -190,11 +190,11 @@ fn stalls_keep_every_outcome_of_spin_locks() {
     assert!(on < off, "peterson: {on} executions with stalls, {off} without");
 }
 
-/// Spinners whose tries take a fence (as concurrent-queue's do) or write
-/// before they read: a loop may not take every yield of its for the
-/// first of a wait, which takes no turn, or it would never let the raiser
-/// run and would reach the step bound. Each records what it last read of
-/// a counter the raiser bumps.
+/// Two spin loops, one whose tries take a fence (as concurrent-queue's
+/// do), one whose tries write before they read. Not every yield of such a
+/// loop may count as the first of a wait, which takes no turn: the loop
+/// would never let the other threads run and would reach the step bound.
+/// Records the counter the first raiser bumps, as read after each loop.
 fn fence_or_write_then_read(rec: &Recorder<(usize, usize)>) {
     let flag = Arc::new(AtomicBool::new(false));
     let count = Arc::new(AtomicUsize::new(0));
@@ -231,9 +231,8 @@ fn fence_or_write_then_read(rec: &Recorder<(usize, usize)>) {
 #[test]
 fn spin_loops_that_fence_or_write_at_each_try_end() {
     // DFS does not finish the loop that writes in its budget: DPOR only.
-    let (on, off, _) = keeps_every_outcome("fence or write, then read", false, |rec| {
-        fence_or_write_then_read(rec)
-    });
+    let (on, off, _) =
+        keeps_every_outcome("fence or write, then read", false, fence_or_write_then_read);
     assert!(on <= off, "{on} executions with the spin rules, {off} without");
 }
 

@@ -76,14 +76,15 @@
 //!    first steps and blocking steps) lost outcomes on the spin tests of
 //!    `tests/suite/yields.rs`. The differential tests check bounded spin
 //!    loops against DFS. The first yield of a wait
-//!    ([`crate::execution::YIELD_SOFT`]) takes no turn: no thread waits
-//!    on it, so it is no pivot, and commutes with every step. A wake-up that needs no
-//!    notification or token (`park_timeout`, a timed condvar wait, any wait
-//!    under spurious wake-ups) is a pivot too: after one times out, the
-//!    thread may not time out again while a thread that could run then has
-//!    not stepped (the engine's fairness for polling loops), which again
-//!    depends on what falls between the two. Such a step's reply (woken or
-//!    timed out) changes with its place, so it is a pivot whatever it did.
+//!    ([`crate::execution::YIELD_SOFT`]) takes no turn: no thread waits on
+//!    it, so it is no pivot, and it commutes with every step. A wake-up
+//!    that needs no notification or token (`park_timeout`, a timed condvar
+//!    wait, any wait under spurious wake-ups) is a pivot too: after one
+//!    times out, the thread may not time out again while a thread that
+//!    could run then has not stepped (the engine's fairness for polling
+//!    loops), which again depends on what falls between the two. Such a
+//!    step's reply (woken or timed out) changes with its place, so it is a
+//!    pivot whatever it did.
 //! 5. Data decisions (which waiter `notify_one` wakes, which store a load
 //!    reads, `nondet::choose`) are explored exhaustively at every step that
 //!    makes one. A `checker::rand` value is not: it takes the value the
