@@ -104,6 +104,23 @@ fn a_stale_read_is_reported_and_replayed() {
     assert!(report.path().len() > 1, "{report}");
 }
 
+/// Message passing with a relaxed flag, awaited by `wait`: DPOR and DFS
+/// find the stale read of `data` after the wait, the trace shows it and
+/// `mark` (how the loop yielded), and the replay reproduces it.
+fn finds_the_stale_read_behind(wait: fn(&AtomicUsize), mark: &str) {
+    for builder in both() {
+        let report = expect_bug(&builder, FailureKind::Panic, move || {
+            let (data, flag, h) = publisher(Ordering::Relaxed);
+            wait(&flag);
+            assert_eq!(data.load(Ordering::Relaxed), 1, "data not published");
+            h.join().unwrap();
+        });
+        assert!(report.message().contains("data not published"), "{report}");
+        assert!(report.trace().contains("(an older value: the initial one)"), "{report}");
+        assert!(report.trace().contains(mark), "{report}");
+    }
+}
+
 /// A thread that yields before it reads: the yield rule covers only the
 /// atomics the thread read before the yield (a spin loop's last try), so
 /// the read of `data` after the loop, an atomic the loop never polled, may
@@ -112,60 +129,40 @@ fn a_stale_read_is_reported_and_replayed() {
 /// verified.
 #[test]
 fn a_yield_does_not_hide_a_stale_read_of_an_atomic_it_did_not_poll() {
-    for builder in both() {
-        let report = expect_bug(&builder, FailureKind::Panic, || {
-            let (data, flag, h) = publisher(Ordering::Relaxed);
-            loop {
-                thread::yield_now();
-                if flag.load(Ordering::Relaxed) == 1 {
-                    break;
-                }
+    finds_the_stale_read_behind(
+        |flag| loop {
+            thread::yield_now();
+            if flag.load(Ordering::Relaxed) == 1 {
+                break;
             }
-            assert_eq!(data.load(Ordering::Relaxed), 1, "data not published");
-            h.join().unwrap();
-        });
-        assert!(report.message().contains("data not published"), "{report}");
-        assert!(report.trace().contains("(an older value: the initial one)"), "{report}");
-    }
+        },
+        "yield_now()",
+    );
 }
 
 /// The same bug behind a loop with no yield at all, for which the engine
-/// yields (`Execution::spin_yield`): found, with the stale read in the
-/// trace, and replayed.
+/// yields (`Execution::spin_yield`).
 #[test]
 fn a_spin_loop_without_yield_hides_no_stale_read() {
-    for builder in both() {
-        let report = expect_bug(&builder, FailureKind::Panic, || {
-            let (data, flag, h) = publisher(Ordering::Relaxed);
-            while flag.load(Ordering::Relaxed) != 1 {}
-            assert_eq!(data.load(Ordering::Relaxed), 1, "data not published");
-            h.join().unwrap();
-        });
-        assert!(report.message().contains("data not published"), "{report}");
-        assert!(report.trace().contains("(an older value: the initial one)"), "{report}");
-        assert!(report.trace().contains("the engine yields for it"), "{report}");
-    }
+    finds_the_stale_read_behind(
+        |flag| while flag.load(Ordering::Relaxed) != 1 {},
+        "the engine yields for it",
+    );
 }
 
 /// The same bug behind a loop that yields at the end of each try: the
 /// wait's first yield takes no turn (`Execution::soft_yield`) but keeps
-/// the yield rule, and the stale read is still found, with that yield in
-/// the trace, and replayed.
+/// the yield rule.
 #[test]
 fn a_spin_loop_whose_first_yield_takes_no_turn_hides_no_stale_read() {
-    for builder in both() {
-        let report = expect_bug(&builder, FailureKind::Panic, || {
-            let (data, flag, h) = publisher(Ordering::Relaxed);
+    finds_the_stale_read_behind(
+        |flag| {
             while flag.load(Ordering::Relaxed) != 1 {
                 thread::yield_now();
             }
-            assert_eq!(data.load(Ordering::Relaxed), 1, "data not published");
-            h.join().unwrap();
-        });
-        assert!(report.message().contains("data not published"), "{report}");
-        assert!(report.trace().contains("(an older value: the initial one)"), "{report}");
-        assert!(report.trace().contains("the wait's first, it goes on trying"), "{report}");
-    }
+        },
+        "the wait's first, it goes on trying",
+    );
 }
 
 /// The rule still covers what a spin loop polls: the same loop, with the
