@@ -149,10 +149,17 @@ impl<T> Clone for Recorder<T> {
     }
 }
 
-impl<T: Ord> Recorder<T> {
-    /// Records one outcome of the current execution.
+impl<T: Ord + Clone> Recorder<T> {
+    /// Records one outcome of the current execution. The set and its values
+    /// are the system allocator's: a model heap block kept past the
+    /// execution would make the next one allocate elsewhere.
     pub fn record(&self, value: T) {
-        self.0.lock().unwrap().insert(value);
+        checker::alloc::outside_model(|| {
+            let mut set = self.0.lock().unwrap();
+            if !set.contains(&value) {
+                set.insert(value.clone());
+            }
+        });
     }
 }
 

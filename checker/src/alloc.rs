@@ -23,6 +23,12 @@ use scheduler::rt;
 pub use scheduler::heap::ModelHeap;
 /// Is `ptr` a block of the model heap (allocated by model code)?
 pub use scheduler::heap::in_model_heap;
+/// Runs a closure with model code's allocations going to the system
+/// allocator, for bookkeeping that outlives the execution (outcomes
+/// collected across executions): a model heap block alive at the end of an
+/// execution makes the next one allocate elsewhere, which turns fast replay
+/// off for it.
+pub use scheduler::heap::outside_model;
 pub use std::alloc::Layout;
 
 /// Allocates memory for `layout`, followed by the leak check.

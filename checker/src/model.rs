@@ -67,6 +67,12 @@ pub struct Builder {
     /// is to optimal.
     /// A diagnostic; it costs time quadratic in each execution's length.
     pub count_traces: bool,
+    /// Restore the state of an execution's first steps from a snapshot of
+    /// an earlier execution that took the same ones, instead of executing
+    /// them again (`CHECKER_FAST_REPLAY`), where the strategy allows it
+    /// (DPOR). On by default; off, every step of every execution is
+    /// executed, with the same executions and verdict, more slowly.
+    pub fast_replay: bool,
     /// Let `Condvar::wait` and `thread::park` return without a notification
     /// or token, as std allows, and explore those wake-ups
     /// (`CHECKER_SPURIOUS_WAKEUPS`). Off by default: it multiplies the
@@ -203,6 +209,7 @@ impl Builder {
             replay: c.replay,
             strategy: c.strategy,
             count_traces: c.count_traces,
+            fast_replay: c.fast_replay,
             spurious_wakeups: c.spurious_wakeups,
             spin_assume: c.spin_assume,
             stale_cas: c.stale_cas,
@@ -302,6 +309,7 @@ impl Builder {
             name: self.name.clone(),
             strategy: self.strategy,
             count_traces: self.count_traces,
+            fast_replay: self.fast_replay,
             spurious_wakeups: self.spurious_wakeups,
             spin_assume: self.spin_assume,
             stale_cas: self.stale_cas,

@@ -102,6 +102,11 @@ pub struct Config {
     /// diagnostic of how close a reduction is to optimal. Costs time
     /// quadratic in each execution's length.
     pub count_traces: bool,
+    /// Restore the state of an execution's first steps from a snapshot of
+    /// an earlier execution that took the same ones, instead of executing
+    /// them again, where the strategy allows it (DPOR). On by default;
+    /// `CHECKER_FAST_REPLAY=0` executes every step (for comparison).
+    pub fast_replay: bool,
     /// Let `Condvar::wait` and `thread::park` return without a notification
     /// or token, as std allows, and explore it. Off by default: it
     /// multiplies executions, and loom does not model it.
@@ -225,6 +230,7 @@ impl Default for Config {
             name: None,
             strategy: StrategyKind::Dpor,
             count_traces: false,
+            fast_replay: true,
             spurious_wakeups: false,
             spin_assume: true,
             stale_cas: None,
@@ -289,6 +295,7 @@ pub const ENV_VARS: &[(&str, Option<&str>, &str)] = &[
     ("CHECKER_SPURIOUS_WAKEUPS", None, "one of 0, 1, true, false, on, off"),
     ("CHECKER_SPIN_ASSUME", None, "one of 0, 1, true, false, on, off"),
     ("CHECKER_COUNT_TRACES", None, "one of 0, 1, true, false, on, off"),
+    ("CHECKER_FAST_REPLAY", None, "one of 0, 1, true, false, on, off"),
     ("CHECKER_STALE_CAS", None, "one of 0, 1, true, false, on, off, auto"),
     ("CHECKER_EAGER_TIMEOUTS", None, "one of 0, 1, true, false, on, off, auto"),
     ("CHECKER_CHECKPOINT_FILE", Some("LOOM_CHECKPOINT_FILE"), "a file path"),
@@ -494,6 +501,9 @@ impl Config {
         }
         if let Some(on) = switch("CHECKER_COUNT_TRACES")? {
             self.count_traces = on;
+        }
+        if let Some(on) = switch("CHECKER_FAST_REPLAY")? {
+            self.fast_replay = on;
         }
         // `auto` (the bound decides), or on or off.
         let auto_switch = |canonical: &'static str, field: &mut Option<bool>| {

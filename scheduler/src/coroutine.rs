@@ -313,15 +313,19 @@ fn callee_saved_registers() -> Option<[u64; 20]> {
     }
 }
 
-/// A pool of coroutine stacks of one size, reused across executions.
+/// A pool of coroutine stacks of one size, reused across executions. Each
+/// stack has a slot, the number of the model thread that runs on it, so
+/// that a thread's stack (and the address of every value on it) is the same
+/// in every execution: fast replay hands a thread the values of an earlier
+/// execution, addresses of its stack among them.
 pub(crate) struct StackPool {
     size: usize,
-    free: Vec<DefaultStack>,
+    slots: Vec<Option<DefaultStack>>,
 }
 
 impl StackPool {
     pub(crate) fn new(size: usize) -> Self {
-        StackPool { size, free: Vec::new() }
+        StackPool { size, slots: Vec::new() }
     }
 
     /// The size of every stack of this pool.
@@ -329,17 +333,26 @@ impl StackPool {
         self.size
     }
 
-    fn take(&mut self) -> io::Result<DefaultStack> {
-        match self.free.pop() {
+    fn take(&mut self, slot: usize) -> io::Result<DefaultStack> {
+        match self.slots.get_mut(slot).and_then(Option::take) {
             Some(stack) => Ok(stack),
             None => DefaultStack::new(self.size),
         }
+    }
+
+    fn give_back(&mut self, slot: usize, stack: DefaultStack) {
+        if self.slots.len() <= slot {
+            self.slots.resize_with(slot + 1, || None);
+        }
+        self.slots[slot] = Some(stack);
     }
 }
 
 /// One model thread's coroutine.
 pub(crate) struct ModelThread {
     coro: Coro,
+    /// Its stack's slot in the pool.
+    slot: usize,
     /// The top of its stack, and its lowest usable address.
     base: usize,
     limit: usize,
@@ -354,7 +367,8 @@ pub(crate) enum Resumed {
 }
 
 impl ModelThread {
-    /// A coroutine that will run `body` on a stack from `pool`. With
+    /// A coroutine that will run `body` on the stack of `slot` in `pool`
+    /// (model thread `slot`'s). With
     /// `clean_top`, the top [`CLEAN_TOP`] bytes of the stack are zeroed
     /// first, so that what [`with_stack_state`] copies does not depend on
     /// what earlier users of the stack left there.
@@ -362,10 +376,11 @@ impl ModelThread {
     /// `body` must not unwind: it is expected to catch its own panics.
     pub(crate) fn new(
         pool: &mut StackPool,
+        slot: usize,
         clean_top: bool,
         body: impl FnOnce() + 'static,
     ) -> io::Result<ModelThread> {
-        let stack = pool.take()?;
+        let stack = pool.take(slot)?;
         let (base, limit) = {
             use corosensei::stack::Stack;
             (stack.base().get(), stack.limit().get())
@@ -382,7 +397,7 @@ impl ModelThread {
             body();
             Exit::Returned
         });
-        Ok(ModelThread { coro, base, limit })
+        Ok(ModelThread { coro, slot, base, limit })
     }
 
     /// Runs the thread until it suspends or returns.
@@ -406,7 +421,7 @@ impl ModelThread {
     /// Gives a finished thread's stack back to the pool.
     pub(crate) fn recycle(self, pool: &mut StackPool) {
         debug_assert!(self.coro.done(), "only a finished model thread's stack is reused");
-        pool.free.push(self.coro.into_stack());
+        pool.give_back(self.slot, self.coro.into_stack());
     }
 
     /// Gives up on a thread of a failed execution, which will never run
@@ -429,7 +444,7 @@ impl ModelThread {
             // rules for model state already exclude.
             unsafe { self.coro.force_reset() };
         }
-        pool.free.push(self.coro.into_stack());
+        pool.give_back(self.slot, self.coro.into_stack());
     }
 }
 

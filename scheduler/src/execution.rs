@@ -215,6 +215,93 @@ impl ThreadRecord {
             spin: SpinWatch::new(),
         }
     }
+
+    /// A copy of everything but the thread's result, which the model owns.
+    /// The name is copied too, not shared: it is a block of the model heap
+    /// (the spawning thread made it), which a snapshot would keep alive.
+    fn clone_core(&self) -> Self {
+        ThreadRecord {
+            name: self.name.as_deref().map(Arc::from),
+            pending: self.pending,
+            finished: self.finished,
+            notified: self.notified,
+            yielded: self.yielded,
+            waits_for: self.waits_for.clone(),
+            timeout_waits_for: self.timeout_waits_for.clone(),
+            timeout_due: self.timeout_due,
+            park_token: self.park_token,
+            unwinding: self.unwinding,
+            panics: self.panics.clone(),
+            died_of: self.died_of,
+            woken_by: self.woken_by,
+            result: None,
+            joined: self.joined,
+            detached: self.detached,
+            draws: self.draws,
+            iteration: self.iteration.clone(),
+            yielded_once: self.yielded_once,
+            yield_state: self.yield_state.clone(),
+            yield_state_now: self.yield_state_now.clone(),
+            stalled_on: self.stalled_on.clone(),
+            spin: self.spin.clone(),
+            wait_read: self.wait_read,
+            wait_yielded: self.wait_yielded,
+            soft_yielded: self.soft_yielded,
+        }
+    }
+
+    /// May a later decision of the engine compare a copy of this thread's
+    /// stack bytes taken so far with one taken later (spin and yield
+    /// stutters)? Copies compared with each other only are harmless here.
+    fn holds_stack_copies(&self) -> bool {
+        if self.finished {
+            return false;
+        }
+        // The loop head's copy goes with the run of reads that set it: a new
+        // run sets a new head with a new copy before comparing.
+        let spin =
+            self.spin.watching() && !(self.spin.state.is_empty() && self.spin.state_now.is_empty());
+        // The last yield's copy is compared at the next only if no step in
+        // between changed anything (`stutter`: a pure iteration), and a
+        // pending yield's copy becomes the last yield's.
+        let pending_yield = matches!(self.pending, Some(Pending { op: Op::Yield, .. }));
+        let yields = !self.yield_state.is_empty() && self.iteration.pure
+            || pending_yield && !self.yield_state_now.is_empty();
+        spin || yields
+    }
+}
+
+/// An execution's state at the top of a turn, which the engine restores
+/// instead of executing again the steps before it (fast replay, see
+/// `explore.rs`). What the model owns (thread results, storage, spawn
+/// requests, discoveries) is not in it: the model's own run through those
+/// steps rebuilds it.
+pub(crate) struct Snapshot {
+    /// Steps taken before it.
+    pub(crate) steps: usize,
+    trace: usize,
+    answers: usize,
+    draws: u64,
+    threads: Vec<ThreadRecord>,
+    objects: ObjectTable,
+    hb: HappensBefore,
+    memory: Memory,
+    current: ThreadId,
+    turns_waiting: bool,
+    exploring: bool,
+    skipping: bool,
+    released_stalls: Option<String>,
+    next_decision: usize,
+}
+
+/// The answers of the execution being replayed fast to its model's queries
+/// of state that steps change (`peek`, `unsync_load`, `mutex_poisoned`),
+/// as the execution that took the snapshot answered them.
+pub(crate) struct FastForward {
+    answers: Vec<u64>,
+    next: usize,
+    /// A query found no answer: the model asked more than it did then.
+    overrun: bool,
 }
 
 /// The buffers of a finished run's execution that the next run on the same
@@ -402,6 +489,14 @@ pub struct Execution {
     read_sources: SmallVec<[u64; 4]>,
     /// The atomic operation whose decision is being asked.
     deciding: Option<Op>,
+    /// This execution's answers to the model's queries of state that steps
+    /// change, in order ([`Execution::answer`]).
+    pub(crate) answers: Vec<u64>,
+    /// Set while the model runs through steps the engine will restore from
+    /// a snapshot rather than execute ([`Execution::fast_forwarding`]).
+    fast: Option<FastForward>,
+    /// `random_draws` when the execution started.
+    draws_at_start: u64,
 }
 
 impl Execution {
@@ -434,6 +529,9 @@ impl Execution {
             skipping: false,
             read_sources: SmallVec::new(),
             deciding: None,
+            answers: Vec::new(),
+            fast: None,
+            draws_at_start: 0,
             explore_on_start: true,
             seed: crate::rng::DEFAULT_SEED,
             random_draws: 0,
@@ -509,6 +607,179 @@ impl Execution {
         // No read of the last execution's threads is watched in this one.
         self.spin_reads_set = false;
         crate::rt::set_spin_reads([None; SPIN_SITES]);
+        self.answers.clear();
+        self.fast = None;
+        self.draws_at_start = self.random_draws;
+    }
+
+    /// Is the model running through steps that the engine will restore from
+    /// a snapshot instead of executing? Then the state that steps change is
+    /// not kept: the model's calls that are not steps leave it alone, and
+    /// its queries get the answers of the execution that took the snapshot.
+    #[inline]
+    pub(crate) fn fast_forwarding(&self) -> bool {
+        self.fast.is_some()
+    }
+
+    /// The answer to a query of the model whose result depends on the steps
+    /// run so far, computed by `compute` and recorded; while fast
+    /// forwarding, the recorded one.
+    pub(crate) fn answer(&mut self, compute: impl FnOnce(&mut Execution) -> u64) -> u64 {
+        if let Some(fast) = &mut self.fast {
+            let answer = fast.answers.get(fast.next).copied();
+            fast.next += 1;
+            fast.overrun |= answer.is_none();
+            return answer.unwrap_or(0);
+        }
+        let answer = compute(self);
+        self.answers.push(answer);
+        answer
+    }
+
+    /// May a snapshot be taken here: no engine decision to come depends on
+    /// a copy of a thread's stack bytes? Those bytes hold what the model's
+    /// earlier calls left in padding, which fast forwarding (whose calls
+    /// take other paths) would not reproduce.
+    pub(crate) fn snapshot_allowed(&self) -> bool {
+        self.failure.is_none()
+            && !self.teardown
+            && !self.finalizing
+            && !self.threads.iter().any(ThreadRecord::holds_stack_copies)
+    }
+
+    /// The state at the top of this turn, as [`Execution::restore`] needs
+    /// it; into the buffers of `spare`, a snapshot no longer needed, if any.
+    pub(crate) fn snapshot(&self, spare: Option<Snapshot>) -> Snapshot {
+        if let Some(mut s) = spare {
+            s.steps = self.steps.len();
+            s.trace = self.trace.len();
+            s.answers = self.answers.len();
+            s.draws = self.random_draws - self.draws_at_start;
+            s.threads.clear();
+            s.threads.extend(self.threads.iter().map(ThreadRecord::clone_core));
+            s.objects.clone_from(&self.objects);
+            s.hb.clone_from(&self.hb);
+            s.memory.clone_from(&self.memory);
+            s.current = self.current;
+            s.turns_waiting = self.turns_waiting;
+            s.exploring = self.exploring;
+            s.skipping = self.skipping;
+            s.released_stalls.clone_from(&self.released_stalls);
+            s.next_decision = self.next_decision;
+            return s;
+        }
+        Snapshot {
+            steps: self.steps.len(),
+            trace: self.trace.len(),
+            answers: self.answers.len(),
+            draws: self.random_draws - self.draws_at_start,
+            threads: self.threads.iter().map(ThreadRecord::clone_core).collect(),
+            objects: self.objects.clone(),
+            hb: self.hb.clone(),
+            memory: self.memory.clone(),
+            current: self.current,
+            turns_waiting: self.turns_waiting,
+            exploring: self.exploring,
+            skipping: self.skipping,
+            released_stalls: self.released_stalls.clone(),
+            next_decision: self.next_decision,
+        }
+    }
+
+    /// Starts fast forwarding the fresh execution to a snapshot taken by an
+    /// earlier execution; `answers` are that execution's
+    /// ([`Execution::answer`]).
+    pub(crate) fn begin_fast_forward(&mut self, answers: Vec<u64>) {
+        self.fast = Some(FastForward { answers, next: 0, overrun: false });
+    }
+
+    /// Ends fast forwarding at `snapshot`: the model's threads stand where
+    /// they stood when it was taken, and the state that steps change is
+    /// restored from it, with the prefix of the earlier execution's `trace`
+    /// and `steps` (swapped in). What the model owns stays as its run made
+    /// it. An error names how the model's run differed from the earlier
+    /// one (the model is not deterministic).
+    pub(crate) fn restore(
+        &mut self,
+        snapshot: &Snapshot,
+        trace: &mut Vec<Event>,
+        steps: &mut Vec<usize>,
+    ) -> Result<(), String> {
+        let fast = self.fast.take().expect("fast forwarding");
+        let at = snapshot.steps + 1;
+        if fast.overrun || fast.next != snapshot.answers {
+            return Err(format!(
+                "the model's queries of shared state (`get_mut`, `into_inner`, `unsync_load`, \
+                 a lock's poison flag) before step {at} numbered {} where they numbered {} \
+                 before",
+                fast.next, snapshot.answers
+            ));
+        }
+        if let Some((_, message)) = &self.failure {
+            return Err(format!(
+                "the same earlier decisions ended the execution before step {at}: {message}"
+            ));
+        }
+        if self.threads.len() != snapshot.threads.len() {
+            return Err(format!(
+                "the same earlier decisions led to {} threads at step {at} where they led to {} \
+                 before",
+                self.threads.len(),
+                snapshot.threads.len()
+            ));
+        }
+        for (i, (now, then)) in self.threads.iter().zip(&snapshot.threads).enumerate() {
+            // A blocked thread's operation may have changed kind (a wait
+            // becomes its relock) where the fast run left it as published.
+            let site = |p: &Option<Pending>| p.map(|p| p.location);
+            if site(&now.pending) != site(&then.pending) || now.finished != then.finished {
+                return Err(format!(
+                    "the same earlier decisions left thread {i} at another operation at step \
+                     {at} than before"
+                ));
+            }
+        }
+        if self.objects.records.len() != snapshot.objects.records.len() {
+            return Err(format!(
+                "the same earlier decisions created {} shared objects before step {at} where \
+                 they created {} before",
+                self.objects.records.len(),
+                snapshot.objects.records.len()
+            ));
+        }
+        for (record, then) in self.threads.iter_mut().zip(&snapshot.threads) {
+            let result = record.result.take();
+            *record = then.clone_core();
+            record.result = result;
+        }
+        self.objects.clone_from(&snapshot.objects);
+        self.hb.clone_from(&snapshot.hb);
+        self.memory.clone_from(&snapshot.memory);
+        std::mem::swap(&mut self.trace, trace);
+        self.trace.truncate(snapshot.trace);
+        std::mem::swap(&mut self.steps, steps);
+        self.steps.truncate(snapshot.steps);
+        self.answers = fast.answers;
+        self.answers.truncate(snapshot.answers);
+        self.current = snapshot.current;
+        self.turns_waiting = snapshot.turns_waiting;
+        self.exploring = snapshot.exploring;
+        self.skipping = snapshot.skipping;
+        self.released_stalls.clone_from(&snapshot.released_stalls);
+        self.next_decision = snapshot.next_decision;
+        self.random_draws += snapshot.draws;
+        // The model's run set no read to copy its state at (its threads'
+        // records were fresh); the next resume sets those of the restored
+        // records.
+        self.spin_reads_set = false;
+        Ok(())
+    }
+
+    /// Adds the record of a thread that a fast-forwarded spawn created; its
+    /// id.
+    pub(crate) fn add_thread(&mut self, name: Option<Arc<str>>) -> ThreadId {
+        self.threads.push(ThreadRecord::new(name));
+        ThreadId(self.threads.len() as u32 - 1)
     }
 
     /// Are this execution's decisions explored here, or only taken once

@@ -22,7 +22,7 @@ use crate::config::{
 use crate::coroutine::{Exit, ModelThread, Resumed, StackPool, Suspend};
 use crate::coverage::{EdgeMap, LocalEdges, RfCoverage};
 use crate::energy::Energy;
-use crate::execution::{Effect, Execution};
+use crate::execution::{Effect, Execution, Snapshot};
 use crate::ids::ThreadId;
 use crate::multiverse::{self as mv, BugInfo, BugKind, SplitError, SplitPoint, Timeline};
 use crate::objects::next_generation;
@@ -40,6 +40,7 @@ use crate::strategy::random::RandomWalk;
 use crate::strategy::rff::Rff;
 use crate::strategy::{Coverage, SchedulePoint, Strategy, StrategyError, StrategyErrorKind};
 use crate::timelines::Multiverse;
+use crate::trace::{Event, EventKind};
 
 /// The model body: run once per execution, as thread 0.
 pub type Body = Arc<dyn Fn() + Send + Sync + 'static>;
@@ -130,6 +131,9 @@ pub struct Outcome {
     /// The edges themselves (their hashes, sorted), when coverage is on
     /// and the run did not split (the shared map keeps only bits).
     pub rf_edge_hashes: Option<Vec<u64>>,
+    /// Steps that fast replay restored from snapshots instead of executing
+    /// them (see `Config::fast_replay`); 0 when it is off or never applied.
+    pub restored_steps: u64,
     /// The run requires every discovery assertion satisfied
     /// (`Config::require_satisfied`) and some were not: see
     /// [`Outcome::unsatisfied_failure`].
@@ -496,6 +500,10 @@ fn explore(
         };
         engine.coverage = Some(RfCoverage::new(map, config.split_on_new_edges));
     }
+    if engine.multiverse.is_some() {
+        // A split forks the running execution: its state must be whole.
+        engine.fast = None;
+    }
     rt::install(execution);
     let before = progress.executions;
     // The first execution of a resumed run follows the saved decisions: one
@@ -667,6 +675,7 @@ fn explore(
     (outcome.seed, outcome.random_values) = (config.seed, random_values);
     outcome.timelines = timelines;
     outcome.assertions = assertions;
+    outcome.restored_steps = engine.fast.as_ref().map_or(0, |f| f.restored);
     if let Some(c) = &engine.coverage {
         (outcome.rf_edges, outcome.rf_edge_hashes) = (c.map.count(), c.map.edges());
     }
@@ -728,6 +737,7 @@ fn finish(
         require_satisfied: false,
         rf_edges: 0,
         rf_edge_hashes: None,
+        restored_steps: 0,
     }
 }
 
@@ -815,7 +825,73 @@ struct Engine<'p> {
     streaming: Option<(usize, usize)>,
     /// Reads-from coverage, when on.
     coverage: Option<RfCoverage>,
+    /// Fast replay, when on ([`FastReplay`]).
+    fast: Option<FastReplay>,
 }
+
+/// Fast replay: each execution of a systematic strategy repeats a prefix
+/// of the previous one (three quarters of its steps, on real suites). The
+/// engine keeps snapshots of the execution's state at the turns where
+/// executions began to differ ([`Execution::snapshot`]); the next execution
+/// whose prefix reaches one lets the model run through the steps before it
+/// with each step's recorded reply, executing none of them, and then
+/// restores the snapshot ([`Engine::fast_forward`]).
+#[derive(Default)]
+struct FastReplay {
+    /// The previous execution's trace, steps, query answers, decisions and
+    /// what each of its steps did to its thread.
+    trace: Vec<Event>,
+    steps: Vec<usize>,
+    answers: Vec<u64>,
+    decisions: Vec<Recorded>,
+    effects: Vec<StepEffect>,
+    /// The running execution's step effects.
+    running: Vec<StepEffect>,
+    /// Snapshots of the current prefix, shallowest first, each with the
+    /// engine's own state at its turn.
+    snapshots: Vec<(Snapshot, EngineAt)>,
+    /// Snapshots no longer valid, whose buffers the next ones reuse.
+    spare: Vec<Snapshot>,
+    /// The snapshot the running execution fast forwards to.
+    using: usize,
+    /// The turn at which the running execution takes a snapshot: the last
+    /// before it began to differ from the previous one at which a snapshot
+    /// may be taken ([`Execution::snapshot_allowed`]), as the previous
+    /// execution found.
+    take_at: usize,
+    /// Per turn of the running execution and of the previous one: could a
+    /// snapshot be taken there?
+    clean: Vec<bool>,
+    clean_before: Vec<bool>,
+    /// Steps restored rather than executed, over the run.
+    restored: u64,
+}
+
+/// What a step did to the thread that took it, for fast replay.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StepEffect {
+    /// It goes on with the step's reply.
+    Resume,
+    /// It stays suspended (its operation may have changed: a wait becomes
+    /// its relock, a read waits behind the engine's yield).
+    Block,
+    /// It spawned a thread, which starts, and then goes on.
+    Spawn,
+}
+
+/// The engine's state at a snapshot's turn, and the model heap's layout
+/// ([`crate::heap::addresses_repeat`]): only an execution that starts from
+/// the same layout gets the same addresses.
+#[derive(Clone, Copy)]
+struct EngineAt {
+    last: Option<ThreadId>,
+    preemptions: usize,
+    decisions: usize,
+    layout: u64,
+}
+
+/// At most this many snapshots are kept; the shallowest go first.
+const MAX_SNAPSHOTS: usize = 64;
 
 impl<'p> Engine<'p> {
     fn new(config: &Config, pool: &'p mut StackPool) -> Self {
@@ -839,6 +915,7 @@ impl<'p> Engine<'p> {
             caller: None,
             streaming: None,
             coverage: None,
+            fast: config.fast_replay.then(FastReplay::default),
         }
     }
 
@@ -847,8 +924,43 @@ impl<'p> Engine<'p> {
         strategy: &mut dyn Strategy,
         body: &Body,
     ) -> Result<Ended, StrategyError> {
+        let prefix = strategy.replay_prefix();
+        rt::with(|ex| {
+            if let Some(f) = &mut self.fast {
+                // Keep the previous execution's record; its buffers become
+                // this one's.
+                std::mem::swap(&mut ex.trace, &mut f.trace);
+                std::mem::swap(&mut ex.steps, &mut f.steps);
+                std::mem::swap(&mut ex.answers, &mut f.answers);
+            }
+            ex.reset(next_generation())
+        });
+        // After the reset: the last execution's records (thread names) are
+        // model blocks, which would otherwise count as alive.
         crate::heap::begin_execution();
-        rt::with(|ex| ex.reset(next_generation()));
+        if let Some(f) = &mut self.fast {
+            std::mem::swap(&mut self.decisions, &mut f.decisions);
+            std::mem::swap(&mut f.running, &mut f.effects);
+            f.running.clear();
+            std::mem::swap(&mut f.clean, &mut f.clean_before);
+            f.clean.clear();
+            // Snapshots past the prefix hold another execution's state.
+            let valid = prefix.unwrap_or(0);
+            while f.snapshots.last().is_some_and(|(s, _)| s.steps > valid) {
+                let (old, _) = f.snapshots.pop().expect("a snapshot");
+                f.spare.push(old);
+            }
+            // The deepest turn of the prefix where a snapshot may be taken
+            // and none is (the same prefix, the same state).
+            let deepest = f.snapshots.last().map_or(0, |(s, _)| s.steps);
+            f.take_at = match prefix {
+                Some(p) => (deepest + 1..=p)
+                    .rev()
+                    .find(|&t| f.clean_before.get(t).copied().unwrap_or(t == p))
+                    .unwrap_or(usize::MAX),
+                None => usize::MAX,
+            };
+        }
         self.decisions.clear();
         self.discoveries_taken = 0;
         self.steps = 0;
@@ -865,10 +977,99 @@ impl<'p> Engine<'p> {
         if let Some(c) = &mut self.coverage {
             c.tracker.reset();
         }
+        // Fast replay hands the model the values of an earlier execution,
+        // addresses among them: those must repeat.
+        let layout = crate::heap::addresses_repeat();
+        let usable = self.fast.as_mut().and_then(|f| {
+            let i = f.snapshots.iter().rposition(|(_, at)| Some(at.layout) == layout)?;
+            Some((f, i))
+        });
+        if let Some((f, i)) = usable {
+            f.using = i;
+            // From the model's first instruction: what it asks before its
+            // first step is answered as before too.
+            let answers = std::mem::take(&mut f.answers);
+            rt::with(|ex| ex.begin_fast_forward(answers));
+        }
         self.start_thread(ThreadId::MAIN, main);
         self.last = Some(ThreadId::MAIN);
         self.preemptions = 0;
+        if rt::with(|ex| ex.fast_forwarding()) {
+            self.fast_forward(strategy)?;
+        }
         self.drive(strategy)
+    }
+
+    /// Runs the model through the steps before the deepest snapshot without
+    /// executing them: each step's thread is resumed with the reply it got
+    /// in the previous execution (the same decisions lead to the same
+    /// steps); then the snapshot is restored, and the strategy told.
+    fn fast_forward(&mut self, strategy: &mut dyn Strategy) -> Result<(), StrategyError> {
+        let f = self.fast.as_ref().expect("fast replay");
+        let target = f.snapshots[f.using].0.steps;
+        for k in 0..target {
+            let f = self.fast.as_ref().expect("fast replay");
+            let event = f.trace[f.steps[k]];
+            let effect = f.effects[k];
+            let EventKind::Step { reply, .. } = event.kind else { unreachable!("a step") };
+            let thread = event.thread;
+            let live = self.threads.get(thread.index()).is_some_and(Option::is_some);
+            let published = rt::with(|ex| {
+                let record = ex.threads.get_mut(thread.index())?;
+                let pending = record.pending?;
+                if effect != StepEffect::Block {
+                    record.pending = None;
+                }
+                Some(pending.location)
+            });
+            if !live || published != Some(event.location) {
+                return Err(StrategyError::nondeterministic(format!(
+                    "step {} was thread {}'s operation at {} before, and that thread is {} now",
+                    k + 1,
+                    thread.0,
+                    report::location(event.location),
+                    match published {
+                        Some(at) => format!("at {}", report::location(at)),
+                        None => "not at an operation".to_string(),
+                    }
+                )));
+            }
+            match effect {
+                StepEffect::Block => {}
+                StepEffect::Resume => self.resume(thread, reply),
+                StepEffect::Spawn => {
+                    let Reply::Spawned(child) = reply else { unreachable!("a spawn's reply") };
+                    let request = rt::with(|ex| {
+                        let request = ex.take_spawn_request(thread)?;
+                        (ex.add_thread(request.name.clone()) == child).then_some(request)
+                    });
+                    let Some(request) = request else {
+                        return Err(StrategyError::nondeterministic(format!(
+                            "the spawn at step {} started another thread than before",
+                            k + 1
+                        )));
+                    };
+                    self.start_thread(child, request.body);
+                    self.resume(thread, Reply::Spawned(child));
+                }
+            }
+        }
+        let f = self.fast.as_mut().expect("fast replay");
+        let (snapshot, at) = &f.snapshots[f.using];
+        rt::with(|ex| ex.restore(snapshot, &mut f.trace, &mut f.steps))
+            .map_err(StrategyError::nondeterministic)?;
+        self.steps = snapshot.steps;
+        self.last = at.last;
+        self.preemptions = at.preemptions;
+        std::mem::swap(&mut self.decisions, &mut f.decisions);
+        self.decisions.truncate(at.decisions);
+        std::mem::swap(&mut f.running, &mut f.effects);
+        f.running.truncate(snapshot.steps);
+        f.clean.clear();
+        f.clean.extend_from_slice(&f.clean_before[..snapshot.steps]);
+        f.restored += snapshot.steps as u64;
+        rt::with(|ex| strategy.skip_to(snapshot.steps, ex));
+        Ok(())
     }
 
     /// Runs the execution on from where it is, deciding with `strategy`,
@@ -936,6 +1137,27 @@ impl<'p> Engine<'p> {
         if ex.failure.is_some() {
             return Ok(Turn::Failed);
         }
+        if let Some(f) = &mut self.fast {
+            let clean = ex.snapshot_allowed();
+            f.clean.push(clean);
+            if self.steps == f.take_at
+                && clean
+                && f.snapshots.last().is_none_or(|(s, _)| s.steps < self.steps)
+                && let Some(layout) = crate::heap::addresses_repeat()
+            {
+                if f.snapshots.len() == MAX_SNAPSHOTS {
+                    let (old, _) = f.snapshots.remove(0);
+                    f.spare.push(old);
+                }
+                let at = EngineAt {
+                    last: self.last,
+                    preemptions: self.preemptions,
+                    decisions: self.decisions.len(),
+                    layout,
+                };
+                f.snapshots.push((ex.snapshot(f.spare.pop()), at));
+            }
+        }
         let last = self.last;
         ex.eligible(last, &mut self.eligible);
         if self.eligible.is_empty() && ex.release_stalls() {
@@ -976,6 +1198,13 @@ impl<'p> Engine<'p> {
         })?;
         self.steps += 1;
         self.last = Some(chosen);
+        if let Some(f) = &mut self.fast {
+            f.running.push(match effect {
+                Effect::Resume(_) => StepEffect::Resume,
+                Effect::Block => StepEffect::Block,
+                Effect::Spawn(_) => StepEffect::Spawn,
+            });
+        }
         // Ready for `resume_ready`: `execute` made `chosen` the current thread.
         debug_assert_eq!(ex.current, chosen);
         ex.next_decision = self.decisions.len();
@@ -985,8 +1214,9 @@ impl<'p> Engine<'p> {
     /// Creates thread `id`'s coroutine and runs it to its first operation.
     fn start_thread(&mut self, id: ThreadId, body: Box<dyn FnOnce() -> Box<dyn Any>>) {
         let clean = rt::with(|ex| ex.spin_assume);
-        let coroutine = ModelThread::new(self.pool, clean, move || rt::thread_main(id, body))
-            .unwrap_or_else(|e| panic!("cannot allocate a model thread's stack: {e}"));
+        let coroutine =
+            ModelThread::new(self.pool, id.index(), clean, move || rt::thread_main(id, body))
+                .unwrap_or_else(|e| panic!("cannot allocate a model thread's stack: {e}"));
         debug_assert_eq!(self.threads.len(), id.index());
         self.threads.push(Some(coroutine));
         crate::coroutine::set_scrub(false);
@@ -1361,7 +1591,8 @@ impl<'p> Engine<'p> {
         }
         let decision = self.decisions.len();
         rt::with(|ex| ex.next_decision = decision);
-        let mut coroutine = ModelThread::new(self.pool, false, || {
+        // Every thread has finished: the main thread's stack is free.
+        let mut coroutine = ModelThread::new(self.pool, ThreadId::MAIN.index(), false, || {
             if rt::drop_statics().is_err() {
                 // The panic hook recorded it as a failure.
                 debug_assert!(rt::with(|ex| ex.failure.is_some()));

@@ -173,6 +173,28 @@ pub(crate) struct HappensBefore {
     next_live: u32,
 }
 
+// By hand, for `clone_from`, which keeps the buffers of the target (fast
+// replay restores happens-before at every execution).
+impl Clone for HappensBefore {
+    fn clone(&self) -> Self {
+        let mut copy = HappensBefore::default();
+        copy.clone_from(self);
+        copy
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.threads.clone_from(&source.threads);
+        self.objects.clone_from(&source.objects);
+        self.readers.clone_from(&source.readers);
+        self.tokens.clone_from(&source.tokens);
+        self.statics.clone_from(&source.statics);
+        self.cells.clone_from(&source.cells);
+        self.cells_by_address.clone_from(&source.cells_by_address);
+        self.atomics.clone_from(&source.atomics);
+        self.next_live = source.next_live;
+    }
+}
+
 fn releases(o: MemoryOrdering) -> bool {
     matches!(o, MemoryOrdering::Release | MemoryOrdering::AcqRel | MemoryOrdering::SeqCst)
 }
@@ -365,6 +387,14 @@ impl HappensBefore {
         self.next_live += 1;
         record.history.live.push(Live { id, access });
         Ok(id)
+    }
+
+    /// The id [`HappensBefore::begin_access`] gives the next access, taken
+    /// for an access it does not check (fast replay: the access is in the
+    /// snapshot to come).
+    pub(crate) fn next_access_id(&mut self) -> u32 {
+        self.next_live += 1;
+        self.next_live - 1
     }
 
     /// The access `id` to `cell` ends: later accesses must happen after

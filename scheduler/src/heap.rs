@@ -29,9 +29,16 @@
 //! executions. When an execution starts with no block of the run alive,
 //! every chunk starts again at its beginning and the lists are emptied: such
 //! executions see the same addresses as each other, not just the same
-//! reuse. Blocks left alive (a leak, one-time initialisations such as std's
-//! thread handle) make the run carry the lists over instead, so memory freed
-//! is reused and a run's memory stays bounded by what it holds at once.
+//! reuse, which fast replay relies on (it hands an execution the values an
+//! earlier one read, addresses among them). Blocks left alive (a leak, a
+//! one-time initialisation such as std's thread handle) are kept below a
+//! base per chunk: later executions that leave nothing of their own alive
+//! all start bumping from the same bases, so they too see the same
+//! addresses. A run whose executions keep leaving blocks alive moves the
+//! bases up at most [`MOST_BASES`] times (the memory below a base is not
+//! reused until the run's blocks are all freed); after that it carries the
+//! lists over instead, so memory freed is reused and the run's memory stays
+//! bounded by what it holds at once, and addresses no longer repeat.
 //!
 //! The arena's address space is one reservation for the process (no access
 //! until a chunk is used), cut into [`CHUNK`]-byte chunks, each starting
@@ -80,6 +87,9 @@ struct Header {
     marks: [AtomicU64; MARK_WORDS],
     /// The offset of the first byte not handed out since the chunk restarted.
     bump: AtomicUsize,
+    /// The offset generations restart bumping from while blocks of earlier
+    /// ones are alive below it (see [`begin_execution`]).
+    base: AtomicUsize,
     /// The next chunk of the run's list, or of the pool.
     next: AtomicUsize,
 }
@@ -118,6 +128,17 @@ struct State {
     free_tail: [Cell<usize>; CLASSES],
     /// Per class, blocks free for this generation that it did not hand out.
     carried: [Cell<usize>; CLASSES],
+    /// The layout the generation started from, when it is one an earlier
+    /// generation started from too (see [`begin_execution`]): 0 for chunks
+    /// started over, else the number of the bases it bumps from.
+    layout: Cell<Option<u64>>,
+    /// The bases set so far in the run (each chunk's `base`).
+    bases_set: Cell<u64>,
+    /// Blocks handed out in this generation and not freed.
+    new_live: Cell<u64>,
+    /// Blocks model code allocated in this generation that the arena did
+    /// not serve (too large, or aligned beyond a page): the system's.
+    fallbacks: Cell<u64>,
 }
 
 thread_local! {
@@ -134,6 +155,10 @@ thread_local! {
             free: [const { Cell::new(0) }; CLASSES],
             free_tail: [const { Cell::new(0) }; CLASSES],
             carried: [const { Cell::new(0) }; CLASSES],
+            layout: Cell::new(None),
+            bases_set: Cell::new(0),
+            new_live: Cell::new(0),
+            fallbacks: Cell::new(0),
         }
     };
 }
@@ -153,8 +178,11 @@ unsafe impl GlobalAlloc for ModelHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         match arena_alloc(layout) {
             Some(block) => block,
-            // SAFETY: the caller's contract, passed on.
-            None => unsafe { System.alloc(layout) },
+            None => {
+                note_fallback();
+                // SAFETY: the caller's contract, passed on.
+                unsafe { System.alloc(layout) }
+            }
         }
     }
 
@@ -237,6 +265,16 @@ fn arena_alloc(layout: Layout) -> Option<*mut u8> {
         .flatten()
 }
 
+/// Counts a block of model code that the arena did not serve.
+#[cold]
+fn note_fallback() {
+    let _ = STATE.try_with(|s| {
+        if s.active.get() && s.run.get() != 0 {
+            s.fallbacks.set(s.fallbacks.get() + 1);
+        }
+    });
+}
+
 /// # Safety
 ///
 /// `address` is a live arena block of `layout`.
@@ -247,9 +285,13 @@ unsafe fn arena_free(address: usize, layout: Layout) {
     let _ = STATE.try_with(|s| {
         let run = s.run.get();
         if run != 0 && h.owner.load(Ordering::Relaxed) == run {
+            let now = s.handed_out_now(h, address - chunk);
+            if now {
+                s.new_live.set(s.new_live.get() - 1);
+            }
             // SAFETY: the block is at least 16 bytes, 16-aligned, and no
             // longer the caller's: its first word can be a list's link.
-            unsafe { s.put_back(address, class, s.handed_out_now(h, address - chunk)) };
+            unsafe { s.put_back(address, class, now) };
         }
     });
     // Sequentially consistent with `end_run`'s store of the owner: of the two
@@ -268,6 +310,9 @@ impl State {
         self.first.set(0);
         self.last.set(0);
         self.current.set(0);
+        self.layout.set(None);
+        self.bases_set.set(0);
+        self.new_live.set(0);
         self.empty_lists();
     }
 
@@ -285,6 +330,7 @@ impl State {
         let h = header(block);
         self.mark(h, block & (CHUNK - 1));
         h.live.fetch_add(1, Ordering::Relaxed);
+        self.new_live.set(self.new_live.get() + 1);
         Some(block as *mut u8)
     }
 
@@ -397,6 +443,7 @@ impl State {
                 marked: AtomicU64::new(0),
                 marks: [const { AtomicU64::new(0) }; MARK_WORDS],
                 bump: AtomicUsize::new(HEADER),
+                base: AtomicUsize::new(HEADER),
                 next: AtomicUsize::new(0),
             })
         };
@@ -496,23 +543,61 @@ pub(crate) fn end_run() {
     });
 }
 
+/// How many times a run may move its chunks' bases before it carries
+/// freed blocks over instead (each move leaves the holes below the new
+/// base unused until the run's blocks are all freed).
+const MOST_BASES: u64 = 64;
+
 /// An execution starts: a new generation. With no block of the run alive,
-/// the run starts over (every chunk from its beginning, no free blocks);
-/// otherwise the last generation's freed blocks are carried over.
+/// the run starts over (every chunk from its beginning, no free blocks).
+/// Otherwise, if the last generation left none of its own blocks alive and
+/// started from bases, this one starts from the same bases (each chunk
+/// bumps from its base, no free blocks); if it left some, the bases move up
+/// to where the chunks' bumps stand, at most [`MOST_BASES`] times a run.
+/// Either way the generation starts from a layout an earlier one started
+/// from or a later one may start from again, and the same allocations get
+/// the same addresses. Past that many moves, the last generation's freed
+/// blocks are carried over, and addresses do not repeat.
 pub(crate) fn begin_execution() {
     STATE.with(|s| {
         s.generation.set(s.generation.get() + 1);
         s.current.set(0);
+        s.fallbacks.set(0);
+        let survivors = s.new_live.replace(0) != 0;
         let chunks = || {
             std::iter::successors(Some(s.first.get()).filter(|&c| c != 0), |&c| {
                 Some(header(c).next.load(Ordering::Relaxed)).filter(|&n| n != 0)
             })
         };
         if chunks().all(|c| header(c).live.load(Ordering::Relaxed) == 0) {
-            chunks().for_each(|c| header(c).bump.store(HEADER, Ordering::Relaxed));
+            chunks().for_each(|c| {
+                header(c).bump.store(HEADER, Ordering::Relaxed);
+                header(c).base.store(HEADER, Ordering::Relaxed);
+            });
+            s.empty_lists();
+            s.layout.set(Some(0));
+            return;
+        }
+        let based = s.layout.get().is_some_and(|l| l != 0);
+        if based && !survivors {
+            chunks().for_each(|c| {
+                let h = header(c);
+                h.bump.store(h.base.load(Ordering::Relaxed), Ordering::Relaxed);
+            });
             s.empty_lists();
             return;
         }
+        if s.bases_set.get() < MOST_BASES {
+            chunks().for_each(|c| {
+                let h = header(c);
+                h.base.store(h.bump.load(Ordering::Relaxed), Ordering::Relaxed);
+            });
+            s.bases_set.set(s.bases_set.get() + 1);
+            s.empty_lists();
+            s.layout.set(Some(s.bases_set.get()));
+            return;
+        }
+        s.layout.set(None);
         for class in 0..CLASSES {
             let tail = s.free_tail[class].replace(0);
             if tail != 0 {
@@ -523,6 +608,16 @@ pub(crate) fn begin_execution() {
             }
         }
     });
+}
+
+/// Do the addresses of the blocks model code allocated so far in this
+/// execution depend only on its decisions and the layout it started from,
+/// so that an execution with the same decisions from the same layout gets
+/// the same ones? If so, that layout (see [`begin_execution`]): the model
+/// heap is the global allocator (the run has chunks), the generation started
+/// from a layout that repeats, and every block came from the arena.
+pub(crate) fn addresses_repeat() -> Option<u64> {
+    STATE.with(|s| if s.first.get() != 0 && s.fallbacks.get() == 0 { s.layout.get() } else { None })
 }
 
 /// Model code runs (`true`: a model thread is resumed) or stops.
@@ -551,6 +646,16 @@ impl Drop for Pause {
             STATE.with(|s| s.active.set(true));
         }
     }
+}
+
+/// Runs `f` with the calling model code's allocations going to the system
+/// allocator: for bookkeeping that outlives the execution, such as outcomes
+/// collected across executions in a std static. Left in the model heap,
+/// such a block keeps the heap from starting over at the next execution,
+/// and then fast replay (which needs addresses to repeat) restores nothing.
+pub fn outside_model<R>(f: impl FnOnce() -> R) -> R {
+    let _system = Pause::new();
+    f()
 }
 
 /// Is `ptr` a block of the model heap? (For tests and diagnostics.)

@@ -140,7 +140,7 @@ impl ScBounds {
 }
 
 /// One atomic location.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 struct Location {
     /// The stores in modification order.
     mo: Vec<StoreId>,
@@ -156,6 +156,28 @@ struct Location {
     /// The threads that read it since their last yield (their entry in
     /// `Memory::iteration_reads`): a read checks here, not that list.
     polled: ThreadSet,
+}
+
+// By hand, for `clone_from`, which keeps the buffers of the target (fast
+// replay restores memory at every execution).
+impl Clone for Location {
+    fn clone(&self) -> Self {
+        Location {
+            mo: self.mo.clone(),
+            floors: self.floors.clone(),
+            last_sc: self.last_sc,
+            yield_floor: self.yield_floor.clone(),
+            polled: self.polled.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.mo.clone_from(&source.mo);
+        self.floors.clone_from(&source.floors);
+        self.last_sc = source.last_sc;
+        self.yield_floor.clone_from(&source.yield_floor);
+        self.polled.clone_from(&source.polled);
+    }
 }
 
 /// An SC fence of the execution.
@@ -197,6 +219,26 @@ pub(crate) struct Memory {
     /// incremental one to.
     #[cfg(test)]
     graph: Vec<full::Event>,
+}
+
+// By hand, for `clone_from` (see `Location`).
+impl Clone for Memory {
+    fn clone(&self) -> Self {
+        let mut copy = Memory::default();
+        copy.clone_from(self);
+        copy
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.locations.clone_from(&source.locations);
+        self.stores.clone_from(&source.stores);
+        self.fences.clone_from(&source.fences);
+        self.readers.clone_from(&source.readers);
+        self.events = source.events;
+        self.iteration_reads.clone_from(&source.iteration_reads);
+        #[cfg(test)]
+        self.graph.clone_from(&source.graph);
+    }
 }
 
 /// Does an access with this ordering take part in the SC order?

@@ -145,6 +145,19 @@ pub(crate) struct ObjectTable {
     by_address: FxHashMap<usize, ObjectId>,
 }
 
+// By hand, for `clone_from`, which keeps the buffers of the target (fast
+// replay restores the objects at every execution).
+impl Clone for ObjectTable {
+    fn clone(&self) -> Self {
+        ObjectTable { records: self.records.clone(), by_address: self.by_address.clone() }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.records.clone_from(&source.records);
+        self.by_address.clone_from(&source.by_address);
+    }
+}
+
 impl ObjectTable {
     pub(crate) fn clear(&mut self) {
         self.records.clear();

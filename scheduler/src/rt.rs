@@ -239,13 +239,17 @@ pub fn object(lazy: &LazyObject, init: impl FnOnce() -> ObjectInit) -> ObjectId 
 /// The current value of an atomic object, read without a step. For
 /// operations that own the value (`get_mut`, `into_inner`).
 pub fn peek(object: ObjectId) -> u64 {
-    with(|ex| ex.peek(object))
+    with(|ex| ex.answer(|ex| ex.peek(object)))
 }
 
 /// Overwrites an atomic object's value without a step. For values changed
 /// through `&mut` access.
 pub fn poke(object: ObjectId, value: u64) {
-    with(|ex| ex.poke(object, value))
+    with(|ex| {
+        if !ex.fast_forwarding() {
+            ex.poke(object, value)
+        }
+    })
 }
 
 /// Is this mutex or rwlock poisoned? Not a step: for `into_inner` and
@@ -253,11 +257,13 @@ pub fn poke(object: ObjectId, value: u64) {
 /// `Op::PoisonFlag`).
 pub fn mutex_poisoned(object: ObjectId) -> bool {
     with(|ex| {
-        matches!(
-            ex.objects.state(object),
-            crate::ObjectState::Mutex { poisoned: true, .. }
-                | crate::ObjectState::RwLock { poisoned: true, .. }
-        )
+        ex.answer(|ex| {
+            u64::from(matches!(
+                ex.objects.state(object),
+                crate::ObjectState::Mutex { poisoned: true, .. }
+                    | crate::ObjectState::RwLock { poisoned: true, .. }
+            ))
+        }) == 1
     })
 }
 
@@ -597,6 +603,11 @@ pub fn begin_access(
             return Ok(None);
         }
         let cell = ex.hb.cell(ex.generation, lazy, type_name, created);
+        if ex.fast_forwarding() {
+            // The access is in the snapshot to come, and raced nothing.
+            let id = ex.hb.next_access_id();
+            return Ok(Some(AccessToken { generation: ex.generation, cell, id }));
+        }
         let thread = ex.current;
         if kind == AccessKind::Write {
             ex.note_cell_write(thread);
@@ -628,6 +639,7 @@ pub fn end_access(token: AccessToken) {
         if let Ok(mut guard) = cell.try_borrow_mut()
             && let Some(ex) = guard.as_mut()
             && ex.generation == token.generation
+            && !ex.fast_forwarding()
         {
             ex.hb.end_access(token.cell, token.id);
         }
@@ -642,11 +654,14 @@ pub fn unsync_load(object: ObjectId, location: SourceLocation) -> u64 {
         if ex.teardown {
             return Ok(ex.peek(object));
         }
+        if ex.fast_forwarding() {
+            return Ok(ex.answer(|_| unreachable!("fast forwarding")));
+        }
         let label = ex.objects.label(object);
         let created = ex.objects.records[object.index()].created;
         let (thread, after) = (ex.current, ex.trace.len());
         match ex.hb.unsync_read(object, label, created, thread, location, after) {
-            Ok(()) => Ok(ex.peek(object)),
+            Ok(()) => Ok(ex.answer(|ex| ex.peek(object))),
             Err(race) => {
                 let msg = race.describe(|t| ex.thread_label(t));
                 ex.fail(FailureKind::DataRace, msg);
@@ -673,8 +688,10 @@ pub fn fence(ordering: crate::op::MemoryOrdering) {
         return;
     }
     with(|ex| {
-        let thread = ex.current;
-        ex.hb.fence(thread, ordering);
+        if !ex.fast_forwarding() {
+            let thread = ex.current;
+            ex.hb.fence(thread, ordering);
+        }
     });
 }
 
@@ -835,7 +852,9 @@ pub fn lazy_static<T: 'static>(key: usize, init: fn() -> T) -> &'static T {
     let find = |ex: &mut Execution| {
         let index = ex.storage.statics.iter().position(|(k, _)| *k == key)?;
         let thread = ex.current;
-        ex.hb.acquire(thread, crate::hb::SyncTarget::LazyStatic(index as u32));
+        if !ex.fast_forwarding() {
+            ex.hb.acquire(thread, crate::hb::SyncTarget::LazyStatic(index as u32));
+        }
         Some(coroutine::static_value(&ex.storage.statics[index].1))
     };
     let value = match with(find) {
@@ -855,7 +874,9 @@ pub fn lazy_static<T: 'static>(key: usize, init: fn() -> T) -> &'static T {
                 None => {
                     let thread = ex.current;
                     let index = ex.storage.statics.len() as u32;
-                    ex.hb.release(thread, crate::hb::SyncTarget::LazyStatic(index));
+                    if !ex.fast_forwarding() {
+                        ex.hb.release(thread, crate::hb::SyncTarget::LazyStatic(index));
+                    }
                     ex.storage.statics.push((key, mine));
                     let value = coroutine::static_value(&ex.storage.statics[index as usize].1);
                     (value, None)

@@ -10,6 +10,7 @@ mod checkpoint;
 mod coverage;
 mod dpor;
 mod explore;
+mod fast_replay;
 // The model heap's own tests: they fail, as they should, when a build
 // turns the heap off (`--cfg checker_system_alloc`).
 #[cfg(not(checker_system_alloc))]

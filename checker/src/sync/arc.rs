@@ -97,7 +97,12 @@ impl<T: ?Sized> Handle<T> {
 /// the value is dropped.
 fn register<T: ?Sized>(ptr: *const T, meta: &std::sync::Arc<Meta>) {
     if !meta.raw.load(atomic::Ordering::Acquire) {
-        raw_registry().insert(address(ptr), std::sync::Arc::clone(meta));
+        // The registry is checker's, not the model's: its nodes stay out of
+        // the model heap (a block alive past the execution would move the
+        // next one's addresses).
+        scheduler::heap::outside_model(|| {
+            raw_registry().insert(address(ptr), std::sync::Arc::clone(meta))
+        });
         meta.raw.store(true, atomic::Ordering::Release);
     }
 }
@@ -198,11 +203,16 @@ impl<T: ?Sized> Arc<T> {
         if std::sync::Arc::get_mut(&mut std).is_none() {
             panic!("Arc::from_std: the std Arc is not unique (it has other handles)");
         }
-        let meta = std::sync::Arc::new(Meta {
-            object: LazyObject::new(),
-            created: Location::caller(),
-            raw: AtomicBool::new(false),
-            dropped: AtomicBool::new(false),
+        // Out of the model heap too: the raw-pointer registry may keep it
+        // past the execution.
+        let created = Location::caller();
+        let meta = scheduler::heap::outside_model(|| {
+            std::sync::Arc::new(Meta {
+                object: LazyObject::new(),
+                created,
+                raw: AtomicBool::new(false),
+                dropped: AtomicBool::new(false),
+            })
         });
         let arc = Arc { inner: Some(Handle { meta, value: std }) };
         if rt::in_model() {

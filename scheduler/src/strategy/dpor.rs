@@ -730,6 +730,24 @@ impl Strategy for Dpor {
         "dpor"
     }
 
+    fn replay_prefix(&self) -> Option<usize> {
+        // `first_new` steps come from the nodes and values kept.
+        Some(self.first_new)
+    }
+
+    fn skip_to(&mut self, steps: usize, execution: &Execution) {
+        debug_assert!(self.step == 0 && steps <= self.first_new);
+        // What `pick_thread` at steps 1..steps learnt of the step before.
+        for k in 1..steps {
+            let event = execution.step(k - 1);
+            let EventKind::Step { op, aux, .. } = event.kind else { unreachable!("a step") };
+            self.previous_pivot = dependence::is_pivot(&op, aux);
+            self.previous_turns = self.turns.step_flags(event.thread, &op, aux);
+        }
+        self.step = steps;
+        self.value_at = self.values.iter().take_while(|v| v.step < steps).count();
+    }
+
     fn coverage(&self) -> Coverage {
         match self.bound {
             Some(b) => Coverage::ExhaustiveWithinBound(b),

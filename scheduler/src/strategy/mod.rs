@@ -211,6 +211,24 @@ pub trait Strategy {
         None
     }
 
+    /// How many first steps of the execution [`Strategy::next_execution`]
+    /// just began repeat the previous execution's, decided the same way:
+    /// the engine may restore them from a snapshot instead of executing
+    /// them, and then calls [`Strategy::skip_to`]. `None`: the strategy
+    /// does not know (no fast replay).
+    fn replay_prefix(&self) -> Option<usize> {
+        None
+    }
+
+    /// The engine restored the running execution's first `steps` steps
+    /// (within [`Strategy::replay_prefix`]) without asking for them: take
+    /// them as decided, as if `pick_thread` and `pick_value` had been asked
+    /// for each and had answered as in the previous execution.
+    fn skip_to(&mut self, steps: usize, execution: &Execution) {
+        let _ = (steps, execution);
+        unreachable!("a strategy without a replay prefix is not fast forwarded")
+    }
+
     /// The strategy's name, for summaries: `dpor`, `dfs`, `replay`.
     fn name(&self) -> &'static str;
 
