@@ -650,40 +650,38 @@ impl Execution {
     /// The state at the top of this turn, as [`Execution::restore`] needs
     /// it; into the buffers of `spare`, a snapshot no longer needed, if any.
     pub(crate) fn snapshot(&self, spare: Option<Snapshot>) -> Snapshot {
-        if let Some(mut s) = spare {
-            s.steps = self.steps.len();
-            s.trace = self.trace.len();
-            s.answers = self.answers.len();
-            s.draws = self.random_draws - self.draws_at_start;
-            s.threads.clear();
-            s.threads.extend(self.threads.iter().map(ThreadRecord::clone_core));
-            s.objects.clone_from(&self.objects);
-            s.hb.clone_from(&self.hb);
-            s.memory.clone_from(&self.memory);
-            s.current = self.current;
-            s.turns_waiting = self.turns_waiting;
-            s.exploring = self.exploring;
-            s.skipping = self.skipping;
-            s.released_stalls.clone_from(&self.released_stalls);
-            s.next_decision = self.next_decision;
-            return s;
-        }
-        Snapshot {
-            steps: self.steps.len(),
-            trace: self.trace.len(),
-            answers: self.answers.len(),
-            draws: self.random_draws - self.draws_at_start,
-            threads: self.threads.iter().map(ThreadRecord::clone_core).collect(),
-            objects: self.objects.clone(),
-            hb: self.hb.clone(),
-            memory: self.memory.clone(),
-            current: self.current,
-            turns_waiting: self.turns_waiting,
-            exploring: self.exploring,
-            skipping: self.skipping,
-            released_stalls: self.released_stalls.clone(),
-            next_decision: self.next_decision,
-        }
+        let mut s = spare.unwrap_or_else(|| Snapshot {
+            steps: 0,
+            trace: 0,
+            answers: 0,
+            draws: 0,
+            threads: Vec::new(),
+            objects: ObjectTable::default(),
+            hb: HappensBefore::default(),
+            memory: Memory::default(),
+            current: ThreadId::MAIN,
+            turns_waiting: false,
+            exploring: true,
+            skipping: false,
+            released_stalls: None,
+            next_decision: 0,
+        });
+        s.steps = self.steps.len();
+        s.trace = self.trace.len();
+        s.answers = self.answers.len();
+        s.draws = self.random_draws - self.draws_at_start;
+        s.threads.clear();
+        s.threads.extend(self.threads.iter().map(ThreadRecord::clone_core));
+        s.objects.clone_from(&self.objects);
+        s.hb.clone_from(&self.hb);
+        s.memory.clone_from(&self.memory);
+        s.current = self.current;
+        s.turns_waiting = self.turns_waiting;
+        s.exploring = self.exploring;
+        s.skipping = self.skipping;
+        s.released_stalls.clone_from(&self.released_stalls);
+        s.next_decision = self.next_decision;
+        s
     }
 
     /// Starts fast forwarding the fresh execution to a snapshot taken by an

@@ -500,8 +500,9 @@ fn explore(
         };
         engine.coverage = Some(RfCoverage::new(map, config.split_on_new_edges));
     }
-    if engine.multiverse.is_some() {
+    if engine.multiverse.is_some() || strategy.replay_prefix().is_none() {
         // A split forks the running execution: its state must be whole.
+        // Other strategies than DPOR do not say what they repeat.
         engine.fast = None;
     }
     rt::install(execution);
@@ -829,13 +830,13 @@ struct Engine<'p> {
     fast: Option<FastReplay>,
 }
 
-/// Fast replay: each execution of a systematic strategy repeats a prefix
-/// of the previous one (three quarters of its steps, on real suites). The
-/// engine keeps snapshots of the execution's state at the turns where
-/// executions began to differ ([`Execution::snapshot`]); the next execution
-/// whose prefix reaches one lets the model run through the steps before it
-/// with each step's recorded reply, executing none of them, and then
-/// restores the snapshot ([`Engine::fast_forward`]).
+/// Fast replay: each execution of DPOR repeats a prefix of the previous
+/// one, most of its steps on real suites. The engine keeps snapshots of the
+/// execution's state ([`Execution::snapshot`]), each at the last turn
+/// before an execution began to differ from the previous one where one may
+/// be taken; the next execution whose prefix reaches one lets the model run
+/// through the steps before it with each step's recorded reply, executing
+/// none of them, and then restores the snapshot ([`Engine::fast_forward`]).
 #[derive(Default)]
 struct FastReplay {
     /// The previous execution's trace, steps, query answers, decisions and
