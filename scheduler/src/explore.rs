@@ -853,8 +853,6 @@ struct FastReplay {
     snapshots: Vec<(Snapshot, EngineAt)>,
     /// Snapshots no longer valid, whose buffers the next ones reuse.
     spare: Vec<Snapshot>,
-    /// The snapshot the running execution fast forwards to.
-    using: usize,
     /// The turn at which the running execution takes a snapshot: the last
     /// before it began to differ from the previous one at which a snapshot
     /// may be taken ([`Execution::snapshot_allowed`]), as the previous
@@ -985,8 +983,8 @@ impl<'p> Engine<'p> {
             let i = f.snapshots.iter().rposition(|(_, at)| Some(at.layout) == layout)?;
             Some((f, i))
         });
-        if let Some((f, i)) = usable {
-            f.using = i;
+        let using = usable.as_ref().map(|&(_, i)| i);
+        if let Some((f, _)) = usable {
             // From the model's first instruction: what it asks before its
             // first step is answered as before too.
             let answers = std::mem::take(&mut f.answers);
@@ -995,19 +993,24 @@ impl<'p> Engine<'p> {
         self.start_thread(ThreadId::MAIN, main);
         self.last = Some(ThreadId::MAIN);
         self.preemptions = 0;
-        if rt::with(|ex| ex.fast_forwarding()) {
-            self.fast_forward(strategy)?;
+        if let Some(i) = using {
+            self.fast_forward(i, strategy)?;
         }
         self.drive(strategy)
     }
 
-    /// Runs the model through the steps before the deepest snapshot without
+    /// Runs the model through the steps before snapshot `using` (the deepest
+    /// taken from the heap layout this execution starts from) without
     /// executing them: each step's thread is resumed with the reply it got
     /// in the previous execution (the same decisions lead to the same
     /// steps); then the snapshot is restored, and the strategy told.
-    fn fast_forward(&mut self, strategy: &mut dyn Strategy) -> Result<(), StrategyError> {
+    fn fast_forward(
+        &mut self,
+        using: usize,
+        strategy: &mut dyn Strategy,
+    ) -> Result<(), StrategyError> {
         let f = self.fast.as_ref().expect("fast replay");
-        let target = f.snapshots[f.using].0.steps;
+        let target = f.snapshots[using].0.steps;
         for k in 0..target {
             let f = self.fast.as_ref().expect("fast replay");
             let event = f.trace[f.steps[k]];
@@ -1056,7 +1059,7 @@ impl<'p> Engine<'p> {
             }
         }
         let f = self.fast.as_mut().expect("fast replay");
-        let (snapshot, at) = &f.snapshots[f.using];
+        let (snapshot, at) = &f.snapshots[using];
         rt::with(|ex| ex.restore(snapshot, &mut f.trace, &mut f.steps))
             .map_err(StrategyError::nondeterministic)?;
         self.steps = snapshot.steps;

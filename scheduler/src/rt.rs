@@ -655,7 +655,9 @@ pub fn unsync_load(object: ObjectId, location: SourceLocation) -> u64 {
             return Ok(ex.peek(object));
         }
         if ex.fast_forwarding() {
-            return Ok(ex.answer(|_| unreachable!("fast forwarding")));
+            // The race check passed when this read first ran; the value is
+            // the recorded one.
+            return Ok(ex.answer(|ex| ex.peek(object)));
         }
         let label = ex.objects.label(object);
         let created = ex.objects.records[object.index()].created;
